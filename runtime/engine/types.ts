@@ -1,0 +1,71 @@
+// The decision engine's public contract: what the compiler's test runner, `explain`, `diff`
+// and the protocol proxies all call. Implementation: runtime/engine/*.ts.
+
+import type { Effect, MaskStrategy } from "../bundle/format.js";
+import type { DetectorName, SshKind } from "../schema/attributes.js";
+import type { K8sFacts } from "../facts/types.js";
+
+export interface StatementDecision {
+  command: string;
+  tables: string[];
+  functions: string[];
+  effect: Effect;
+  /** ids of the rules that decided this statement (the denying, reviewing or allowing ones) */
+  rules: string[];
+  reason: string;
+}
+
+export interface Decision {
+  effect: Effect;
+  /** human-readable: the deny rule's reason, "approval required by …", or "no policy allows …" */
+  reason: string;
+  /** ids of the rules behind `effect` across all statements, sorted, deduplicated */
+  rules: string[];
+  /** review: every group that may approve (an approver must satisfy each review rule) */
+  approvers: string[];
+  /** review: the shortest timeout among the matching review rules */
+  timeoutMs?: number;
+  /** review: one approver-group list per matching review rule (each must be satisfied) */
+  reviewRules?: { id: string; approvers: string[] }[];
+  /** sql: one entry per statement, in order */
+  statements: StatementDecision[];
+}
+
+/** Column masks resolved for a session: lowercased `table.column` and `schema.table.column` keys. */
+export interface SessionMasks {
+  columns: ReadonlyMap<string, MaskStrategy>;
+  /** detectors to run over every text value, with the strategy for each */
+  detectors: ReadonlyMap<DetectorName, MaskStrategy>;
+}
+
+export interface SessionLimits {
+  rowsPerSession?: number;
+  rowsPerStatement?: number;
+  bytesPerSession?: number;
+  bytesPerStatement?: number;
+}
+
+export interface SshRequest {
+  kind: SshKind;
+  /** exec: the command line */
+  command?: string;
+}
+
+/** One identity on one connection: applicable policies merged and memoized. */
+export interface SessionPolicy {
+  connection: string;
+  /** declared groups the identity is in */
+  groups: string[];
+  /** names of the applicable policies */
+  policies: string[];
+  masks: SessionMasks;
+  limits: SessionLimits;
+  decideSql(text: string, now?: Date): Decision;
+  decideSsh(request: SshRequest, now?: Date): Decision;
+  decideK8s(request: K8sFacts, now?: Date): Decision;
+}
+
+export type SessionResult =
+  | { ok: true; session: SessionPolicy }
+  /** no applicable policy, unknown connection, or no bundle: refuse at connect time */
+  | { ok: false; reason: string };
