@@ -61,7 +61,8 @@ export interface SessionPolicy {
   masks: SessionMasks;
   limits: SessionLimits;
   decideSql(text: string, now?: Date): Decision;
-  decideSsh(request: SshRequest, now?: Date): Decision;
+  /** async: the shell parser is WebAssembly behind a promise API */
+  decideSsh(request: SshRequest, now?: Date): Promise<Decision>;
   decideK8s(request: K8sFacts, now?: Date): Decision;
 }
 
