@@ -1,0 +1,3 @@
+export { loadConfig } from "./load.js";
+export { ConfigError, formatIssue, type ConfigIssue } from "./errors.js";
+export type * from "./types.js";

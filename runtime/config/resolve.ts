@@ -1,0 +1,202 @@
+// From a schema-valid document to GatewayConfig: paths made absolute against the config
+// file's directory, URLs and durations parsed, key files read, secrets resolved, and the
+// rules that span keys checked. Every problem is collected with its key path.
+
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { JWK } from "jose";
+import type { RawConfig } from "./schema.js";
+import { keyPath, type ConfigIssue, type KeySegment } from "./errors.js";
+import { errorCode, resolveSecret } from "./secrets.js";
+import { checkPublicJwk, durationMs, parseHostPort, parseJwksUrl, parseTarget, type Parsed } from "./values.js";
+import type {
+  BundleConfig,
+  ConnectionConfig,
+  GatewayConfig,
+  HostPort,
+  IssuerConfig,
+  StoreConfig,
+  TlsConfig,
+  TrustedKey,
+} from "./types.js";
+
+const BUNDLE_KEY_TYPES = ["OKP", "EC"];
+const TOKEN_KEY_TYPES = ["RSA", "EC", "OKP"];
+const DEFAULT_RELOAD_MS = 30_000;
+
+type Raw<K extends keyof RawConfig> = NonNullable<RawConfig[K]>;
+
+class Resolver {
+  readonly issues: ConfigIssue[] = [];
+
+  constructor(
+    readonly baseDir: string,
+    readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  fail(at: KeySegment[], message: string): undefined {
+    this.issues.push({ path: keyPath(at), message });
+    return undefined;
+  }
+
+  take<T>(at: KeySegment[], parsed: Parsed<T>): T | undefined {
+    return parsed.ok ? parsed.value : this.fail(at, parsed.message);
+  }
+
+  path(relative: string): string {
+    return resolve(this.baseDir, relative);
+  }
+
+  async secret(at: KeySegment[], reference: string | undefined): Promise<string | undefined> {
+    return reference === undefined ? undefined : this.take(at, await resolveSecret(reference, this.baseDir, this.env));
+  }
+
+  async readText(at: KeySegment[], relative: string): Promise<string | undefined> {
+    const file = this.path(relative);
+    try {
+      return await readFile(file, "utf8");
+    } catch (error) {
+      return this.fail(at, `cannot read ${file} (${errorCode(error)})`);
+    }
+  }
+
+  listen(raw: RawConfig["listen"]): GatewayConfig["listen"] {
+    const out: Record<string, HostPort | undefined> = {};
+    for (const [name, text] of Object.entries(raw)) out[name] = this.take(["listen", name], parseHostPort(text));
+    return out;
+  }
+
+  async bundle(raw: Raw<"bundle">): Promise<BundleConfig | undefined> {
+    const at = ["bundle"];
+    const keys: TrustedKey[] = [];
+    const rawKeys = raw.keys ?? [];
+    for (const [i, entry] of rawKeys.entries()) {
+      const key = await this.trustedKey(["bundle", "keys", i], entry);
+      if (key !== undefined) keys.push(key);
+    }
+    const kids = rawKeys.map((k) => k.kid);
+    kids.forEach((kid, i) => kids.indexOf(kid) !== i && this.fail(["bundle", "keys", i, "kid"], `duplicate kid "${kid}"`));
+    const allowUnsigned = raw.allow_unsigned ?? false;
+    if (allowUnsigned && rawKeys.length > 0) {
+      this.fail([...at, "allow_unsigned"], "cannot be true when bundle.keys are configured (signed bundles only)");
+    }
+    if (!allowUnsigned && rawKeys.length === 0) {
+      this.fail([...at, "keys"], "at least one trusted key is required (allow_unsigned: true is for development only)");
+    }
+    const reloadIntervalMs = raw.reload_interval === undefined ? DEFAULT_RELOAD_MS : durationMs(raw.reload_interval);
+    if (reloadIntervalMs < 1000) this.fail([...at, "reload_interval"], "must be at least 1s");
+    if ((raw.path === undefined) === (raw.url === undefined)) return this.fail(at, "set exactly one of path or url");
+    const location = raw.path !== undefined
+      ? { kind: "file" as const, path: this.path(raw.path) }
+      : { kind: "url" as const, url: raw.url ?? "" };
+    return { location, keys, reloadIntervalMs, allowUnsigned };
+  }
+
+  async trustedKey(at: KeySegment[], raw: { kid: string; jwk_file?: string; jwk?: Record<string, unknown> }) {
+    if ((raw.jwk === undefined) === (raw.jwk_file === undefined)) return this.fail(at, "set exactly one of jwk_file or jwk");
+    let jwk = raw.jwk;
+    if (raw.jwk_file !== undefined) {
+      const text = await this.readText([...at, "jwk_file"], raw.jwk_file);
+      if (text === undefined) return undefined;
+      try {
+        jwk = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        return this.fail([...at, "jwk_file"], `${this.path(raw.jwk_file)} is not a JSON Web Key (invalid JSON)`);
+      }
+      if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk)) {
+        return this.fail([...at, "jwk_file"], `${this.path(raw.jwk_file)} is not a JSON Web Key`);
+      }
+    }
+    const where = [...at, raw.jwk_file !== undefined ? "jwk_file" : "jwk"];
+    const key = this.take(where, checkPublicJwk(jwk ?? {}, BUNDLE_KEY_TYPES));
+    return key === undefined ? undefined : { kid: raw.kid, key: { ...key, kid: raw.kid } };
+  }
+
+  issuers(raw: Raw<"issuers">): IssuerConfig[] {
+    const out: IssuerConfig[] = [];
+    const names = raw.map((i) => i.issuer);
+    for (const [i, entry] of raw.entries()) {
+      const at = ["issuers", i];
+      if (names.indexOf(entry.issuer) !== i) this.fail([...at, "issuer"], `duplicate issuer "${entry.issuer}"`);
+      const jwks = this.jwks(at, entry);
+      if (jwks === undefined) continue;
+      out.push({
+        issuer: entry.issuer,
+        audience: typeof entry.audience === "string" ? [entry.audience] : entry.audience,
+        jwks,
+        ...(entry.algorithms && { algorithms: entry.algorithms as IssuerConfig["algorithms"] }),
+        ...(entry.clock_skew !== undefined && { clockSkewSeconds: durationMs(entry.clock_skew) / 1000 }),
+      });
+    }
+    return out;
+  }
+
+  jwks(at: KeySegment[], raw: Raw<"issuers">[number]): IssuerConfig["jwks"] | undefined {
+    if ((raw.jwks === undefined) === (raw.jwks_url === undefined)) return this.fail(at, "set exactly one of jwks_url or jwks");
+    if (raw.jwks_url !== undefined) {
+      const url = this.take([...at, "jwks_url"], parseJwksUrl(raw.jwks_url));
+      return url === undefined ? undefined : { url };
+    }
+    const keys: JWK[] = [];
+    for (const [k, jwk] of (raw.jwks?.keys ?? []).entries()) {
+      const key = this.take([...at, "jwks", "keys", k], checkPublicJwk(jwk, TOKEN_KEY_TYPES));
+      if (key !== undefined) keys.push(key);
+    }
+    return { keys };
+  }
+
+  async connections(raw: Raw<"connections">): Promise<Record<string, ConnectionConfig>> {
+    const out: Record<string, ConnectionConfig> = {};
+    for (const [name, entry] of Object.entries(raw)) {
+      const at = ["connections", name];
+      const target = this.take([...at, "target"], parseTarget(entry.target));
+      if (entry.private_key !== undefined && target?.kind === "postgres") {
+        this.fail([...at, "private_key"], "only ssh connections take a private_key");
+      }
+      const password = await this.secret([...at, "password"], entry.password);
+      const privateKey = await this.secret([...at, "private_key"], entry.private_key);
+      if (target === undefined) continue;
+      out[name] = {
+        name,
+        target,
+        ...(password !== undefined && { password }),
+        ...(privateKey !== undefined && { privateKey }),
+      };
+    }
+    return out;
+  }
+
+  async store(raw: string | undefined): Promise<StoreConfig> {
+    if (raw === undefined) return { kind: "pglite", dir: this.path(".hoopgate") };
+    const url = await this.secret(["store"], raw);
+    if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
+      this.fail(["store"], "must be a postgres:// URL (omit it for the embedded store)");
+    }
+    return { kind: "postgres", url: url ?? "" };
+  }
+
+  async tls(raw: Raw<"tls">): Promise<TlsConfig | undefined> {
+    const cert = await this.readText(["tls", "cert_file"], raw.cert_file);
+    const key = await this.readText(["tls", "key_file"], raw.key_file);
+    if (cert === undefined || key === undefined) return undefined;
+    return { certFile: this.path(raw.cert_file), keyFile: this.path(raw.key_file), cert, key };
+  }
+}
+
+export type Resolved = { ok: true; config: Omit<GatewayConfig, "file"> } | { ok: false; issues: ConfigIssue[] };
+
+export async function resolveConfig(raw: RawConfig, baseDir: string, env: NodeJS.ProcessEnv): Promise<Resolved> {
+  const r = new Resolver(baseDir, env);
+  const config = {
+    listen: r.listen(raw.listen),
+    bundle: raw.bundle && (await r.bundle(raw.bundle)),
+    issuers: r.issuers(raw.issuers ?? []),
+    connections: await r.connections(raw.connections ?? {}),
+    store: await r.store(raw.store),
+    tls: raw.tls && (await r.tls(raw.tls)),
+    auth: { allowCleartextOnLoopback: raw.auth?.allow_cleartext_on_loopback ?? false },
+    audit: raw.audit && { file: r.path(raw.audit.file) },
+    log: { ...(raw.log?.level !== undefined && { level: raw.log.level }) },
+  };
+  return r.issues.length > 0 ? { ok: false, issues: r.issues } : { ok: true, config };
+}

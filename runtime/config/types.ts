@@ -1,0 +1,81 @@
+// The gateway configuration as the rest of the runtime sees it (DESIGN.md §5): validated,
+// relative paths made absolute, durations in milliseconds, key files read, secrets resolved.
+
+import type { JWK } from "jose";
+import type { LogLevel } from "../log.js";
+import type { TokenAlgorithm } from "../identity/algorithms.js";
+
+export interface HostPort {
+  host: string;
+  /** 0 asks the OS for a free port */
+  port: number;
+}
+
+export interface TrustedKey {
+  kid: string;
+  key: JWK;
+}
+
+export type BundleLocation = { kind: "file"; path: string } | { kind: "url"; url: string };
+
+export interface BundleConfig {
+  location: BundleLocation;
+  /** trusted bundle signing keys; empty only when `allowUnsigned` */
+  keys: TrustedKey[];
+  /** polling interval (files are also watched); default 30 s */
+  reloadIntervalMs: number;
+  /** development only: accept a plain JSON bundle; never together with keys */
+  allowUnsigned: boolean;
+}
+
+export type JwksSource = { url: string } | { keys: JWK[] };
+
+export interface IssuerConfig {
+  /** exact `iss` value */
+  issuer: string;
+  /** accepted `aud` values: the token must carry one of them */
+  audience: string[];
+  jwks: JwksSource;
+  /** default: RS256, ES256, EdDSA */
+  algorithms?: TokenAlgorithm[];
+  /** tolerance for `exp`/`nbf`; default 30 */
+  clockSkewSeconds?: number;
+}
+
+export type ConnectionTarget =
+  | { kind: "postgres"; host: string; port: number; user: string; database: string }
+  | { kind: "ssh"; host: string; port: number; user: string };
+
+export interface ConnectionConfig {
+  name: string;
+  target: ConnectionTarget;
+  /** resolved secret */
+  password?: string;
+  /** resolved secret (PEM); ssh only */
+  privateKey?: string;
+}
+
+export type StoreConfig = { kind: "postgres"; url: string } | { kind: "pglite"; dir: string };
+
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
+  /** PEM contents, read at load */
+  cert: string;
+  key: string;
+}
+
+export interface GatewayConfig {
+  /** absolute path of the file this was loaded from */
+  file: string;
+  listen: { postgres?: HostPort; ssh?: HostPort; api?: HostPort };
+  bundle?: BundleConfig;
+  issuers: IssuerConfig[];
+  connections: Record<string, ConnectionConfig>;
+  store: StoreConfig;
+  tls?: TlsConfig;
+  /** the token is asked for as a cleartext password only over TLS, unless this allows loopback */
+  auth: { allowCleartextOnLoopback: boolean };
+  audit?: { file: string };
+  log: { level?: LogLevel };
+}
