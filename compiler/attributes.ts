@@ -1,4 +1,6 @@
 // Looks up an attribute reference in the schema and checks it may be used where it is.
+// An attribute used where it is not available is reported but still returned, so the rest of
+// the expression is checked too (the program fails on the error either way).
 
 import type { RefExpr } from "../dsl/ast.js";
 import {
@@ -42,11 +44,11 @@ export function resolveAttribute(ref: RefExpr, scope: CondScope, rep: Reporter):
   }
   if (scope.kind === "group" && !(name === "identity.issuer" || name === "identity.subject")) {
     rep.error(Code.AttributeNotAvailable, ref.span, `\`${name}\` is not known when group membership is decided; a group's \`when\` may read only claims.*, identity.issuer and identity.subject`);
-    return undefined;
+    return spec;
   }
   if (scope.kind === "mask" && spec.stage !== "session") {
     rep.error(Code.AttributeNotAvailable, ref.span, `\`${name}\` is per statement, but masks are fixed for the whole session; a mask's condition may read identity.*, claims.* and connection.*`);
-    return undefined;
+    return spec;
   }
   if (scope.kind === "rule" && spec.requires) {
     for (const [kind, example] of scope.reach.kinds) {
@@ -57,7 +59,7 @@ export function resolveAttribute(ref: RefExpr, scope: CondScope, rep: Reporter):
           `\`${name}\` exists only on ${spec.requires} connections, but policy \`${scope.reach.policy}\` also reaches ${kind} connection \`${example}\``,
           { help: `narrow the policy's \`connections\` to ${spec.requires} connections, or move this rule to a policy of its own` },
         );
-        return undefined;
+        return spec;
       }
     }
   }
