@@ -1,0 +1,49 @@
+// Canonical JSON for hashing and signing bundles: object keys sorted by UTF-16 code units, no
+// whitespace, numbers and strings as JSON.stringify writes them (the RFC 8785 rules for the
+// values a bundle holds). Anything JSON cannot represent faithfully is an error, never dropped.
+
+import { createHash } from "node:crypto";
+
+export function canonicalJson(value: unknown): string {
+  return write(value, "$");
+}
+
+/** sha256 (hex) of the canonical JSON of `bundle` without its `sha256` key. */
+export function bundleDigest(bundle: object): string {
+  const { sha256: _ignored, ...rest } = bundle as Record<string, unknown>;
+  return createHash("sha256").update(canonicalJson(rest), "utf8").digest("hex");
+}
+
+function write(value: unknown, path: string): string {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return JSON.stringify(value);
+    case "number":
+      if (!Number.isFinite(value)) throw new Error(`${path}: ${value} has no JSON form`);
+      return JSON.stringify(value);
+    case "object":
+      if (value === null) return "null";
+      if (Array.isArray(value)) {
+        return `[${value.map((item, i) => write(item, `${path}[${i}]`)).join(",")}]`;
+      }
+      return writeObject(value, path);
+    default:
+      throw new Error(`${path}: a ${typeof value} has no JSON form`);
+  }
+}
+
+function writeObject(value: object, path: string): string {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    throw new Error(`${path}: only plain objects have a canonical JSON form`);
+  }
+  const record = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item === undefined) continue; // as JSON.stringify: an absent optional field
+    parts.push(`${JSON.stringify(key)}:${write(item, `${path}.${key}`)}`);
+  }
+  return `{${parts.join(",")}}`;
+}
