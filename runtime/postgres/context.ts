@@ -1,0 +1,100 @@
+// What the PostgreSQL proxy needs from the rest of the gateway, and nothing more, so the proxy
+// can be tested on its own and `hoopgate serve` can wire the real parts in.
+
+import type { Logger } from "../log.js";
+import type { SessionResult } from "../engine/types.js";
+import type { Identity } from "../facts/types.js";
+import type { MaskStrategy } from "../bundle/format.js";
+import type { DetectorName } from "../schema/attributes.js";
+
+/** The real database behind one connection name, with the credentials the client never sees. */
+export interface PgTarget {
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  /** absent: the target must accept trust authentication */
+  password?: string;
+}
+
+/** One result column as the masking module needs it. */
+export interface MaskColumn {
+  /** the column mask for this column; null: only detectors apply */
+  strategy: MaskStrategy | null;
+  /** 0 text, 1 binary */
+  format: number;
+  typeOid: number;
+}
+
+/** The masking module behind a narrow port (runtime/masking implements it). */
+export interface RowMasking {
+  /** null when nothing can change in rows of this shape */
+  planRows(columns: MaskColumn[], detectors: ReadonlyMap<DetectorName, MaskStrategy>): RowMaskPlan | null;
+  /** detectors over COPY TO STDOUT output (COPY of tables with column masks is refused before it runs) */
+  planCopy(detectors: ReadonlyMap<DetectorName, MaskStrategy>): CopyMaskPlan | null;
+}
+
+export interface CopyMaskPlan {
+  /** a whole CopyData message (one row of COPY TO text output) in, the masked message out */
+  maskCopyData(message: Buffer): Buffer;
+}
+
+export interface RowMaskPlan {
+  /** a whole DataRow message (type byte included) in, the masked message out */
+  maskDataRow(message: Buffer): Buffer;
+}
+
+export interface SessionAuditStart {
+  sessionId: string;
+  identity: Identity;
+  connection: string;
+  client: string;
+  startedAt: Date;
+}
+
+export interface StatementAudit {
+  sessionId: string;
+  text: string;
+  effect: "allow" | "deny" | "review";
+  rules: string[];
+  reason: string;
+  rows: number;
+  bytes: number;
+  durationMs: number;
+  /** the upstream or gateway error that ended the statement */
+  error?: string;
+}
+
+export interface SessionAuditEnd {
+  sessionId: string;
+  endedAt: Date;
+  rows: number;
+  bytes: number;
+  /** why the session ended abnormally (protocol error, limit, upstream failure) */
+  error?: string;
+}
+
+export interface ProxyAudit {
+  sessionStarted(event: SessionAuditStart): void;
+  statement(event: StatementAudit): void;
+  sessionEnded(event: SessionAuditEnd): void;
+}
+
+export interface ProxyTls {
+  key: string | Buffer;
+  cert: string | Buffer;
+}
+
+export interface ProxyContext {
+  /** the current engine's session for this identity (a bundle reload changes it for new sessions) */
+  openSession(identity: Identity, connection: string): SessionResult;
+  /** throws an Error whose message the client may see */
+  verifyToken(token: string): Promise<Identity>;
+  target(connection: string): PgTarget | undefined;
+  masking: RowMasking;
+  audit: ProxyAudit;
+  tls?: ProxyTls;
+  /** ask for the token in clear text over plain TCP when the client is on loopback */
+  allowCleartextOnLoopback: boolean;
+  logger: Logger;
+}

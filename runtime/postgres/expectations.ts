@@ -1,0 +1,56 @@
+// What the client asked for, in order, so each upstream response can be matched to the request
+// that produced it. The query gate appends; the result rewriter consumes.
+
+import type { Decision } from "../engine/types.js";
+
+/** One decided statement text (a simple Query, or a Parse), as the rewriter needs it. */
+export interface StatementInfo {
+  text: string;
+  decision: Decision;
+  /** relations the statement reads or writes, as the engine saw them */
+  tables: string[];
+}
+
+export type Expectation =
+  | { kind: "query"; info: StatementInfo; denied: Buffer | null; started: number }
+  | { kind: "parse"; denied: Buffer | null }
+  | { kind: "bind"; portal: string }
+  /** swallow: the gateway asked (to learn a portal's result formats); the client must not see the answer */
+  | { kind: "describe"; target: "S" | "P"; name: string; info: StatementInfo | null; swallow: boolean }
+  | { kind: "execute"; portal: string; info: StatementInfo | null; started: number }
+  | { kind: "close" }
+  | { kind: "sync" };
+
+/** A FIFO with O(1) shift. */
+export class ExpectationQueue {
+  private items: Expectation[] = [];
+  private head = 0;
+
+  push(item: Expectation): void {
+    this.items.push(item);
+  }
+
+  peek(): Expectation | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): Expectation | undefined {
+    const item = this.items[this.head];
+    if (item === undefined) return undefined;
+    this.head += 1;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** after an error in the extended protocol the server skips everything up to Sync */
+  dropUntilSync(): Expectation[] {
+    const dropped: Expectation[] = [];
+    for (let item = this.peek(); item !== undefined && item.kind !== "sync"; item = this.peek()) {
+      dropped.push(this.shift()!);
+    }
+    return dropped;
+  }
+}

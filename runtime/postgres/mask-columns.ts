@@ -1,0 +1,108 @@
+// Which mask applies to each column of a result (docs/masking.md has the rules):
+// - a column with provenance (RowDescription table OID + attnum) takes its own column mask;
+//   a column of a view that reads a table with masked columns takes that table's strongest mask;
+// - a column without provenance (an expression, aggregate, row or JSON constructor, a function's
+//   result) takes the strongest mask of the tables with masked columns the statement reads,
+//   directly or through views.
+
+import type { MaskStrategy } from "../bundle/format.js";
+import type { SessionMasks } from "../engine/types.js";
+import type { Catalog } from "./catalog.js";
+import type { MaskColumn } from "./context.js";
+import type { StatementInfo } from "./expectations.js";
+import { readCString } from "./messages.js";
+import { bareName } from "./query-gate.js";
+
+export interface Field {
+  tableOid: number;
+  attnum: number;
+  typeOid: number;
+  format: number;
+}
+
+export function decodeRowDescription(frame: Buffer): Field[] {
+  const count = frame.readInt16BE(5);
+  const fields: Field[] = [];
+  let at = 7;
+  for (let i = 0; i < count; i++) {
+    at = readCString(frame, at).next;
+    fields.push({
+      tableOid: frame.readInt32BE(at),
+      attnum: frame.readInt16BE(at + 4),
+      typeOid: frame.readInt32BE(at + 6),
+      format: frame.readInt16BE(at + 16),
+    });
+    at += 18;
+  }
+  return fields;
+}
+
+const STRENGTH: Record<MaskStrategy["kind"], number> = { redact: 3, null: 3, hash: 2, partial: 1 };
+
+export class ColumnMasks {
+  /** strongest mask per bare table name that has masked columns */
+  private readonly strongest = new Map<string, MaskStrategy>();
+
+  constructor(private readonly masks: SessionMasks, private readonly catalog: Catalog | null) {
+    for (const [key, strategy] of masks.columns) {
+      const parts = key.split(".");
+      const table = parts[parts.length - 2];
+      if (table === undefined) continue;
+      this.strongest.set(table, stronger(this.strongest.get(table) ?? null, strategy)!);
+    }
+  }
+
+  async resolve(fields: Field[], info: StatementInfo | null): Promise<MaskColumn[]> {
+    let derived: Promise<MaskStrategy | null> | null = null;
+    const columns: MaskColumn[] = [];
+    for (const field of fields) {
+      let strategy: MaskStrategy | null;
+      if (field.tableOid !== 0 && this.catalog !== null) {
+        strategy = await this.forColumn(field.tableOid, field.attnum);
+      } else {
+        derived ??= this.forStatement(info);
+        strategy = await derived;
+      }
+      columns.push({ strategy, format: field.format, typeOid: field.typeOid });
+    }
+    return columns;
+  }
+
+  private async forColumn(oid: number, attnum: number): Promise<MaskStrategy | null> {
+    const relation = await this.catalog!.relation(oid);
+    if (relation === null) return this.strongestOverall();
+    const column = relation.columns.get(attnum);
+    const name = relation.name.toLowerCase();
+    if (column !== undefined) {
+      const col = column.toLowerCase();
+      const own = this.masks.columns.get(`${relation.schema.toLowerCase()}.${name}.${col}`) ?? this.masks.columns.get(`${name}.${col}`);
+      if (own !== undefined) return own;
+    }
+    return this.strongestOf(relation.reads.filter((r) => r !== name));
+  }
+
+  private async forStatement(info: StatementInfo | null): Promise<MaskStrategy | null> {
+    if (this.strongest.size === 0) return null;
+    // Without the statement (a portal the gateway never saw parsed) nothing says what it read.
+    if (info === null) return this.strongestOverall();
+    const direct = this.strongestOf(info.tables.map(bareName));
+    if (direct !== null || this.catalog === null || info.tables.length === 0) return direct;
+    return this.strongestOf(await this.catalog.readsOfNames(info.tables));
+  }
+
+  private strongestOf(tables: readonly string[]): MaskStrategy | null {
+    let best: MaskStrategy | null = null;
+    for (const table of tables) best = stronger(best, this.strongest.get(table) ?? null);
+    return best;
+  }
+
+  private strongestOverall(): MaskStrategy | null {
+    return this.strongestOf([...this.strongest.keys()]);
+  }
+}
+
+function stronger(a: MaskStrategy | null, b: MaskStrategy | null): MaskStrategy | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return STRENGTH[b.kind] > STRENGTH[a.kind] ? b : a;
+}

@@ -1,0 +1,171 @@
+// One client session: the upstream connection, then two pumps — client → gate → upstream and
+// upstream → rewriter → client — with backpressure both ways. Any protocol error ends this
+// session only.
+
+import { randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
+import type { AcceptedClient } from "./client-startup.js";
+import type { CancelRegistry } from "./cancel.js";
+import type { Catalog } from "./catalog.js";
+import type { ProxyContext } from "./context.js";
+import { ExpectationQueue } from "./expectations.js";
+import { FRONTEND_TYPES, Framer, FramingError } from "./framing.js";
+import { ColumnMasks } from "./mask-columns.js";
+import { authenticationRequest, backendKeyData, errorResponse, readyForQuery, type ErrorFields } from "./messages.js";
+import { QueryGate } from "./query-gate.js";
+import { ResultRewriter, SessionEnd } from "./result-rewriter.js";
+import { connectUpstream, type UpstreamSession } from "./server-connect.js";
+
+const MAX_CLIENT_MESSAGE = 64 * 1024 * 1024;
+const TERMINATE = 0x58;
+
+export interface SessionDeps {
+  ctx: ProxyContext;
+  cancels: CancelRegistry;
+  catalog(connection: string): Catalog;
+}
+
+export async function runSession(client: AcceptedClient, deps: SessionDeps): Promise<void> {
+  const { ctx } = deps;
+  const sessionId = randomUUID();
+  const log = ctx.logger.child({ session: sessionId, connection: client.connection, subject: client.identity.subject });
+  let upstream: UpstreamSession;
+  try {
+    upstream = await connectUpstream(client.target, client.params);
+  } catch (err) {
+    log.warn({ err }, "upstream connection failed");
+    client.socket.end(errorResponse({ severity: "FATAL", code: "08001", message: `cannot connect to "${client.connection}" upstream` }));
+    return;
+  }
+  const key = upstream.backendKey === null ? null : deps.cancels.register({ host: client.target.host, port: client.target.port, ...upstream.backendKey });
+  const hello = [authenticationRequest(0), ...upstream.relay];
+  if (key !== null) hello.push(backendKeyData(key.pid, key.secret));
+  hello.push(readyForQuery(upstream.status));
+  writeAll(client.socket, hello);
+  ctx.audit.sessionStarted({
+    sessionId,
+    identity: client.identity,
+    connection: client.connection,
+    client: `${client.socket.remoteAddress}:${client.socket.remotePort}`,
+    startedAt: new Date(),
+  });
+  log.info("session started");
+
+  const policy = client.policy;
+  const queue = new ExpectationQueue();
+  const gate = new QueryGate(policy, queue);
+  const columnMasks = policy.masks.columns.size > 0 ? new ColumnMasks(policy.masks, deps.catalog(client.connection)) : null;
+  const rewriter = new ResultRewriter({
+    queue,
+    marker: gate.marker,
+    limits: policy.limits,
+    masks: policy.masks,
+    columnMasks,
+    masking: ctx.masking,
+    onStatement: (r) =>
+      ctx.audit.statement({
+        sessionId, text: r.info.text, effect: r.info.decision.effect, rules: r.info.decision.rules,
+        reason: r.info.decision.reason, rows: r.rows, bytes: r.bytes, durationMs: r.durationMs, ...(r.error ? { error: r.error } : {}),
+      }),
+  });
+  const clientFramer = new Framer({ types: FRONTEND_TYPES, maxMessage: MAX_CLIENT_MESSAGE, maxStreamed: 0 });
+  const server = upstream.socket;
+  const socket = client.socket;
+
+  let ended = false;
+  let endError: string | undefined;
+  const end = (fields?: ErrorFields): void => {
+    if (ended) return;
+    ended = true;
+    if (fields !== undefined) {
+      endError = fields.message;
+      log.warn({ code: fields.code }, fields.message);
+      socket.end(errorResponse(fields));
+    } else {
+      socket.end();
+    }
+    server.destroy();
+  };
+  const fail = (err: unknown): void => {
+    if (err instanceof SessionEnd) return end(err.fields);
+    if (err instanceof FramingError || err instanceof RangeError) return end({ severity: "FATAL", code: "08P01", message: `invalid message from the client: ${err.message}` });
+    log.error({ err }, "session failed");
+    end({ severity: "FATAL", code: "XX000", message: "internal gateway error" });
+  };
+
+  const fromClient = (chunk: Buffer): void => {
+    if (ended) return;
+    try {
+      clientFramer.push(chunk);
+      const forward: Buffer[] = [];
+      for (let piece = clientFramer.next(); piece !== null; piece = clientFramer.next()) {
+        if (piece.kind !== "message") throw new FramingError("unexpected raw bytes");
+        if (piece.type === TERMINATE) {
+          writeAll(server, forward);
+          return end();
+        }
+        const outcome = gate.handle(piece.type, piece.frame);
+        if (outcome.refused !== undefined) {
+          const { decision, text } = outcome.refused.info;
+          ctx.audit.statement({ sessionId, text, effect: decision.effect, rules: decision.rules, reason: decision.reason, rows: 0, bytes: 0, durationMs: 0 });
+        }
+        forward.push(...outcome.forward);
+      }
+      if (!writeAll(server, forward)) {
+        socket.pause();
+        server.once("drain", () => socket.resume());
+      }
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  let chain = Promise.resolve();
+  const fromServer = (chunk: Buffer): void => {
+    server.pause();
+    chain = chain.then(async () => {
+      if (ended) return;
+      try {
+        const out = await rewriter.process(chunk);
+        if (ended) return;
+        if (writeAll(socket, out)) server.resume();
+        else socket.once("drain", () => server.resume());
+      } catch (err) {
+        fail(err);
+      }
+    });
+  };
+
+  await new Promise<void>((resolve) => {
+    let open = 2;
+    const closed = (): void => {
+      open -= 1;
+      if (open === 0) resolve();
+      else end();
+    };
+    socket.once("close", closed);
+    server.once("close", closed);
+    socket.on("error", (err) => log.debug({ err }, "client socket error"));
+    server.on("error", (err) => log.debug({ err }, "upstream socket error"));
+    socket.on("data", fromClient);
+    server.on("data", fromServer);
+    if (client.pending.length > 0) fromClient(client.pending);
+    if (upstream.pending.length > 0) fromServer(upstream.pending);
+  });
+  if (key !== null) deps.cancels.unregister(key.pid);
+  ctx.audit.sessionEnded({
+    sessionId, endedAt: new Date(), rows: rewriter.sessionRows, bytes: rewriter.sessionBytes, ...(endError ? { error: endError } : {}),
+  });
+  log.info({ rows: rewriter.sessionRows, bytes: rewriter.sessionBytes }, "session ended");
+}
+
+/** many small messages → one writev; returns false when the socket wants a drain */
+function writeAll(socket: Socket, buffers: Buffer[]): boolean {
+  if (buffers.length === 0) return true;
+  if (buffers.length === 1) return socket.write(buffers[0]!);
+  socket.cork();
+  let ok = true;
+  for (const buffer of buffers) ok = socket.write(buffer) && ok;
+  socket.uncork();
+  return ok;
+}
