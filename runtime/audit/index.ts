@@ -1,0 +1,2 @@
+export type { AuditSink, AuditEntry, Protocol, SessionStartedRecord, StatementRecord, SessionEndedRecord } from "./sink.js";
+export { openJsonlAuditFile } from "./jsonl-file.js";

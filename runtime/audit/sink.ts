@@ -1,0 +1,57 @@
+// What the gateway records (DESIGN.md §5 "Audit"): one record when a session starts, one per
+// statement or command, one when it ends. A sink accepts records in order; the promise
+// settles once the record is accepted (buffered or stored) and rejects when the sink can no
+// longer record, so the caller can fail closed.
+
+import type { Effect } from "../bundle/format.js";
+import type { Identity } from "../facts/types.js";
+
+export type Protocol = "postgres" | "ssh" | "kubernetes";
+
+export interface SessionStartedRecord {
+  session: string;
+  identity: Identity;
+  connection: string;
+  protocol: Protocol;
+  /** client address, `host:port` */
+  client?: string;
+}
+
+export interface StatementRecord {
+  session: string;
+  /** who and where, repeated so each line stands alone in an export */
+  identity: Pick<Identity, "issuer" | "subject">;
+  connection: string;
+  /** the statement or command as received */
+  text: string;
+  decision: Effect;
+  /** ids of the rules behind the decision */
+  rules: string[];
+  reason?: string;
+  rows?: number;
+  bytes?: number;
+  durationMs?: number;
+  error?: string;
+}
+
+export interface SessionEndedRecord {
+  session: string;
+  rows: number;
+  bytes: number;
+  durationMs: number;
+  error?: string;
+}
+
+export interface AuditSink {
+  sessionStarted(record: SessionStartedRecord): Promise<void>;
+  statement(record: StatementRecord): Promise<void>;
+  sessionEnded(record: SessionEndedRecord): Promise<void>;
+  /** writes out everything accepted, then releases the sink */
+  close(): Promise<void>;
+}
+
+/** A record as written: its kind and the time it was accepted, then its fields. */
+export type AuditEntry =
+  | ({ type: "session_started"; time: string } & SessionStartedRecord)
+  | ({ type: "statement"; time: string } & StatementRecord)
+  | ({ type: "session_ended"; time: string } & SessionEndedRecord);
