@@ -141,8 +141,10 @@ function scalar(e: Expr, t: AttrType, rep: Reporter): Scalar | undefined {
     const word = e.kind === "ref" && e.segments.length === 1 ? e.segments[0]!.name : e.kind === "string" ? e.value : undefined;
     if (word === undefined) return valueError(e, `one of ${t.values.join(" | ")}`, rep);
     if (t.values.includes(word)) return word;
-    rep.error(Code.UnknownEnumWord, e.span, `unknown value \`${word}\`; expected one of ${t.values.join(", ")}`, {
-      ...(didYouMean(word, t.values) ? { help: didYouMean(word, t.values) } : {}),
+    const hint = didYouMean(word, t.values);
+    const listed = t.values.length <= 8 ? `; expected one of ${t.values.join(", ")}` : "";
+    rep.error(Code.UnknownEnumWord, e.span, `unknown value \`${word}\`${listed}`, {
+      help: hint ?? `expected one of ${t.values.join(", ")}`,
     });
     return undefined;
   }

@@ -127,7 +127,7 @@ const RULE_OPTIONS: Record<"allow" | "deny" | "review", KeySpec> = {
 function checkRule(r: Rule, reach: Reach, names: Names, defaultId: string, rep: Reporter): CheckedRule | undefined {
   const scope: CondScope = { kind: "rule", reach };
   const cond = whenUnless(r.when, r.unless, scope, rep);
-  const opts = attributesOf(r.options, RULE_OPTIONS[r.effect], { what: `a \`${r.effect}\` rule's options`, span: r.effectSpan }, rep);
+  const opts = attributesOf(r.options, RULE_OPTIONS[r.effect], { what: `a \`${r.effect}\` rule`, span: r.effectSpan }, rep);
   const id = optionalString(opts.get("id"), rep) ?? defaultId;
   const reason = optionalString(opts.get("reason"), rep);
   const approversAttr = opts.get("approvers");
