@@ -1,0 +1,210 @@
+// The PostgreSQL proxy against the machine's real PostgreSQL, with real clients: pg (simple and
+// extended protocol), postgres (porsager) and psql.
+
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import pg from "pg";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+
+const DB = "hoopgate_pgproxy";
+const run = promisify(execFile);
+
+const policy = (issuer: string): string => `
+connection testdb { kind = postgres }
+group writers {
+  issuer = "${issuer}"
+  when   = claims.role == "writer"
+}
+group readers {
+  issuer = "${issuer}"
+  when   = claims.role == "reader"
+}
+
+policy writers-work {
+  subjects    = [group.writers]
+  connections = [connection.testdb]
+  deny   when sql.command in [drop, truncate] { reason = "no destructive DDL" }
+  review when sql.command == delete and not sql.has_where { approvers = [group.readers] }
+  allow  when sql.command in [select, insert, update, delete, begin, commit, rollback, copy, set, show, create]
+}
+
+policy readers-masked {
+  subjects    = [group.readers]
+  connections = [connection.testdb]
+  allow when sql.command in [select, begin, commit, rollback, copy]
+  mask columns ["people.email"] { with = partial(4) }
+  mask columns ["people.ssn"]
+  mask detect  [credit_card]
+  limit rows = 50 per statement
+}
+`;
+
+let gw: Gateway;
+let direct: pg.Client;
+
+function proxied(token: string, extra: Partial<pg.ClientConfig> = {}): pg.Client {
+  return new pg.Client({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: token, ...extra });
+}
+
+async function withClient<T>(role: string, body: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = proxied(await gw.token(role));
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  await freshDatabase(DB);
+  direct = new pg.Client({ ...PG, database: DB });
+  await direct.connect();
+  await direct.query(`
+    create table items (id int primary key, name text, price numeric(10,2), tags text[], created timestamptz);
+    insert into items select g, 'item ' || g, g * 1.5, array['a','b'], '2024-01-01'::timestamptz + g * interval '1 hour' from generate_series(1, 200) g;
+    create table people (id int primary key, name text, email text, ssn text, note text);
+    insert into people values (1, 'Ada', 'ada@example.com', '123-45-6789', 'card 4111 1111 1111 1111'),
+                              (2, 'Bob', 'bob@example.org', '987-65-4321', 'nothing here');
+    create view people_v as select id, email from people;
+    create table log (id serial primary key, msg text);
+  `);
+  gw = await startGateway({ policy, targets: { testdb: { ...PG, database: DB } } });
+});
+
+afterAll(async () => {
+  await direct?.end();
+  await gw?.close();
+});
+
+describe("pg, simple and extended protocol", () => {
+  it("returns exactly what a direct connection returns", async () => {
+    const sql = "select * from items order by id";
+    const want = await direct.query({ text: sql, rowMode: "array" });
+    await withClient("writer", async (c) => {
+      const simple = await c.query({ text: sql, rowMode: "array" });
+      expect(simple.rows).toEqual(want.rows);
+      expect(simple.fields.map((f) => f.name)).toEqual(want.fields.map((f) => f.name));
+      const extended = await c.query({ text: "select * from items where id > $1 order by id", values: [0], rowMode: "array" });
+      expect(extended.rows).toEqual(want.rows);
+    });
+  });
+
+  it("refuses a denied statement with 42501 and keeps the session usable", async () => {
+    await withClient("writer", async (c) => {
+      const err = await c.query("drop table items").catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "42501", detail: expect.stringContaining("rule:") });
+      expect((err as Error).message).toContain("no destructive DDL");
+      const extendedErr = await c.query({ text: "truncate items", values: [] , name: "t1"}).catch((e: unknown) => e);
+      expect(extendedErr).toMatchObject({ code: "42501" });
+      expect((await c.query("select count(*)::int as n from items")).rows[0]).toEqual({ n: 200 });
+    });
+    expect((await direct.query("select count(*)::int as n from items")).rows[0]).toEqual({ n: 200 });
+  });
+
+  it("refuses review statements with an approval-required error", async () => {
+    await withClient("writer", async (c) => {
+      const err = await c.query("delete from log").catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "42501" });
+      expect((err as Error).message).toMatch(/approval required \(approvers: readers\)/);
+    });
+  });
+
+  it("keeps transaction state as PostgreSQL would: a refusal aborts the transaction", async () => {
+    await withClient("writer", async (c) => {
+      await c.query("begin");
+      await c.query("insert into log (msg) values ('in tx')");
+      await expect(c.query("drop table log")).rejects.toMatchObject({ code: "42501" });
+      await expect(c.query("select 1")).rejects.toMatchObject({ code: "25P02" });
+      await c.query("commit");
+      expect((await c.query("select count(*)::int as n from log where msg = 'in tx'")).rows[0]).toEqual({ n: 0 });
+    });
+  });
+
+  it("runs named prepared statements many times", async () => {
+    await withClient("writer", async (c) => {
+      for (let i = 1; i <= 5; i++) {
+        const r = await c.query({ name: "by-id", text: "select name from items where id = $1", values: [i] });
+        expect(r.rows).toEqual([{ name: `item ${i}` }]);
+      }
+    });
+  });
+});
+
+describe("masking", () => {
+  it("masks columns by provenance through aliases, t.*, joins and views", async () => {
+    await withClient("reader", async (c) => {
+      const plain = await c.query("select p.email as contact, p.ssn, p.name from people p order by id");
+      expect(plain.rows[0]).toEqual({ contact: "***********.com", ssn: "[REDACTED]", name: "Ada" });
+      const star = await c.query("select t.* from people t order by id");
+      expect(JSON.stringify(star.rows)).not.toMatch(/ada@example|123-45-6789/);
+      const joined = await c.query("select a.email from people a join people b on a.id = b.id order by a.id");
+      expect(JSON.stringify(joined.rows)).not.toContain("ada@example");
+      const view = await c.query("select * from people_v order by id");
+      expect(JSON.stringify(view.rows)).not.toContain("ada@example");
+    });
+  });
+
+  it("masks derived columns: expressions, aggregates, JSON and row constructors", async () => {
+    await withClient("reader", async (c) => {
+      for (const sql of [
+        "select upper(email) from people",
+        "select string_agg(email, ',') from people",
+        "select json_agg(p) from people p",
+        "select row(email, ssn) from people",
+        "select email || '' as e from people",
+      ]) {
+        const r = await c.query(sql);
+        expect(JSON.stringify(r.rows), sql).not.toMatch(/ada@example|ADA@EXAMPLE|123-45-6789/);
+      }
+    });
+  });
+
+  it("masks detected values and the extended protocol's rows", async () => {
+    await withClient("reader", async (c) => {
+      const r = await c.query({ text: "select note, email from people where id = $1", values: [1] });
+      expect(r.rows[0].note).not.toContain("4111 1111 1111 1111");
+      expect(r.rows[0].email).not.toContain("ada@");
+    });
+  });
+
+  it("refuses COPY of a table with masked columns", async () => {
+    await withClient("reader", async (c) => {
+      await expect(c.query("copy people to stdout")).rejects.toMatchObject({ code: "42501" });
+    });
+  });
+
+  it("ends the session with 54000 past the row limit", async () => {
+    await withClient("reader", async (c) => {
+      await expect(c.query("select * from items")).rejects.toMatchObject({ code: "54000" });
+    });
+  });
+});
+
+describe("postgres (porsager)", () => {
+  it("runs pipelined and prepared queries and survives a refusal", async () => {
+    const sql = postgres({ host: "127.0.0.1", port: gw.proxy.port, database: "testdb", username: "ci", password: await gw.token("writer"), max: 1 });
+    try {
+      const rows = await sql`select id, name from items where id <= ${3} order by id`;
+      expect(rows.map((r) => r.name)).toEqual(["item 1", "item 2", "item 3"]);
+      await expect(sql`drop table items`).rejects.toMatchObject({ code: "42501" });
+      const all = await Promise.all([1, 2, 3].map((i) => sql`select ${i}::int as n`));
+      expect(all.map((r) => r[0]?.n)).toEqual([1, 2, 3]);
+    } finally {
+      await sql.end();
+    }
+  });
+});
+
+describe("psql", () => {
+  it("prints what a direct connection prints", async () => {
+    const args = ["-X", "-A", "-t", "-c", "select id, name, price from items where id <= 5 order by id"];
+    const want = await run("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", DB, ...args]);
+    const got = await run("psql", ["-h", "127.0.0.1", "-p", String(gw.proxy.port), "-U", "ci", "-d", "testdb", ...args], {
+      env: { ...process.env, PGPASSWORD: await gw.token("writer") },
+    });
+    expect(got.stdout).toBe(want.stdout);
+  });
+});

@@ -1,0 +1,74 @@
+// Starts a real gateway for PostgreSQL tests: a local token issuer, a policy compiled from
+// .hoop text, the real engine and masking, and the proxy in front of the machine's PostgreSQL.
+
+import pg from "pg";
+import { compileSources } from "../../compiler/index.js";
+import { loadEngine } from "../../runtime/engine/index.js";
+import { createTokenVerifier, startDevIssuer, type DevIssuer } from "../../runtime/identity/index.js";
+import { createLogger } from "../../runtime/log.js";
+import type { PgTarget, ProxyAudit, ProxyContext, ProxyTls, StatementAudit } from "../../runtime/postgres/context.js";
+import { createRowMasking } from "../../runtime/postgres/masking-port.js";
+import { startPostgresProxy, type PostgresProxy } from "../../runtime/postgres/server.js";
+
+export const PG = { host: "127.0.0.1", port: 5432, user: "postgres" };
+
+/** Creates (or recreates) a scratch database; fails loudly when PostgreSQL is not there. */
+export async function freshDatabase(name: string): Promise<void> {
+  const admin = new pg.Client({ ...PG, database: "postgres" });
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new Error(`these tests need PostgreSQL on 127.0.0.1:5432 with trust auth for user postgres: ${String(err)}`);
+  }
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  await admin.end();
+}
+
+export interface Gateway {
+  proxy: PostgresProxy;
+  issuer: DevIssuer;
+  statements: StatementAudit[];
+  token(role: string, ttl?: number | string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  policy: (issuer: string) => string;
+  targets: Record<string, PgTarget>;
+  tls?: ProxyTls;
+  allowCleartextOnLoopback?: boolean;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const issuer = await startDevIssuer();
+  const compiled = compileSources([{ path: "test.hoop", text: options.policy(issuer.issuer) }]);
+  if (compiled.bundle === undefined) {
+    throw new Error(`test policy does not compile: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
+  }
+  const engine = await loadEngine(compiled.bundle);
+  const verifier = createTokenVerifier([{ issuer: issuer.issuer, audience: [issuer.audience], jwks: { url: issuer.jwksUrl } }]);
+  const statements: StatementAudit[] = [];
+  const audit: ProxyAudit = { sessionStarted: () => undefined, statement: (s) => statements.push(s), sessionEnded: () => undefined };
+  const context: ProxyContext = {
+    openSession: (identity, connection) => engine.openSession(identity, connection),
+    verifyToken: (token) => verifier.verify(token),
+    target: (name) => (Object.hasOwn(options.targets, name) ? options.targets[name] : undefined),
+    masking: createRowMasking(Buffer.alloc(32, 7)),
+    audit,
+    allowCleartextOnLoopback: options.allowCleartextOnLoopback ?? true,
+    logger: createLogger({ level: "silent" }),
+    ...(options.tls ? { tls: options.tls } : {}),
+  };
+  const proxy = await startPostgresProxy({ context });
+  return {
+    proxy,
+    issuer,
+    statements,
+    token: (role, ttl) => issuer.issue({ sub: `${role}-1`, claims: { role }, ...(ttl !== undefined ? { ttl } : {}) }),
+    async close() {
+      await proxy.close();
+      await issuer.close();
+    },
+  };
+}
