@@ -1,0 +1,155 @@
+// Conditions compiled once, at load, into closures over the flat attribute record. A leaf
+// reads one attribute; when it is missing or has another type than the leaf expects, the
+// leaf is false (Cedar-like: a missing claim never satisfies a comparison).
+
+import type { Cond, Scalar } from "../bundle/format.js";
+
+/** Attribute values by flat name (`sql.command`, `claims.repository`); sets are arrays. */
+export type Facts = Record<string, unknown>;
+export type Predicate = (facts: Facts) => boolean;
+
+const always: Predicate = () => true;
+const never: Predicate = () => false;
+
+export function compileCond(cond: Cond): Predicate {
+  switch (cond.op) {
+    case "true":
+      return always;
+    case "and":
+      return conjunction(cond.args.map(compileCond));
+    case "or":
+      return disjunction(cond.args.map(compileCond));
+    case "not": {
+      const inner = compileCond(cond.arg);
+      return (f) => !inner(f);
+    }
+    case "cmp":
+      return comparison(cond.attr, cond.cmp, cond.value);
+    case "in": {
+      const { attr } = cond;
+      const values = new Set<unknown>(cond.values);
+      // only scalars are in the set, so a missing value or a set attribute is never found
+      return (f) => values.has(f[attr]);
+    }
+    case "contains": {
+      const { attr, value } = cond;
+      return (f) => {
+        const v = f[attr];
+        return Array.isArray(v) && v.includes(value);
+      };
+    }
+    case "has_any": {
+      const { attr } = cond;
+      const values = new Set<unknown>(cond.values);
+      return (f) => {
+        const v = f[attr];
+        if (!Array.isArray(v)) return false;
+        for (const item of v) if (values.has(item)) return true;
+        return false;
+      };
+    }
+    case "has_all": {
+      const { attr, values } = cond;
+      return (f) => {
+        const v = f[attr];
+        if (!Array.isArray(v)) return false;
+        for (const item of values) if (!v.includes(item)) return false;
+        return true;
+      };
+    }
+    case "within": {
+      const { attr } = cond;
+      const values = new Set<unknown>(cond.values);
+      return (f) => {
+        const v = f[attr];
+        if (!Array.isArray(v)) return false;
+        for (const item of v) if (!values.has(item)) return false;
+        return true;
+      };
+    }
+    case "like":
+      return stringTest(cond.attr, globToRegExp(cond.pattern));
+    case "matches":
+      // unanchored search, JavaScript syntax with the `u` flag, as the compiler's ReDoS check saw it
+      return stringTest(cond.attr, new RegExp(cond.regex, "u"));
+  }
+}
+
+/** `*` matches any run of characters (newlines included); everything else is literal. */
+export function globToRegExp(pattern: string): RegExp {
+  const body = pattern
+    .split("*")
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&"))
+    .join(".*");
+  return new RegExp(`^${body}$`, "s");
+}
+
+function stringTest(attr: string, re: RegExp): Predicate {
+  return (f) => {
+    const v = f[attr];
+    return typeof v === "string" && re.test(v);
+  };
+}
+
+function comparison(attr: string, cmp: "==" | "!=" | "<" | "<=" | ">" | ">=", value: Scalar): Predicate {
+  const type = typeof value;
+  switch (cmp) {
+    case "==":
+      return (f) => f[attr] === value;
+    case "!=":
+      return (f) => {
+        const v = f[attr];
+        return typeof v === type && v !== value;
+      };
+  }
+  if (type === "boolean") return never; // booleans have no order
+  const ordered = value as number | string;
+  switch (cmp) {
+    case "<":
+      return (f) => {
+        const v = f[attr];
+        return typeof v === type && (v as typeof ordered) < ordered;
+      };
+    case "<=":
+      return (f) => {
+        const v = f[attr];
+        return typeof v === type && (v as typeof ordered) <= ordered;
+      };
+    case ">":
+      return (f) => {
+        const v = f[attr];
+        return typeof v === type && (v as typeof ordered) > ordered;
+      };
+    case ">=":
+      return (f) => {
+        const v = f[attr];
+        return typeof v === type && (v as typeof ordered) >= ordered;
+      };
+  }
+}
+
+function conjunction(parts: Predicate[]): Predicate {
+  if (parts.length === 0) return always;
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length === 2) {
+    const [a, b] = parts as [Predicate, Predicate];
+    return (f) => a(f) && b(f);
+  }
+  return (f) => {
+    for (const p of parts) if (!p(f)) return false;
+    return true;
+  };
+}
+
+function disjunction(parts: Predicate[]): Predicate {
+  if (parts.length === 0) return never;
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length === 2) {
+    const [a, b] = parts as [Predicate, Predicate];
+    return (f) => a(f) || b(f);
+  }
+  return (f) => {
+    for (const p of parts) if (p(f)) return true;
+    return false;
+  };
+}

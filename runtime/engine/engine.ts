@@ -1,0 +1,88 @@
+// The decision engine over one validated bundle: conditions are compiled once here; sessions
+// pick their applicable policies and share merged tables memoized by policy set.
+
+import type { Bundle } from "../bundle/format.js";
+import { validateBundle } from "../bundle/validate.js";
+import type { Identity, SqlFacts } from "../facts/types.js";
+import type { FactExtractors } from "./extractors.js";
+import { FactsCache } from "./facts-cache.js";
+import { sessionRecord } from "./facts-record.js";
+import { GroupMatcher } from "./groups.js";
+import { mergeLimits } from "./limits.js";
+import { compileMask, resolveMasks, type CompiledMask } from "./masks.js";
+import { compileRule, mergeRuleTable, type CompiledRule, type RuleTable } from "./rule-table.js";
+import { EngineSession } from "./session.js";
+import type { SessionLimits } from "./types.js";
+
+export type OpenSessionResult = { ok: true; session: EngineSession } | { ok: false; reason: string };
+
+interface Merged {
+  table: RuleTable;
+  limits: SessionLimits;
+}
+
+/** Distinct policy sets are few in practice; the cap only bounds a pathological bundle. */
+const MAX_MERGED = 1024;
+
+export class Engine {
+  readonly bundle: Bundle;
+  private readonly groups: GroupMatcher;
+  private readonly rules: readonly (readonly CompiledRule[])[];
+  private readonly masks: readonly (readonly CompiledMask[])[];
+  private readonly merged = new Map<string, Merged>();
+  private readonly sqlFacts: FactsCache<SqlFacts>;
+
+  /** Validates `json` (throws naming the first problem); prefer `loadEngine`, which wires the real extractors. */
+  constructor(json: unknown, private readonly extractors: FactExtractors) {
+    this.bundle = validateBundle(json);
+    this.groups = new GroupMatcher(this.bundle);
+    this.rules = this.bundle.policies.map((p) => p.rules.map(compileRule));
+    this.masks = this.bundle.policies.map((p) => p.masks.map(compileMask));
+    this.sqlFacts = new FactsCache((text) => extractors.sql(text));
+  }
+
+  groupsOf(identity: Identity): string[] {
+    return this.groups.groupsOf(identity);
+  }
+
+  openSession(identity: Identity, connection: string): OpenSessionResult {
+    const target = Object.hasOwn(this.bundle.connections, connection) ? this.bundle.connections[connection] : undefined;
+    if (target === undefined) return { ok: false, reason: `unknown connection "${connection}"` };
+    const groups = this.groupsOf(identity);
+    const applicable = (this.bundle.byConnection[connection] ?? [])
+      .filter((p) => this.bundle.policies[p]!.subjects.some((g) => groups.includes(g)))
+      .sort((a, b) => a - b);
+    if (applicable.length === 0) {
+      const member = groups.length === 0 ? "in no group" : `in groups ${groups.join(", ")}`;
+      return {
+        ok: false,
+        reason: `no policy lets ${identity.subject} (${identity.issuer}, ${member}) use connection ${connection}`,
+      };
+    }
+    const key = `${target.kind}:${applicable.join(",")}`;
+    let merged = this.merged.get(key);
+    if (merged === undefined) {
+      if (this.merged.size >= MAX_MERGED) this.merged.clear();
+      merged = {
+        table: mergeRuleTable(this.bundle, this.rules, applicable, target.kind),
+        limits: mergeLimits(applicable.map((p) => this.bundle.policies[p]!)),
+      };
+      this.merged.set(key, merged);
+    }
+    const record = sessionRecord(identity, groups, connection, target);
+    const session = new EngineSession(
+      {
+        connection,
+        groups,
+        policies: applicable.map((p) => this.bundle.policies[p]!.name),
+        masks: resolveMasks(applicable.flatMap((p) => this.masks[p]!), record),
+        limits: { ...merged.limits },
+        table: merged.table,
+        record,
+      },
+      this.extractors,
+      this.sqlFacts,
+    );
+    return { ok: true, session };
+  }
+}
