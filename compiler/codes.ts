@@ -1,5 +1,5 @@
 // Stable diagnostic codes. HG0xxx syntax (dsl/), HG1xxx names and structure, HG2xxx types
-// and expressions, HG3xxx warnings, HG4xxx policy tests. Documented in docs/diagnostics.md;
+// and expressions, HG3xxx warnings. Documented in docs/diagnostics.md;
 // a code never changes meaning once released.
 
 export const Code = {
@@ -10,7 +10,6 @@ export const Code = {
   UnknownReference: "HG1004",
   WrongReferenceKind: "HG1005",
   NoFiles: "HG1006",
-  OptionNotAllowed: "HG1007",
   // types and expressions
   UnknownAttribute: "HG2001",
   AttributeNotAvailable: "HG2002",
@@ -25,10 +24,7 @@ export const Code = {
   ShadowedRule: "HG3001",
   UnusedGroup: "HG3002",
   PolicyMatchesNothing: "HG3003",
-  UncoveredRule: "HG3004",
-  TestCoversNothing: "HG3005",
-  // policy tests
-  TestFailed: "HG4001",
+  TestCoversNothing: "HG3004",
 } as const;
 
 export type CodeValue = (typeof Code)[keyof typeof Code];

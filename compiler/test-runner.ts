@@ -1,10 +1,12 @@
 // Runs the `test` blocks of a program against its bundle with the runtime's own decision
 // engine: what a policy test says is exactly what the gateway will do.
 
+import type { Diagnostic } from "../dsl/diagnostic.js";
 import type { Bundle } from "../runtime/bundle/format.js";
 import type { Engine } from "../runtime/engine/index.js";
 import { loadEngine } from "../runtime/engine/index.js";
 import type { Identity } from "../runtime/facts/types.js";
+import { Code } from "./codes.js";
 import type { CheckedExpectation, CheckedTest, Program } from "./program.js";
 
 export interface CaseResult {
@@ -33,20 +35,29 @@ export interface TestReport {
   failed: number;
   cases: CaseResult[];
   coverage: RuleCoverage[];
+  /** HG3004 for test blocks that exercised no rule */
+  warnings: Diagnostic[];
 }
 
 export async function runProgramTests(program: Program, bundle: Bundle): Promise<TestReport> {
   const engine = await loadEngine(bundle);
   const cases: CaseResult[] = [];
+  const warnings: Diagnostic[] = [];
   for (const test of program.tests) {
-    for (const exp of test.expectations) cases.push(await runExpectation(engine, test, exp));
+    const mine: CaseResult[] = [];
+    for (const exp of test.expectations) mine.push(await runExpectation(engine, test, exp));
+    // A test made only of `expect refused` checks group predicates, not rules: that is coverage too.
+    if (test.expectations.some((e) => e.kind !== "refused") && mine.every((c) => c.rules.length === 0)) {
+      warnings.push({ code: Code.TestCoversNothing, severity: "warning", message: `test \`${test.name}\` exercises no rule: every outcome comes from refusal or the default deny`, span: test.span });
+    }
+    cases.push(...mine);
   }
   const hit = new Set(cases.flatMap((c) => c.rules));
   const coverage = bundle.policies.flatMap((p) =>
     [...p.rules, ...p.masks, ...p.limits].map((r) => ({ id: r.id, source: r.source, covered: hit.has(r.id) })),
   );
   const failed = cases.filter((c) => !c.passed).length;
-  return { passed: cases.length - failed, failed, cases, coverage };
+  return { passed: cases.length - failed, failed, cases, coverage, warnings };
 }
 
 export function identityOf(claims: Record<string, unknown>): Identity {

@@ -28,6 +28,7 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const report = await runProgramTests(result.program, result.bundle);
+  printDiagnostics(report.warnings, result.sources);
   const text =
     reporter === "junit" ? junitReport(report)
     : reporter === "github" ? githubReport(report)
