@@ -1,0 +1,31 @@
+import type { DetectorName } from "../../schema/attributes.js";
+
+/** Cheap facts about a raw UTF-8 value, gathered in one pass (see byte-profile.ts). */
+export interface ByteProfile {
+  /** most ASCII digits in one run of digits and the separators ` -.()+` */
+  digitRun: number;
+  /** longest run of base64 characters `[A-Za-z0-9+/]` */
+  base64Run: number;
+  /** the value holds two uppercase letters followed by two digits (an IBAN's head) */
+  ibanHead: boolean;
+}
+
+/**
+ * A byte-level test that must pass before a detector sees the value as a string: either
+ * the value contains one of `needles`, or its byte profile passes `profile`.
+ */
+export type Prefilter =
+  | { readonly needles: readonly string[] }
+  | { readonly profile: (p: ByteProfile) => boolean };
+
+/** Receives one detected span, `[start, end)` in UTF-16 indexes of the scanned text. */
+export type SpanSink = (start: number, end: number) => void;
+
+export interface Detector {
+  readonly name: DetectorName;
+  readonly prefilter: Prefilter;
+  /** Every validated match in `text`, in order. Must run in time linear in `text.length`. */
+  find(text: string, sink: SpanSink): void;
+  /** The regexes `find` uses, so tests can prove them linear-time. */
+  readonly regexes: readonly RegExp[];
+}

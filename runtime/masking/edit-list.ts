@@ -1,0 +1,48 @@
+/**
+ * Replacements of byte ranges in one message, kept in reusable parallel arrays so the
+ * unchanged path allocates nothing. Edits must be added in increasing, non-overlapping order.
+ */
+export class EditList {
+  count = 0;
+  /** total output bytes minus total input bytes */
+  delta = 0;
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private readonly values: (Buffer | string)[] = [];
+  private readonly sizes: number[] = [];
+  private readonly prefixed: boolean[] = [];
+
+  clear(): void {
+    this.count = 0;
+    this.delta = 0;
+  }
+
+  /** Replace `[start, end)` by `value`, preceded by its int32 byte length when `lengthPrefix`. */
+  add(start: number, end: number, value: Buffer | string, lengthPrefix: boolean): void {
+    const size = typeof value === "string" ? Buffer.byteLength(value, "utf8") : value.length;
+    const i = this.count++;
+    this.starts[i] = start;
+    this.ends[i] = end;
+    this.values[i] = value;
+    this.sizes[i] = size;
+    this.prefixed[i] = lengthPrefix;
+    this.delta += (lengthPrefix ? 4 : 0) + size - (end - start);
+  }
+
+  /** Copies `src[from, to)` into `out` at `at` with the edits applied; returns the end offset. */
+  applyTo(src: Buffer, from: number, to: number, out: Buffer, at: number): number {
+    let pos = at;
+    let copied = from;
+    for (let i = 0; i < this.count; i++) {
+      pos += src.copy(out, pos, copied, this.starts[i]!);
+      const value = this.values[i]!;
+      if (this.prefixed[i]) pos = out.writeInt32BE(this.sizes[i]!, pos);
+      pos += typeof value === "string" ? out.write(value, pos, "utf8") : value.copy(out, pos);
+      copied = this.ends[i]!;
+    }
+    pos += src.copy(out, pos, copied, to);
+    // drop references to replaced values so they can be collected
+    for (let i = 0; i < this.count; i++) this.values[i] = "";
+    return pos;
+  }
+}

@@ -1,0 +1,52 @@
+// What the masker needs to know about PostgreSQL type OIDs (pg_type.h, stable across
+// versions). Built-in types are below FirstNormalObjectId (16384); user-defined types
+// (enums, domains, citext, composites) are above it and reach clients as plain strings.
+
+const FIRST_USER_OID = 16384;
+
+/** Built-in types whose text form is free text: a replacement string is still a valid value. */
+const STRING_TYPES = new Set([
+  18, // char
+  19, // name
+  25, // text
+  705, // unknown
+  1042, // bpchar
+  1043, // varchar
+]);
+
+/**
+ * Built-in types whose text form cannot hold anything a detector looks for (no `@`, at most
+ * 10 digits, or a fixed date/uuid/address syntax), so detectors skip them.
+ */
+const UNDETECTABLE_TYPES = new Set([
+  16, // bool
+  21, // int2
+  23, // int4
+  26, // oid
+  650, // cidr
+  700, // float4
+  701, // float8
+  790, // money
+  829, // macaddr
+  869, // inet
+  1082, // date
+  1083, // time
+  1114, // timestamp
+  1184, // timestamptz
+  1186, // interval
+  1266, // timetz
+  2950, // uuid
+]);
+
+/**
+ * A value of this type may be replaced by text such as `[REDACTED]`. Other built-in types
+ * (numbers, dates, json, arrays, bytea…) are parsed by client drivers, so a replacement
+ * there would break the client: those values become NULL instead.
+ */
+export function isStringType(oid: number): boolean {
+  return STRING_TYPES.has(oid) || oid >= FIRST_USER_OID;
+}
+
+export function mayHoldDetectable(oid: number): boolean {
+  return !UNDETECTABLE_TYPES.has(oid);
+}

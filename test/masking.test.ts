@@ -1,0 +1,336 @@
+import { createHmac, generateKeyPairSync } from "node:crypto";
+import { Parser } from "pg-protocol/dist/parser.js";
+import { checkSync } from "recheck";
+import { describe, expect, it } from "vitest";
+import { encodeCopyData, encodeDataRow } from "../bench/pg-rows.js";
+import type { MaskStrategy } from "../runtime/bundle/format.js";
+import { DETECTOR_BY_NAME } from "../runtime/masking/detectors/index.js";
+import {
+  buildRowMaskPlan, type ColumnType, CopyMasker, type CopyFormat, maskDataRow, MaskingError, type RowMaskPlan,
+} from "../runtime/masking/index.js";
+import { DETECTORS, type DetectorName } from "../runtime/schema/attributes.js";
+
+const KEY = Buffer.alloc(32, 7);
+const REDACT: MaskStrategy = { kind: "redact" };
+const TEXT = 25, INT4 = 23, INT8 = 20, TIMESTAMPTZ = 1184, JSONB = 3802;
+
+function hashOf(value: string): string {
+  return "hash:" + createHmac("sha256", KEY).update(value, "utf8").digest("hex").slice(0, 16);
+}
+
+function planFor(
+  columns: (MaskStrategy | undefined)[],
+  detectors: [DetectorName, MaskStrategy][] = [],
+  columnTypes?: ColumnType[],
+): RowMaskPlan {
+  const plan = buildRowMaskPlan(columns, new Map(detectors), { hashKey: KEY, columnTypes });
+  if (plan === undefined) throw new Error("expected a mask plan");
+  return plan;
+}
+
+/** Parses messages with pg-protocol's own parser: the output must be well-formed. */
+function parseDataRows(buf: Buffer): (string | null)[][] {
+  const rows: (string | null)[][] = [];
+  new Parser().parse(buf, (msg) => {
+    if (msg.name !== "dataRow") throw new Error(`expected a DataRow, parsed ${msg.name}`);
+    rows.push((msg as unknown as { fields: (string | null)[] }).fields);
+  });
+  return rows;
+}
+
+/** Masks one row and returns its fields as a client would read them. */
+function maskRow(values: (string | null)[], plan: RowMaskPlan): (string | null)[] {
+  const rows = parseDataRows(maskDataRow(encodeDataRow(values), plan));
+  expect(rows).toHaveLength(1);
+  return rows[0]!;
+}
+
+/** Runs one detector (redact) over a single text value. */
+function detect(name: DetectorName, value: string): string | null {
+  return maskRow([value], planFor([undefined], [[name, REDACT]]))[0]!;
+}
+
+describe("detectors", () => {
+  it("every detector's regexes are linear-time (recheck)", () => {
+    for (const name of DETECTORS) {
+      for (const re of DETECTOR_BY_NAME[name].regexes) {
+        const result = checkSync(re.source, re.flags);
+        expect(result.status, `${name}: /${re.source}/ is ${result.status}`).toBe("safe");
+      }
+    }
+  }, 120_000);
+
+  it("email", () => {
+    expect(detect("email", "mail alice.smith+tag@example.co.uk today")).toBe("mail [REDACTED] today");
+    expect(detect("email", "bob@example.com.")).toBe("[REDACTED].");
+    for (const v of ["not an email @ all", "a@b", "x@y.c1", "user@-bad.com", ".@example.com"]) {
+      expect(detect("email", v)).toBe(v);
+    }
+  });
+
+  it("credit_card: Luhn-valid test numbers masked, invalid ones kept", () => {
+    for (const card of [
+      "4111111111111111", "4242 4242 4242 4242", "5555-5555-5555-4444", "378282246310005",
+      "6011111111111117", "30569309025904", "3530111333300000",
+    ]) {
+      expect(detect("credit_card", `card ${card} ok`)).toBe("card [REDACTED] ok");
+    }
+    for (const v of ["4111111111111112", "4242 4242 4242 4241", "12345678901234567890123", "0000000000000000", "411111111111"]) {
+      expect(detect("credit_card", v)).toBe(v);
+    }
+  });
+
+  it("us_ssn: issuable numbers masked, SSA-invalid ranges kept", () => {
+    expect(detect("us_ssn", "ssn 123-45-6789.")).toBe("ssn [REDACTED].");
+    expect(detect("us_ssn", "ssn 123 45 6789")).toBe("ssn [REDACTED]");
+    for (const v of ["000-12-3456", "666-12-3456", "900-12-3456", "999-12-3456", "123-00-4567", "123-45-0000", "123456789", "123-45 6789", "2024-123-45-6789"]) {
+      expect(detect("us_ssn", v)).toBe(v);
+    }
+  });
+
+  it("iban: mod-97 check digits", () => {
+    expect(detect("iban", "pay GB82 WEST 1234 5698 7654 32 now")).toBe("pay [REDACTED] now");
+    expect(detect("iban", "GB82 WEST 1234 5698 7654 32 AND MORE")).toBe("[REDACTED] AND MORE");
+    expect(detect("iban", "DE89370400440532013000")).toBe("[REDACTED]");
+    expect(detect("iban", "FR1420041010050500013M02606")).toBe("[REDACTED]");
+    expect(detect("iban", "NO9386011117947")).toBe("[REDACTED]");
+    for (const v of ["GB82WEST12345698765433", "DE88370400440532013000", "AB12CDEF"]) {
+      expect(detect("iban", v)).toBe(v);
+    }
+  });
+
+  it("aws_access_key", () => {
+    expect(detect("aws_access_key", "id=AKIAIOSFODNN7EXAMPLE;")).toBe("id=[REDACTED];");
+    expect(detect("aws_access_key", "ASIAY34FZKBOKMUTVV7A")).toBe("[REDACTED]");
+    for (const v of ["AKIAIOSFODNN7EXAMPL", "AKIAIOSFODNN7EXAMPLEX", "XAKIAIOSFODNN7EXAMPLE"]) {
+      expect(detect("aws_access_key", v)).toBe(v);
+    }
+  });
+
+  it("aws_secret_key: standalone 40 mixed base64 characters", () => {
+    expect(detect("aws_secret_key", "secret: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")).toBe("secret: [REDACTED]");
+    for (const v of [
+      "da39a3ee5e6b4b0d3255bfef95601890afd80709", // SHA-1 hex
+      "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYX", // 41 characters
+      "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk==", // padded base64
+    ]) {
+      expect(detect("aws_secret_key", v)).toBe(v);
+    }
+  });
+
+  it("jwt: header must decode to JSON with alg", () => {
+    const header = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT" })).toString("base64url");
+    const payload = Buffer.from(JSON.stringify({ sub: "42" })).toString("base64url");
+    const token = `${header}.${payload}.c2lnbmF0dXJl`;
+    expect(detect("jwt", `Bearer ${token}`)).toBe("Bearer [REDACTED]");
+    expect(detect("jwt", `${header}.${payload}.`)).toBe("[REDACTED]");
+    const noAlg = Buffer.from(JSON.stringify({ typ: "JWT" })).toString("base64url");
+    for (const v of [`${noAlg}.${payload}.sig`, "eyJub3QganNvbg.abc.def", `${header}.`]) {
+      expect(detect("jwt", v)).toBe(v);
+    }
+  });
+
+  it("private_key: PEM blocks, and truncated ones to the end of the value", () => {
+    const pem = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    expect(detect("private_key", `key:\n${pem}after`)).toBe("key:\n[REDACTED]\nafter");
+    expect(detect("private_key", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- x")).toBe("[REDACTED] x");
+    expect(detect("private_key", "a -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk")).toBe("a [REDACTED]");
+    const pub = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----";
+    expect(detect("private_key", pub)).toBe(pub);
+  });
+
+  it("phone: E.164 and NANP formats", () => {
+    for (const p of ["+14155552671", "(415) 555-2671", "415-555-2671", "415.555.2671", "+1 415 555 2671", "+44 20 7946 0958"]) {
+      expect(detect("phone", `call ${p} now`)).toBe("call [REDACTED] now");
+    }
+    for (const v of ["4155552671", "2024-05-01 12:34:56+00", "order 12345678", "+1234567", "v1.2.3"]) {
+      expect(detect("phone", v)).toBe(v);
+    }
+  });
+
+  it("several detectors in one value, overlaps merged under the stronger strategy", () => {
+    const plan = planFor([undefined], [
+      ["email", { kind: "partial", keep: 4 }],
+      ["credit_card", REDACT],
+      ["phone", { kind: "hash" }],
+    ]);
+    expect(maskRow(["a@example.com, 4111 1111 1111 1111, +14155552671"], plan)).toEqual([
+      `*********.com, [REDACTED], ${hashOf("+14155552671")}`,
+    ]);
+    // a card number also looks like a phone number: the stronger redact wins
+    expect(maskRow(["+4111111111111111"], plan)[0]).toMatch(/^\+?\[REDACTED\]$/);
+  });
+});
+
+describe("strategies", () => {
+  it("redact, partial (never more than half), hash, null", () => {
+    const plan = planFor([REDACT, { kind: "partial", keep: 4 }, { kind: "hash" }, { kind: "null" }, { kind: "partial", keep: 10 }]);
+    expect(maskRow(["secret", "555-0123", "alice@example.com", "gone", "abcd"], plan)).toEqual([
+      "[REDACTED]", "****0123", hashOf("alice@example.com"), null, "**cd",
+    ]);
+  });
+
+  it("hash is stable (joins) and keyed", () => {
+    const plan = planFor([{ kind: "hash" }, { kind: "hash" }]);
+    const [a, b] = maskRow(["same", "same"], plan);
+    expect(a).toBe(b);
+    expect(a).toMatch(/^hash:[0-9a-f]{16}$/);
+    const other = buildRowMaskPlan([{ kind: "hash" }], new Map(), { hashKey: Buffer.alloc(32, 8) })!;
+    expect(maskRow(["same"], other)[0]).not.toBe(a);
+  });
+
+  it("partial counts characters, not bytes (multi-byte UTF-8)", () => {
+    const plan = planFor([{ kind: "partial", keep: 2 }, { kind: "partial", keep: 3 }]);
+    expect(maskRow(["Zoë Ünïcødé", "😀😀😀😀😀😀"], plan)).toEqual(["*********dé", "***😀😀😀"]);
+  });
+
+  it("non-string types get NULL instead of a replacement their client parser would reject", () => {
+    const plan = planFor([REDACT, { kind: "hash" }, REDACT], [["credit_card", REDACT]],
+      [{ dataTypeID: INT4, format: "text" }, { dataTypeID: TIMESTAMPTZ, format: "text" }, { dataTypeID: JSONB, format: "text" }]);
+    expect(maskRow(["42", "2024-05-01 00:00:00+00", "{}"], plan)).toEqual([null, null, null]);
+    const cards = planFor([undefined, undefined], [["credit_card", REDACT]],
+      [{ dataTypeID: INT8, format: "text" }, { dataTypeID: TEXT, format: "text" }]);
+    expect(maskRow(["4111111111111111", "4111111111111111"], cards)).toEqual([null, "[REDACTED]"]);
+  });
+
+  it("binary-format columns: column masks give NULL, detectors skip", () => {
+    const plan = planFor([REDACT, undefined], [["email", REDACT]],
+      [{ dataTypeID: TEXT, format: "binary" }, { dataTypeID: TEXT, format: "binary" }]);
+    expect(maskRow(["secret", "a@example.com"], plan)).toEqual([null, "a@example.com"]);
+  });
+
+  it("detector strategy null turns the whole value NULL", () => {
+    expect(maskRow(["x a@example.com"], planFor([undefined], [["email", { kind: "null" }]]))).toEqual([null]);
+  });
+
+  it("bad plans fail closed", () => {
+    expect(() => buildRowMaskPlan([REDACT], new Map(), { hashKey: Buffer.alloc(8) })).toThrow(MaskingError);
+    expect(() => planFor([{ kind: "partial" }])).toThrow(/keep/);
+    expect(() => planFor([REDACT], [], [])).toThrow(MaskingError);
+    expect(buildRowMaskPlan([undefined, undefined], new Map(), { hashKey: KEY })).toBeUndefined();
+    expect(buildRowMaskPlan([undefined], new Map([["email", REDACT]]), {
+      hashKey: KEY, columnTypes: [{ dataTypeID: INT4, format: "text" }],
+    })).toBeUndefined();
+  });
+});
+
+describe("maskDataRow", () => {
+  it("round-trips through pg-protocol's Parser with NULLs, multi-byte values and length changes", () => {
+    const plan = planFor([undefined, REDACT, undefined, { kind: "null" }], [["email", { kind: "hash" }]]);
+    const out = maskDataRow(encodeDataRow([null, "x", "naïve 日本 bob@example.org ✓", "drop me"]), plan);
+    expect(parseDataRows(out)).toEqual([[null, "[REDACTED]", `naïve 日本 ${hashOf("bob@example.org")} ✓`, null]]);
+    expect(out.readInt32BE(1)).toBe(out.length - 1);
+  });
+
+  it("returns the same Buffer when nothing changes", () => {
+    const plan = planFor([undefined, undefined], [["email", REDACT], ["credit_card", REDACT]]);
+    const msg = encodeDataRow(["no secrets here", null]);
+    expect(maskDataRow(msg, plan)).toBe(msg);
+    const withAt = encodeDataRow(["not @ an email", "4111111111111112"]);
+    expect(maskDataRow(withAt, plan)).toBe(withAt);
+  });
+
+  it("needle cursors restart for every message, even when a Buffer is reused", () => {
+    const plan = planFor([undefined], [["email", REDACT]]);
+    const msg = encodeDataRow(["xxxxxxxxxxxxx"]);
+    expect(maskDataRow(msg, plan)).toBe(msg);
+    msg.write("a@example.com", 11); // same Buffer object, new contents
+    expect(parseDataRows(maskDataRow(msg, plan))).toEqual([["[REDACTED]"]]);
+  });
+
+  it("rejects malformed messages", () => {
+    const plan = planFor([REDACT]);
+    const good = encodeDataRow(["value"]);
+    expect(() => maskDataRow(Buffer.from("X\0\0\0\x06\0\x01"), plan)).toThrow(/not a DataRow/);
+    expect(() => maskDataRow(good.subarray(0, good.length - 1), plan)).toThrow(/length/);
+    expect(() => maskDataRow(encodeDataRow(["a", "b"]), plan)).toThrow(/2 fields/);
+    const badField = Buffer.from(good);
+    badField.writeInt32BE(1000, 7);
+    expect(() => maskDataRow(badField, plan)).toThrow(/out of bounds/);
+    const trailing = Buffer.concat([good, Buffer.from("zz")]);
+    trailing.writeInt32BE(trailing.length - 1, 1);
+    expect(() => maskDataRow(trailing, plan)).toThrow(/after its last field/);
+  });
+});
+
+describe("CopyMasker", () => {
+  const detectors: [DetectorName, MaskStrategy][] = [["email", REDACT], ["credit_card", { kind: "partial", keep: 4 }], ["us_ssn", REDACT]];
+
+  function runCopy(format: CopyFormat, chunks: Buffer[], plan: RowMaskPlan): string {
+    const masker = new CopyMasker(plan, format);
+    const out: Buffer[] = [];
+    for (const chunk of chunks) {
+      const masked = masker.push(encodeCopyData(chunk));
+      if (masked !== null) out.push(masked.subarray(5));
+    }
+    const last = masker.end();
+    if (last !== null) out.push(last.subarray(5));
+    return Buffer.concat(out).toString("utf8");
+  }
+
+  const textSample =
+    "1\tbob@example.com\t\\N\tplain\n" +
+    "2\tcard\\t4111 1111 1111 1111\tssn 123-45-6789\tnaïve ✓ 日本\n" +
+    "3\tback\\\\slash a\\x40example.com\tx\\nc@d.org\tok\n";
+  const textExpected =
+    "1\t[REDACTED]\t\\N\tplain\n" +
+    "2\tcard\\t***************1111\tssn [REDACTED]\tnaïve ✓ 日本\n" +
+    "3\tback\\\\slash [REDACTED]\tx\\n[REDACTED]\tok\n";
+
+  const csvSample =
+    "id,contact,note,extra\n" +
+    '1,bob@example.com,,"plain"\n' +
+    '2,"say ""hi"" to c@d.org","multi\nline 123-45-6789",\n' +
+    '3,"a,b",naïve ✓,"4111-1111-1111-1111"\n';
+  const csvExpected =
+    "id,contact,note,extra\n" +
+    '1,"[REDACTED]",,"plain"\n' +
+    '2,"say ""hi"" to [REDACTED]","multi\nline [REDACTED]",\n' +
+    '3,"a,b",naïve ✓,"***************1111"\n';
+
+  const cases: [string, CopyFormat, string, string][] = [
+    ["text", { kind: "text" }, textSample, textExpected],
+    ["csv with header", { kind: "csv", header: true }, csvSample, csvExpected],
+  ];
+
+  for (const [label, format, sample, expected] of cases) {
+    it(`${label}: escaped and quoted values are decoded before detection`, () => {
+      expect(runCopy(format, [Buffer.from(sample)], planFor([undefined, undefined, undefined, undefined], detectors))).toBe(expected);
+    });
+
+    it(`${label}: the same output for a chunk split at every byte offset`, () => {
+      const plan = planFor([undefined, undefined, undefined, undefined], detectors);
+      const bytes = Buffer.from(sample);
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        expect(runCopy(format, [bytes.subarray(0, cut), bytes.subarray(cut)], plan), `cut at ${cut}`).toBe(expected);
+      }
+      // and one byte per message
+      const singles = Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
+      expect(runCopy(format, singles, plan)).toBe(expected);
+    });
+  }
+
+  it("column masks, NULL strategy and custom delimiter", () => {
+    const plan = planFor([{ kind: "null" }, { kind: "hash" }, undefined]);
+    expect(runCopy({ kind: "text", delimiter: "|" }, [Buffer.from("a|b\\|c|keep\n")], plan))
+      .toBe(`\\N|${hashOf("b|c")}|keep\n`);
+    expect(runCopy({ kind: "csv" }, [Buffer.from("a,b,keep\n")], plan)).toBe(`,"${hashOf("b")}",keep\n`);
+  });
+
+  it("returns the same Buffer for untouched whole rows, null while a row is incomplete", () => {
+    const masker = new CopyMasker(planFor([undefined], detectors), { kind: "text" });
+    const msg = encodeCopyData("nothing to see\n");
+    expect(masker.push(msg)).toBe(msg);
+    expect(masker.push(encodeCopyData("partial a@"))).toBeNull();
+    expect(masker.push(encodeCopyData("example.com\n"))!.subarray(5).toString()).toBe("partial [REDACTED]\n");
+    expect(masker.end()).toBeNull();
+  });
+
+  it("fails closed on a wrong field count, a bad message, and binary COPY", () => {
+    const plan = planFor([REDACT, undefined]);
+    expect(() => new CopyMasker(plan, { kind: "text" }).push(encodeCopyData("only-one\n"))).toThrow(/1 fields/);
+    expect(() => new CopyMasker(plan, { kind: "text" }).push(encodeCopyData("a\tb\tc\n"))).toThrow(/more than 2/);
+    expect(() => new CopyMasker(plan, { kind: "text" }).push(encodeDataRow(["x"]))).toThrow(/not a CopyData/);
+    expect(() => new CopyMasker(plan, { kind: "binary" } as unknown as CopyFormat)).toThrow(MaskingError);
+  });
+});
