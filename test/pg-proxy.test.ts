@@ -2,6 +2,9 @@
 // extended protocol), postgres (porsager) and psql.
 
 import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import postgres from "postgres";
@@ -13,6 +16,8 @@ const run = promisify(execFile);
 
 const policy = (issuer: string): string => `
 connection testdb { kind = postgres }
+connection scramdb { kind = postgres }
+connection md5db { kind = postgres }
 group writers {
   issuer = "${issuer}"
   when   = claims.role == "writer"
@@ -24,7 +29,7 @@ group readers {
 
 policy writers-work {
   subjects    = [group.writers]
-  connections = [connection.testdb]
+  connections = [connection.testdb, connection.scramdb, connection.md5db]
   deny   when sql.command in [drop, truncate] { reason = "no destructive DDL" }
   review when sql.command == delete and not sql.has_where { approvers = [group.readers] }
   allow  when sql.command in [select, insert, update, delete, begin, commit, rollback, copy, set, show, create]
@@ -70,8 +75,22 @@ beforeAll(async () => {
                               (2, 'Bob', 'bob@example.org', '987-65-4321', 'nothing here');
     create view people_v as select id, email from people;
     create table log (id serial primary key, msg text);
+    drop role if exists hoopgate_scram;
+    drop role if exists hoopgate_md5;
+    set password_encryption = 'scram-sha-256';
+    create role hoopgate_scram login password 'scram-secret';
+    set password_encryption = 'md5';
+    create role hoopgate_md5 login password 'md5-secret';
+    grant select on items to hoopgate_scram, hoopgate_md5;
   `);
-  gw = await startGateway({ policy, targets: { testdb: { ...PG, database: DB } } });
+  gw = await startGateway({
+    policy,
+    targets: {
+      testdb: { ...PG, database: DB },
+      scramdb: { ...PG, user: "hoopgate_scram", password: "scram-secret", database: DB },
+      md5db: { ...PG, user: "hoopgate_md5", password: "md5-secret", database: DB },
+    },
+  });
 });
 
 afterAll(async () => {
@@ -206,5 +225,96 @@ describe("psql", () => {
       env: { ...process.env, PGPASSWORD: await gw.token("writer") },
     });
     expect(got.stdout).toBe(want.stdout);
+  });
+});
+
+describe("COPY and cancel", () => {
+  it("copies in and out through the gateway", async () => {
+    const sql = postgres({ host: "127.0.0.1", port: gw.proxy.port, database: "testdb", username: "ci", password: await gw.token("writer"), max: 1 });
+    try {
+      const writable = await sql`copy log (msg) from stdin`.writable();
+      await new Promise<void>((resolve, reject) => {
+        writable.on("error", reject);
+        writable.end("copied one\ncopied two\n", () => resolve());
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const readable = await sql`copy (select msg from log where msg like 'copied%' order by id) to stdout`.readable();
+      let text = "";
+      for await (const chunk of readable) text += String(chunk);
+      expect(text).toBe("copied one\ncopied two\n");
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it("cancels a running query through the gateway's cancel key", async () => {
+    const sql = postgres({ host: "127.0.0.1", port: gw.proxy.port, database: "testdb", username: "ci", password: await gw.token("writer"), max: 1 });
+    try {
+      const started = Date.now();
+      const query = sql`select pg_sleep(20)`;
+      setTimeout(() => void query.cancel(), 500);
+      await expect(query).rejects.toMatchObject({ code: "57014" });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect((await sql`select 1 as one`)[0]?.one).toBe(1);
+    } finally {
+      await sql.end();
+    }
+  });
+});
+
+describe("authentication", () => {
+  it("authenticates upstream with SCRAM-SHA-256 and md5", async () => {
+    const refused = new pg.Client({ ...PG, user: "hoopgate_scram", password: "wrong", database: DB });
+    const err = await refused.connect().catch((e: unknown) => e);
+    if (!(err instanceof Error)) {
+      throw new Error("pg_hba.conf does not ask hoopgate_scram for a password: run scripts/pg-hba-test-roles.sh (as root) first");
+    }
+    for (const connection of ["scramdb", "md5db"]) {
+      const c = proxied(await gw.token("writer"), { database: connection });
+      await c.connect();
+      const r = await c.query("select current_user as u, count(*)::int as n from items");
+      expect(r.rows[0]).toEqual({ u: connection === "scramdb" ? "hoopgate_scram" : "hoopgate_md5", n: 200 });
+      await c.end();
+    }
+  });
+
+  it("refuses bad tokens, unknown connections and identities without a policy", async () => {
+    const cases: [string, string, string][] = [
+      ["not-a-jwt", "testdb", "28P01"],
+      [await gw.token("writer", -600), "testdb", "28P01"],
+      [await gw.token("writer"), "nosuchdb", "3D000"],
+      [await gw.token("stranger"), "testdb", "28000"],
+    ];
+    for (const [token, database, code] of cases) {
+      const c = proxied(token, { database });
+      await expect(c.connect()).rejects.toMatchObject({ code });
+    }
+  });
+
+  it("terminates TLS and asks for the token only over TLS", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hoopgate-tls-"));
+    await run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+      "-subj", "/CN=localhost", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+    const cert = readFileSync(join(dir, "cert.pem"));
+    const tlsGw = await startGateway({
+      policy, allowCleartextOnLoopback: false,
+      tls: { key: readFileSync(join(dir, "key.pem")), cert },
+      targets: { testdb: { ...PG, database: DB } },
+    });
+    try {
+      const token = await tlsGw.token("writer");
+      const plain = new pg.Client({ host: "127.0.0.1", port: tlsGw.proxy.port, user: "ci", database: "testdb", password: token });
+      await expect(plain.connect()).rejects.toMatchObject({ code: "28000" });
+      const secure = new pg.Client({ host: "127.0.0.1", port: tlsGw.proxy.port, user: "ci", database: "testdb", password: token,
+        ssl: { ca: cert, servername: "localhost" } });
+      await secure.connect();
+      expect((await secure.query("select count(*)::int as n from items")).rows[0]).toEqual({ n: 200 });
+      await secure.end();
+      const psql = await run("psql", ["-X", "-A", "-t", "-c", "select 41 + 1", `host=127.0.0.1 port=${tlsGw.proxy.port} user=ci dbname=testdb sslmode=require`],
+        { env: { ...process.env, PGPASSWORD: token } });
+      expect(psql.stdout.trim()).toBe("42");
+    } finally {
+      await tlsGw.close();
+    }
   });
 });
