@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { mkdtemp, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPublicKey, createHmac } from "node:crypto";
+import { createHmac, createPublicKey, type JsonWebKey } from "node:crypto";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

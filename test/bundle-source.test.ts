@@ -1,0 +1,197 @@
+import { generateKeyPairSync } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { JWK } from "jose";
+import { afterEach, describe, expect, it } from "vitest";
+import { signBundle } from "../compiler/sign.js";
+import { bundleDigest } from "../runtime/bundle/canonical.js";
+import type { Bundle } from "../runtime/bundle/format.js";
+import { BundleSource } from "../runtime/bundle/source.js";
+import type { BundleConfig } from "../runtime/config/types.js";
+import type { Engine } from "../runtime/engine/index.js";
+import { createLogger } from "../runtime/log.js";
+
+function makeBundle(connection: string): Bundle {
+  const body = {
+    format: "hoopgate.bundle/v1" as const,
+    sources: [{ path: "main.hoop", sha256: "b".repeat(64) }],
+    connections: { [connection]: { kind: "postgres" as const, tags: [] } },
+    groups: { bots: { issuer: "https://issuer.test", when: { op: "true" as const } } },
+    policies: [{
+      name: "bots",
+      subjects: ["bots"],
+      connections: [connection],
+      rules: [{ id: "bots/allow#1", policy: "bots", effect: "allow" as const, cond: { op: "true" as const }, source: "main.hoop:2:3" }],
+      index: { postgres: { attr: "sql.command", byValue: {}, any: [0] } },
+      masks: [],
+      limits: [],
+      source: "main.hoop:1:1",
+    }],
+    byConnection: { [connection]: [0] },
+  };
+  return { ...body, sha256: bundleDigest(body) };
+}
+
+function signingKey(kid: string) {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  return {
+    kid,
+    pem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    trusted: { kid, key: publicKey.export({ format: "jwk" }) as JWK },
+  };
+}
+
+const trustedKey = signingKey("k1");
+const sources: BundleSource[] = [];
+const logs: Record<string, unknown>[] = [];
+const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logs.push(JSON.parse(line)) } });
+
+afterEach(() => {
+  for (const s of sources.splice(0)) s.close();
+  logs.length = 0;
+});
+
+async function source(config: Partial<BundleConfig> & Pick<BundleConfig, "location">): Promise<BundleSource> {
+  const s = new BundleSource({ keys: [trustedKey.trusted], reloadIntervalMs: 60_000, allowUnsigned: false, ...config }, logger);
+  sources.push(s);
+  await s.start();
+  return s;
+}
+
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const connectionsOf = (engine: Engine | undefined) => Object.keys(engine?.bundle.connections ?? {});
+
+async function tempFile(): Promise<string> {
+  return join(await mkdtemp(join(tmpdir(), "hoopgate-bundle-")), "bundle.json");
+}
+
+describe("BundleSource", () => {
+  it("loads a signed bundle from a file", async () => {
+    const path = await tempFile();
+    await writeFile(path, signBundle(makeBundle("orders-db"), trustedKey.pem, "k1"));
+    const s = await source({ location: { kind: "file", path } });
+    expect(connectionsOf(s.current())).toEqual(["orders-db"]);
+    expect(s.status()).toMatchObject({ origin: path, sha256: makeBundle("orders-db").sha256 });
+    const session = s.current()?.openSession({ issuer: "https://issuer.test", subject: "bot", claims: {} }, "orders-db");
+    expect(session?.ok).toBe(true);
+  });
+
+  it("reloads when the file is rewritten or replaced, and tells listeners", async () => {
+    const path = await tempFile();
+    await writeFile(path, signBundle(makeBundle("v1"), trustedKey.pem, "k1"));
+    const s = await source({ location: { kind: "file", path } });
+    const seen: string[][] = [];
+    s.onChange((engine) => seen.push(connectionsOf(engine)));
+
+    await writeFile(path, signBundle(makeBundle("v2"), trustedKey.pem, "k1"));
+    await waitFor("the in-place rewrite to load", () => connectionsOf(s.current())[0] === "v2");
+
+    await writeFile(`${path}.tmp`, signBundle(makeBundle("v3"), trustedKey.pem, "k1"));
+    await rename(`${path}.tmp`, path);
+    await waitFor("the atomically replaced file to load", () => connectionsOf(s.current())[0] === "v3");
+    expect(seen).toEqual([["v2"], ["v3"]]);
+  });
+
+  it("keeps the last good bundle when a new one has a bad signature", async () => {
+    const path = await tempFile();
+    await writeFile(path, signBundle(makeBundle("good"), trustedKey.pem, "k1"));
+    const s = await source({ location: { kind: "file", path } });
+
+    const impostor = signingKey("k1");
+    await writeFile(path, signBundle(makeBundle("evil"), impostor.pem, "k1"));
+    await waitFor("the forged bundle to be refused", () => s.status().lastError !== undefined);
+    expect(s.status().lastError).toMatch(/^bundle signature: /);
+    expect(connectionsOf(s.current())).toEqual(["good"]);
+    expect(logs).toContainEqual(expect.objectContaining({ level: 50, msg: "bundle refused; keeping the last good bundle" }));
+
+    const [header, , signature] = signBundle(makeBundle("good"), trustedKey.pem, "k1").split(".");
+    const payload = Buffer.from(JSON.stringify(makeBundle("evil"))).toString("base64url");
+    await writeFile(path, `${header}.${payload}.${signature}`);
+    expect(await s.reload()).toBe(false);
+    expect(connectionsOf(s.current())).toEqual(["good"]);
+
+    await writeFile(path, signBundle(makeBundle("fixed"), trustedKey.pem, "k1"));
+    await waitFor("the next good bundle to load", () => connectionsOf(s.current())[0] === "fixed");
+    expect(s.status().lastError).toBeUndefined();
+  });
+
+  it("keeps the last good bundle when the file becomes broken JSON or disappears (unsigned dev mode)", async () => {
+    const path = await tempFile();
+    await writeFile(path, JSON.stringify(makeBundle("dev")));
+    const s = await source({ location: { kind: "file", path }, keys: [], allowUnsigned: true });
+    expect(connectionsOf(s.current())).toEqual(["dev"]);
+
+    await writeFile(path, '{"format": "hoopgate.bundle/v1", "connections": {');
+    await waitFor("the broken JSON to be refused", () => s.status().lastError !== undefined);
+    expect(s.status().lastError).toMatch(/^bundle is not valid JSON: /);
+    expect(connectionsOf(s.current())).toEqual(["dev"]);
+
+    await writeFile(path, JSON.stringify({ ...makeBundle("dev2"), sha256: "0".repeat(64) }));
+    expect(await s.reload()).toBe(false);
+    expect(s.status().lastError).toMatch(/sha256/);
+    expect(connectionsOf(s.current())).toEqual(["dev"]);
+
+    await rm(path);
+    expect(await s.reload()).toBe(false);
+    expect(connectionsOf(s.current())).toEqual(["dev"]);
+  });
+
+  it("refuses an unsigned bundle when keys are configured or allow_unsigned is off", async () => {
+    for (const config of [{ keys: [trustedKey.trusted], allowUnsigned: true }, { keys: [], allowUnsigned: false }]) {
+      const path = await tempFile();
+      await writeFile(path, JSON.stringify(makeBundle("plain")));
+      const s = await source({ location: { kind: "file", path }, ...config });
+      expect(s.current()).toBeUndefined();
+      expect(s.status().lastError).toBe("bundle is not signed: only bundles signed by a trusted key are loaded (hoopgate compile --sign)");
+    }
+    expect(logs).toContainEqual(expect.objectContaining({ msg: "bundle refused; no bundle is in force: every connection is refused" }));
+  });
+
+  it("has no engine without a bundle, and loads one when the file appears", async () => {
+    const path = await tempFile();
+    const s = await source({ location: { kind: "file", path } });
+    expect(s.current()).toBeUndefined();
+    expect(logs).toContainEqual(expect.objectContaining({ level: 40, msg: "no bundle file" }));
+    await writeFile(path, signBundle(makeBundle("late"), trustedKey.pem, "k1"));
+    await waitFor("the new file to load", () => s.current() !== undefined);
+    expect(connectionsOf(s.current())).toEqual(["late"]);
+  });
+
+  it("polls an http URL and keeps the last good bundle when the server fails", async () => {
+    let body = signBundle(makeBundle("remote1"), trustedKey.pem, "k1");
+    let status = 200;
+    const server = createServer((_req, res) => res.writeHead(status).end(body));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bundle.jws`;
+    try {
+      const s = await source({ location: { kind: "url", url }, reloadIntervalMs: 100 });
+      expect(connectionsOf(s.current())).toEqual(["remote1"]);
+      body = signBundle(makeBundle("remote2"), trustedKey.pem, "k1");
+      await waitFor("the polled URL to load the new bundle", () => connectionsOf(s.current())[0] === "remote2");
+      status = 503;
+      await waitFor("the HTTP failure to be recorded", () => s.status().lastError !== undefined);
+      expect(s.status().lastError).toBe(`cannot read the bundle: GET ${url}: HTTP 503`);
+      expect(connectionsOf(s.current())).toEqual(["remote2"]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("says s3:// is not supported yet", () => {
+    expect(() => new BundleSource(
+      { location: { kind: "url", url: "s3://bucket/bundle.json" }, keys: [trustedKey.trusted], reloadIntervalMs: 30_000, allowUnsigned: false },
+      logger,
+    )).toThrow("bundle.url: s3:// bundle sources are not supported yet (use a file path or an https:// URL): s3://bucket/bundle.json");
+  });
+});
