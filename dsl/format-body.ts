@@ -1,6 +1,7 @@
 // Lays out the members of a block (or the items of a file): one per line, comments kept
 // next to the member they belong to, blank lines kept (at most one), `=` aligned across
-// consecutive single-line attributes as `terraform fmt` does.
+// consecutive single-line attributes as `terraform fmt` does (and likewise the effects of
+// consecutive rules and the verbs of consecutive expectations).
 //
 // Where a comment goes:
 // - after code on the line where a member ends: stays at the end of that member's last line;
@@ -17,10 +18,20 @@ export const MAX_WIDTH = 100;
 /** A member laid out on its own, its lines relative to its indentation. */
 export interface Rendered {
   lines: string[];
-  /** set for `key = value` members: the first line starts with the key, for alignment */
-  key?: string;
+  /** the word of the first line that lines up with the same word on neighbouring lines */
+  align?: Align;
   /** comments from inside the member that its layout has no place for */
   hoisted: Comment[];
+}
+
+/**
+ * The first line starts with `prefix + word`; consecutive lines of one group pad `word` to
+ * the same width: the key of `key = value`, the effect of a rule, the verb of an `expect`.
+ */
+export interface Align {
+  group: "attribute" | "rule" | "expect";
+  prefix: string;
+  word: string;
 }
 
 export type Render<N> = (node: N, column: number, comments: Comment[]) => Rendered;
@@ -103,8 +114,8 @@ export function printBody<N extends { span: Span }>(
       aligner.flush();
       lines.push(...r.hoisted.map(commentText));
     }
-    if (r.key === undefined) aligner.flush();
-    else aligner.add(lines.length, r.key);
+    if (r.align === undefined) aligner.flush();
+    else aligner.add(lines.length, r.align);
     lines.push(...r.lines);
     if (entry.trailing) lines[lines.length - 1] += ` ${commentText(entry.trailing)}`;
     if (r.lines.length > 1) aligner.flush();
@@ -113,19 +124,22 @@ export function printBody<N extends { span: Span }>(
   return header === undefined ? { lines } : { lines, header };
 }
 
-/** Pads the keys of a run of attribute lines so that their `=` line up. */
+/** Pads the aligned word of a run of lines of one group; a multi-line member ends the run. */
 class Aligner {
-  private run: { line: number; key: string }[] = [];
+  private run: { line: number; align: Align }[] = [];
   constructor(private readonly lines: string[]) {}
 
-  add(line: number, key: string): void {
-    this.run.push({ line, key });
+  add(line: number, align: Align): void {
+    if (this.run[0] !== undefined && this.run[0].align.group !== align.group) this.flush();
+    this.run.push({ line, align });
   }
 
   flush(): void {
-    const width = Math.max(0, ...this.run.map((r) => r.key.length));
-    for (const { line, key } of this.run) {
-      this.lines[line] = key.padEnd(width) + (this.lines[line] ?? "").slice(key.length);
+    const width = Math.max(0, ...this.run.map((r) => r.align.word.length));
+    for (const { line, align } of this.run) {
+      const text = this.lines[line] ?? "";
+      const rest = text.slice(align.prefix.length + align.word.length);
+      if (rest !== "") this.lines[line] = align.prefix + align.word.padEnd(width) + rest;
     }
     this.run = [];
   }

@@ -12,7 +12,7 @@ import type {
   Span,
   TestMember,
 } from "./ast.js";
-import { commentText, fits, indent, INDENT, printBody, type Render, type Rendered } from "./format-body.js";
+import { commentText, fits, indent, INDENT, printBody, type Align, type Render, type Rendered } from "./format-body.js";
 import { formatAttributeInline, formatExpr, formatObjectInline } from "./format-expr.js";
 
 export function formatSource(file: SourceFile): string {
@@ -63,10 +63,10 @@ class Printer {
       const [inside, outside] = partition(comments, value.span);
       const line = `${key} = ${formatObjectInline(value.entries)}`;
       if (inside.length > 0 || !fits(column, line)) {
-        return { lines: this.block(`${key} =`, value.entries, inside, column, this.attribute), key, hoisted: outside };
+        return { lines: this.block(`${key} =`, value.entries, inside, column, this.attribute), align: keyAlign(key), hoisted: outside };
       }
     }
-    return { lines: [formatAttributeInline(a)], key, hoisted: comments };
+    return { lines: [formatAttributeInline(a)], align: keyAlign(key), hoisted: comments };
   };
 
   private readonly policyMember = (m: PolicyMember, column: number, comments: Comment[]): Rendered => {
@@ -74,13 +74,16 @@ class Printer {
       case "attribute":
         return this.attribute(m, column, comments);
       case "rule":
-        return this.withOptions(
-          m.effect + conditions(m.when, m.unless),
-          lastEnd([m.effectSpan, m.when?.span, m.unless?.span]),
-          m.options,
-          column,
-          comments,
-        );
+        return {
+          ...this.withOptions(
+            m.effect + conditions(m.when, m.unless),
+            lastEnd([m.effectSpan, m.when?.span, m.unless?.span]),
+            m.options,
+            column,
+            comments,
+          ),
+          align: { group: "rule", prefix: "", word: m.effect },
+        };
       case "mask":
         return this.withOptions(
           `mask ${m.mode} ${formatExpr(m.targets)}${conditions(m.when, m.unless)}`,
@@ -115,20 +118,26 @@ class Printer {
 
   private readonly testMember = (m: TestMember, column: number, comments: Comment[]): Rendered => {
     if (m.kind === "attribute") return this.attribute(m, column, comments);
-    return { lines: [expectation(m)], hoisted: comments };
+    const [verb, rest] = expectation(m);
+    return { lines: [`expect ${verb}${rest}`], align: { group: "expect", prefix: "expect ", word: verb }, hoisted: comments };
   };
 }
 
-function expectation(e: Expectation): string {
+/** `expect VERB REST`, split for alignment. */
+function expectation(e: Expectation): [string, string] {
   const on = e.on === undefined ? "" : ` on ${formatExpr(e.on)}`;
   switch (e.expect) {
     case "decision":
-      return `expect ${e.effect} ${e.protocol} ${formatExpr(e.input)}${on}`;
+      return [e.effect, ` ${e.protocol} ${formatExpr(e.input)}${on}`];
     case "masked":
-      return `expect masked columns ${formatExpr(e.columns)}${on}`;
+      return ["masked", ` columns ${formatExpr(e.columns)}${on}`];
     case "refused":
-      return `expect refused${on}`;
+      return ["refused", on];
   }
+}
+
+function keyAlign(key: string): Align {
+  return { group: "attribute", prefix: "", word: key };
 }
 
 function conditions(when: Expr | undefined, unless: Expr | undefined): string {
