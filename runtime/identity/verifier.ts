@@ -47,6 +47,7 @@ export function createTokenVerifier(issuers: IssuerConfig[], options: VerifierOp
     const algorithms = [...(config.algorithms ?? DEFAULT_ALGORITHMS)];
     const refused = algorithms.filter((alg) => !isSupportedAlgorithm(alg));
     if (refused.length > 0) throw new Error(`issuer ${config.issuer}: algorithms ${refused.join(", ")} are never accepted`);
+    if (config.audience.length === 0) throw new Error(`issuer ${config.issuer}: no audience configured`);
     trusted.set(config.issuer, { config, algorithms, keys: keySet(config, options) });
   }
   return { verify: (token) => verifyToken(trusted, token) };
