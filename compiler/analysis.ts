@@ -15,9 +15,10 @@ export function analyzeProgram(program: Program, rep: Reporter): void {
         help: "check the tags in `connections`: no connection carries them",
       });
     }
+    const leaves = new Map(p.rules.map((r) => [r, conjuncts(r.cond)]));
     for (const deny of p.rules.filter((r) => r.effect === "deny")) {
       for (const r of p.rules) {
-        if (r.effect !== "deny" && implies(r.cond, deny.cond)) {
+        if (r.effect !== "deny" && implies(leaves.get(r)!, leaves.get(deny)!)) {
           rep.warn(Code.ShadowedRule, r.span, `this ${r.effect} rule never takes effect: everything it matches is denied by \`${deny.id}\``, {
             related: [{ message: "the deny rule", span: deny.span }],
           });
@@ -30,19 +31,27 @@ export function analyzeProgram(program: Program, rep: Reporter): void {
   }
 }
 
-/** Sound but incomplete: true only when every fact matching `a` also matches `b`. */
-export function implies(a: Cond, b: Cond): boolean {
-  const premises = conjuncts(a);
-  return conjuncts(b).every((leaf) => premises.some((p) => leafImplies(p, leaf)));
+interface Leaf {
+  cond: Cond;
+  key: string;
 }
 
-function conjuncts(c: Cond): Cond[] {
-  if (c.op === "true") return [];
-  return c.op === "and" ? c.args : [c];
+/**
+ * Sound but incomplete: true only when every fact matching the premises (a conjunction)
+ * also matches every conclusion leaf.
+ */
+function implies(premises: readonly Leaf[], conclusions: readonly Leaf[]): boolean {
+  return conclusions.every((leaf) => premises.some((p) => leafImplies(p, leaf)));
 }
 
-function leafImplies(p: Cond, q: Cond): boolean {
-  if (JSON.stringify(p) === JSON.stringify(q)) return true;
+function conjuncts(c: Cond): Leaf[] {
+  const list = c.op === "true" ? [] : c.op === "and" ? c.args : [c];
+  return list.map((cond) => ({ cond, key: JSON.stringify(cond) }));
+}
+
+function leafImplies(pl: Leaf, ql: Leaf): boolean {
+  if (pl.key === ql.key) return true;
+  const [p, q] = [pl.cond, ql.cond];
   if (!("attr" in p) || !("attr" in q) || p.attr !== q.attr) return false;
   const within = (xs: readonly unknown[], ys: readonly unknown[]) => xs.every((x) => ys.includes(x));
   if (q.op === "in") {
