@@ -1,0 +1,50 @@
+// The gateway config (DESIGN.md §5 shape) generated from the constructs. Values that AWS
+// assigns at apply time (bucket names, secret ARNs) are cdktf tokens here and resolve in the
+// synthesized Terraform.
+
+import type { JsonWebKey } from "node:crypto";
+import type { ConnectionConfigEntry, HoopConnection } from "./connection.js";
+import type { HoopIdentityProvider } from "./identity-provider.js";
+import type { HoopPolicyBundle } from "./policy-bundle.js";
+
+export interface GatewayPorts {
+  readonly postgres: number;
+  readonly ssh: number;
+  readonly api: number;
+}
+
+export interface GatewayTlsFiles {
+  readonly cert_file: string;
+  readonly key_file: string;
+}
+
+export interface GatewayConfigDocument {
+  listen: { postgres: string; ssh: string; api: string };
+  bundle: { path: string; keys: { kid: string; jwk: JsonWebKey }[] };
+  issuers: { issuer: string; audience: string[]; jwks_url: string }[];
+  connections: Record<string, ConnectionConfigEntry>;
+  store?: string;
+  tls?: GatewayTlsFiles;
+}
+
+export interface GatewayConfigInputs {
+  ports: GatewayPorts;
+  bundle: HoopPolicyBundle;
+  identityProviders: readonly HoopIdentityProvider[];
+  connections: readonly HoopConnection[];
+  storeUrl?: string;
+  tls?: GatewayTlsFiles;
+}
+
+export function gatewayConfig(inputs: GatewayConfigInputs): GatewayConfigDocument {
+  const listen = (port: number) => `0.0.0.0:${port}`;
+  const config: GatewayConfigDocument = {
+    listen: { postgres: listen(inputs.ports.postgres), ssh: listen(inputs.ports.ssh), api: listen(inputs.ports.api) },
+    bundle: { path: inputs.bundle.s3Url, keys: inputs.bundle.verificationKeys.map((k) => ({ kid: k.kid, jwk: k.jwk })) },
+    issuers: inputs.identityProviders.map((p) => ({ issuer: p.issuer, audience: p.audience, jwks_url: p.jwksUrl })),
+    connections: Object.fromEntries(inputs.connections.map((c) => [c.name, c.configEntry()])),
+  };
+  if (inputs.storeUrl !== undefined) config.store = inputs.storeUrl;
+  if (inputs.tls !== undefined) config.tls = inputs.tls;
+  return config;
+}
