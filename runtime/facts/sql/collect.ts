@@ -1,0 +1,121 @@
+// One walk over a statement's tree: relations, called functions, and the data-modifying
+// statements it executes (the outer one, those in CTEs, COPY (query), EXPLAIN ANALYZE).
+
+import type { CallStmt, CommentStmt, DeleteStmt, DropStmt, FuncCall, MergeStmt, Node, ObjectType, RangeVar, UpdateStmt, WithClause } from "libpg-query";
+import { explainExecutes } from "./command.js";
+import { isObject, kindOf, nameParts, nodeAs, type JsonObject } from "./ast.js";
+import { functionNames, objectNameRelation, rangeVarNames } from "./names.js";
+
+export type Write =
+  | { kind: "insert" }
+  | { kind: "update"; stmt: UpdateStmt }
+  | { kind: "delete"; stmt: DeleteStmt }
+  | { kind: "merge"; stmt: MergeStmt };
+
+export interface Collected {
+  tables: Set<string>;
+  functions: Set<string>;
+  writes: Write[];
+}
+
+interface Context {
+  /** CTE names a FROM item may refer to here */
+  ctes: ReadonlySet<string>;
+  /** false inside a statement that is only stored for later (PREPARE, CREATE FUNCTION/RULE/VIEW, DECLARE) */
+  executed: boolean;
+}
+
+/** Object kinds whose names are relations (pg_class entries). */
+const RELATION_OBJECTS: ReadonlySet<ObjectType> = new Set<ObjectType>([
+  "OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE", "OBJECT_SEQUENCE", "OBJECT_INDEX",
+]);
+
+/** Statements whose inner statement is stored, not run, when they execute. */
+const DEFERRED = new Set(["PrepareStmt", "CreateFunctionStmt", "RuleStmt", "ViewStmt", "DeclareCursorStmt"]);
+
+/** Fields that hold FROM items, where an unqualified name may be a CTE. */
+const FROM_FIELDS = new Set(["fromClause", "usingClause", "sourceRelation"]);
+
+export function collect(stmt: Node): Collected {
+  const out: Collected = { tables: new Set(), functions: new Set(), writes: [] };
+  visit(stmt, { ctes: new Set(), executed: true }, false, out);
+  return out;
+}
+
+function visit(value: unknown, ctx: Context, inFrom: boolean, out: Collected): void {
+  if (Array.isArray(value)) {
+    for (const item of value) visit(item, ctx, inFrom, out);
+    return;
+  }
+  if (!isObject(value)) return;
+  const kind = kindOf(value);
+  if (kind === undefined) {
+    visitBody(value, undefined, ctx, inFrom, out);
+    return;
+  }
+  const body = value[kind];
+  if (isObject(body)) visitBody(body, kind, ctx, inFrom, out);
+}
+
+function visitBody(body: JsonObject, kind: string | undefined, ctx: Context, inFrom: boolean, out: Collected): void {
+  // A bare RangeVar (InsertStmt.relation, IntoClause.rel …) has no wrapper; only RangeVar has `relname` in raw trees.
+  if (kind === "RangeVar" || (kind === undefined && typeof body.relname === "string")) {
+    const relname = body.relname;
+    const isCte = inFrom && body.schemaname === undefined && typeof relname === "string" && ctx.ctes.has(relname);
+    if (!isCte) for (const name of rangeVarNames(body as RangeVar)) out.tables.add(name);
+    return;
+  }
+  // CALL holds its FuncCall bare
+  const call = kind === "FuncCall" ? (body as FuncCall) : kind === "CallStmt" ? (body as CallStmt).funccall : undefined;
+  if (call) for (const name of functionNames(nameParts(call.funcname) ?? [])) out.functions.add(name);
+  if (kind === "DropStmt") addObjectRelations(body as DropStmt, out);
+  if (kind === "CommentStmt") addCommentRelation(body as CommentStmt, out);
+  if (ctx.executed) recordWrite(kind, body, out);
+
+  let inner = ctx;
+  if (kind !== undefined && DEFERRED.has(kind)) inner = { ...inner, executed: false };
+  if (kind === "ExplainStmt" && !explainExecutes(body.options as Node[] | undefined)) inner = { ...inner, executed: false };
+  if (isObject(body.withClause)) inner = visitWith(body.withClause as WithClause, inner, out);
+
+  for (const [field, child] of Object.entries(body)) {
+    if (field === "withClause") continue;
+    const childInFrom = FROM_FIELDS.has(field) || (kind === "JoinExpr" && inFrom && (field === "larg" || field === "rarg"));
+    visit(child, inner, childInFrom, out);
+  }
+}
+
+/** Walks the CTE bodies with the names each may see; returns the context of the statement they belong to. */
+function visitWith(clause: WithClause, ctx: Context, out: Collected): Context {
+  const ctes = clause.ctes ?? [];
+  const names = ctes.map((c) => nodeAs(c, "CommonTableExpr")?.ctename).filter((n): n is string => n !== undefined);
+  const all = new Set([...ctx.ctes, ...names]);
+  ctes.forEach((c, i) => {
+    // Without RECURSIVE a CTE sees only those before it: `WITH users AS (SELECT * FROM users)` reads the table.
+    const visible = clause.recursive ? all : new Set([...ctx.ctes, ...names.slice(0, i)]);
+    visit(nodeAs(c, "CommonTableExpr")?.ctequery, { ...ctx, ctes: visible }, false, out);
+  });
+  return { ...ctx, ctes: all };
+}
+
+function recordWrite(kind: string | undefined, body: JsonObject, out: Collected): void {
+  if (kind === "InsertStmt") out.writes.push({ kind: "insert" });
+  else if (kind === "UpdateStmt") out.writes.push({ kind: "update", stmt: body as UpdateStmt });
+  else if (kind === "DeleteStmt") out.writes.push({ kind: "delete", stmt: body as DeleteStmt });
+  else if (kind === "MergeStmt") out.writes.push({ kind: "merge", stmt: body as MergeStmt });
+}
+
+function addObjectRelations(stmt: DropStmt, out: Collected): void {
+  if (!stmt.removeType || !RELATION_OBJECTS.has(stmt.removeType)) return;
+  for (const object of stmt.objects ?? []) {
+    const parts = nameParts(nodeAs(object, "List")?.items);
+    if (parts) for (const name of objectNameRelation(parts)) out.tables.add(name);
+  }
+}
+
+function addCommentRelation(stmt: CommentStmt, out: Collected): void {
+  const parts = nameParts(nodeAs(stmt.object, "List")?.items);
+  if (!parts || !stmt.objtype) return;
+  // COMMENT ON COLUMN [schema.]table.column names the table before the column
+  const relation = stmt.objtype === "OBJECT_COLUMN" ? parts.slice(0, -1) : RELATION_OBJECTS.has(stmt.objtype) ? parts : [];
+  for (const name of objectNameRelation(relation)) out.tables.add(name);
+}

@@ -1,0 +1,46 @@
+// Facts of one parsed statement.
+
+import type { Node } from "libpg-query";
+import type { SqlCommand } from "../../schema/attributes.js";
+import type { SqlStatementFacts } from "../types.js";
+import { nodeAs } from "./ast.js";
+import { collect, type Write } from "./collect.js";
+import { commandOf } from "./command.js";
+import { copyKind } from "./copy.js";
+import { writesAreRestricted } from "./where.js";
+
+const WRITE_RANK: Readonly<Record<Write["kind"], number>> = { insert: 1, update: 2, delete: 3, merge: 4 };
+
+/**
+ * The command is the outer statement's, except that a write the statement runs cannot hide
+ * behind it: when a data-modifying CTE (or the query of COPY, CREATE TABLE AS, SELECT INTO)
+ * writes, the most dangerous write is reported (merge > delete > update > insert) if it ranks
+ * above the outer command. `WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d` is a
+ * `delete`; `has_where` is false when any UPDATE/DELETE/MERGE it runs is unrestricted.
+ */
+export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
+  const found = collect(stmt);
+  const outer = commandOf(stmt);
+  const command = strongest(outer, found.writes);
+  const copy = nodeAs(stmt, "CopyStmt");
+  return {
+    command,
+    tables: [...found.tables].sort(),
+    functions: [...found.functions].sort(),
+    hasWhere: writesAreRestricted(found.writes),
+    ...(copy ? { copy: copyKind(copy) } : {}),
+    text,
+  };
+}
+
+function strongest(outer: SqlCommand, writes: readonly Write[]): SqlCommand {
+  let best = outer;
+  let rank = outer in WRITE_RANK ? WRITE_RANK[outer as Write["kind"]] : 0;
+  for (const w of writes) {
+    if (WRITE_RANK[w.kind] > rank) {
+      best = w.kind;
+      rank = WRITE_RANK[w.kind];
+    }
+  }
+  return best;
+}
