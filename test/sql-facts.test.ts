@@ -1,0 +1,423 @@
+import { scanSync } from "libpg-query";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { LruCache } from "../runtime/facts/sql/cache.js";
+import { extractSqlFacts, loadSqlParser } from "../runtime/facts/sql/index.js";
+import type { SqlStatementFacts } from "../runtime/facts/types.js";
+
+beforeAll(async () => {
+  await loadSqlParser();
+});
+
+function only(sql: string): SqlStatementFacts {
+  const facts = extractSqlFacts(sql);
+  if (!facts.ok) throw new Error(`${sql}: expected facts, got parse error: ${facts.error}`);
+  expect(facts.statements).toHaveLength(1);
+  return facts.statements[0] as SqlStatementFacts;
+}
+
+const rel = (...names: string[]) => names.flatMap((n) => (n.includes(".") ? [n, n.slice(n.lastIndexOf(".") + 1)] : [n, `public.${n}`])).sort();
+
+describe("loading", () => {
+  it("throws a clear error when the parser was not loaded", async () => {
+    vi.resetModules();
+    const fresh = await import("../runtime/facts/sql/index.js");
+    expect(() => fresh.extractSqlFacts("SELECT 1")).toThrow(/await loadSqlParser\(\)/);
+    await fresh.loadSqlParser();
+    await fresh.loadSqlParser();
+    expect(fresh.extractSqlFacts("SELECT 1").ok).toBe(true);
+  });
+});
+
+describe("command", () => {
+  it.each([
+    ["SELECT 1", "select"],
+    ["VALUES (1)", "select"],
+    ["TABLE users", "select"],
+    ["SELECT * INTO t2 FROM t", "create"],
+    ["CREATE TABLE t2 AS SELECT * FROM t", "create"],
+    ["CREATE MATERIALIZED VIEW mv AS SELECT 1", "create"],
+    ["INSERT INTO t VALUES (1)", "insert"],
+    ["UPDATE t SET a = 1 WHERE id = 1", "update"],
+    ["DELETE FROM t WHERE id = 1", "delete"],
+    ["MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DO NOTHING", "merge"],
+    ["COPY t TO STDOUT", "copy"],
+    ["CREATE TABLE t (a int)", "create"],
+    ["CREATE INDEX ON t (a)", "create"],
+    ["CREATE VIEW v AS SELECT 1", "create"],
+    ["CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'", "create"],
+    ["CREATE EXTENSION dblink", "create"],
+    ["CREATE TYPE mood AS ENUM ('sad')", "create"],
+    ["CREATE SCHEMA s", "create"],
+    ["CREATE ROLE r", "create"],
+    ["CREATE DATABASE d", "create"],
+    ["ALTER TABLE t ADD COLUMN b int", "alter"],
+    ["ALTER TABLE t RENAME TO u", "alter"],
+    ["ALTER SYSTEM SET work_mem = '1GB'", "alter"],
+    ["ALTER TABLE t OWNER TO r", "alter"],
+    ["DROP TABLE t", "drop"],
+    ["DROP FUNCTION f()", "drop"],
+    ["DROP ROLE r", "drop"],
+    ["DROP DATABASE d", "drop"],
+    ["DROP OWNED BY r", "drop"],
+    ["TRUNCATE t", "truncate"],
+    ["GRANT SELECT ON t TO r", "grant"],
+    ["GRANT r TO s", "grant"],
+    ["REVOKE SELECT ON t FROM r", "revoke"],
+    ["ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO r", "grant"],
+    ["SET work_mem = '64MB'", "set"],
+    ["RESET ALL", "set"],
+    ["SHOW work_mem", "show"],
+    ["BEGIN", "begin"],
+    ["START TRANSACTION", "begin"],
+    ["COMMIT", "commit"],
+    ["ROLLBACK", "rollback"],
+    ["ROLLBACK TO SAVEPOINT s", "rollback"],
+    ["SAVEPOINT s", "other"],
+    ["PREPARE TRANSACTION 'x'", "other"],
+    ["CALL p()", "call"],
+    ["DO $$BEGIN END$$", "do"],
+    ["PREPARE p AS SELECT 1", "prepare"],
+    ["EXECUTE p", "execute"],
+    ["DEALLOCATE p", "other"],
+    ["EXPLAIN SELECT 1", "explain"],
+    ["EXPLAIN ANALYZE SELECT 1", "select"],
+    ["VACUUM t", "vacuum"],
+    ["ANALYZE t", "analyze"],
+    ["LOCK TABLE t", "lock"],
+    ["LISTEN ch", "listen"],
+    ["NOTIFY ch", "notify"],
+    ["COMMENT ON TABLE t IS 'x'", "comment"],
+    ["REINDEX TABLE t", "reindex"],
+    ["CLUSTER t USING i", "cluster"],
+    ["REFRESH MATERIALIZED VIEW mv", "refresh"],
+    ["DECLARE c CURSOR FOR SELECT 1", "other"],
+    ["FETCH 10 FROM c", "other"],
+    ["DISCARD ALL", "other"],
+    ["CHECKPOINT", "other"],
+  ])("%s → %s", (sql, command) => {
+    expect(only(sql).command).toBe(command);
+  });
+
+  it("reports a write hidden in a data-modifying CTE", () => {
+    const f = only("WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d");
+    expect(f.command).toBe("delete");
+    expect(f.hasWhere).toBe(false);
+  });
+
+  it("reports the most dangerous write among the statement and its CTEs", () => {
+    expect(only("WITH a AS (INSERT INTO log VALUES (1) RETURNING 1) UPDATE t SET x = 1 WHERE id = 1").command).toBe("update");
+    expect(only("WITH a AS (DELETE FROM t WHERE id = 1 RETURNING 1) INSERT INTO log SELECT 1").command).toBe("delete");
+    expect(only("WITH a AS (UPDATE t SET x = 1 WHERE id = 1 RETURNING 1) DELETE FROM u WHERE id = 2").command).toBe("delete");
+  });
+
+  it("does not report writes that are only stored (PREPARE, function bodies, plain EXPLAIN)", () => {
+    expect(only("PREPARE p AS DELETE FROM users").command).toBe("prepare");
+    expect(only("EXPLAIN WITH d AS (DELETE FROM users RETURNING 1) SELECT * FROM d").command).toBe("explain");
+    expect(only("CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC DELETE FROM users; END").command).toBe("create");
+    expect(only("CREATE RULE r AS ON INSERT TO t DO ALSO DELETE FROM users").command).toBe("create");
+  });
+
+  it("treats EXPLAIN ANALYZE as the statement it runs, whatever the option's value", () => {
+    expect(only("EXPLAIN ANALYZE DELETE FROM users").command).toBe("delete");
+    expect(only("EXPLAIN (ANALYZE) INSERT INTO t VALUES (1)").command).toBe("insert");
+    expect(only("EXPLAIN (FORMAT JSON, ANALYZE true) UPDATE t SET a = 1").command).toBe("update");
+    expect(only("EXPLAIN (ANALYZE false) DELETE FROM users").command).toBe("delete");
+    expect(only("EXPLAIN (VERBOSE) DELETE FROM users").command).toBe("explain");
+  });
+});
+
+describe("tables", () => {
+  it.each([
+    ["SELECT * FROM users", rel("users")],
+    ["SELECT * FROM Users", rel("users")],
+    ['SELECT * FROM "Users"', rel("Users")],
+    ['SELECT * FROM U&"\\0075sers"', rel("users")],
+    ["SELECT * FROM app.users", rel("app.users")],
+    ["SELECT * FROM mydb.app.users", rel("app.users")],
+    ["SELECT * FROM ONLY users", rel("users")],
+    ["SELECT * FROM users u JOIN orders o ON o.uid = u.id LEFT JOIN items USING (oid)", rel("users", "orders", "items")],
+    ["SELECT * FROM (SELECT * FROM a) x, b", rel("a", "b")],
+    ["SELECT * FROM t WHERE id IN (SELECT tid FROM a)", rel("t", "a")],
+    ["SELECT (SELECT count(*) FROM a), * FROM t", rel("t", "a")],
+    ["SELECT * FROM t, LATERAL (SELECT * FROM a WHERE a.x = t.x) l", rel("t", "a")],
+    ["SELECT a FROM x UNION SELECT a FROM y EXCEPT SELECT a FROM z", rel("x", "y", "z")],
+    ["TABLE users", rel("users")],
+    ["INSERT INTO t SELECT * FROM s", rel("t", "s")],
+    ["UPDATE t SET a = s.a FROM s WHERE t.id = s.id", rel("t", "s")],
+    ["DELETE FROM t USING s WHERE t.id = s.id", rel("t", "s")],
+    ["MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE", rel("t", "s")],
+    ["CREATE TABLE t2 AS SELECT * FROM t", rel("t", "t2")],
+    ["SELECT * INTO t2 FROM t", rel("t", "t2")],
+    ["DROP TABLE a, b.c", rel("a", "b.c")],
+    ["DROP VIEW v", rel("v")],
+    ["DROP FUNCTION f()", []],
+    ["COMMENT ON COLUMN app.users.email IS 'pii'", rel("app.users")],
+    ["COMMENT ON TABLE users IS 'x'", rel("users")],
+    ["ALTER TABLE users ADD COLUMN x int", rel("users")],
+    ["CREATE INDEX i ON users (email)", rel("users")],
+    ["TRUNCATE a, b", rel("a", "b")],
+    ["GRANT SELECT ON users TO r", rel("users")],
+    ["LOCK users", rel("users")],
+    ["COPY users TO STDOUT", rel("users")],
+    ["SELECT 'users' FROM t", rel("t")],
+  ])("%s", (sql, tables) => {
+    expect(only(sql).tables).toEqual(tables);
+  });
+
+  it("does not report CTE names, but does report a table a CTE shadows", () => {
+    expect(only("WITH c AS (SELECT * FROM t) SELECT * FROM c").tables).toEqual(rel("t"));
+    expect(only("WITH c AS (SELECT 1) SELECT * FROM c UNION SELECT * FROM c").tables).toEqual([]);
+    expect(only("WITH c AS (SELECT 1) SELECT * FROM public.c").tables).toEqual(rel("public.c"));
+    expect(only("WITH users AS (SELECT * FROM users) SELECT * FROM users").tables).toEqual(rel("users"));
+    expect(only("WITH a AS (SELECT * FROM b), b AS (SELECT 1) SELECT * FROM a").tables).toEqual(rel("b"));
+    expect(only("WITH RECURSIVE r AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT * FROM r").tables).toEqual([]);
+    expect(only("SELECT * FROM (WITH c AS (SELECT 1) SELECT * FROM c) s, c").tables).toEqual(rel("c"));
+    expect(only("WITH c AS (SELECT 1) INSERT INTO c SELECT * FROM c").tables).toEqual(rel("c"));
+  });
+});
+
+describe("functions", () => {
+  it.each([
+    ["SELECT now()", ["now"]],
+    ["SELECT pg_catalog.pg_read_file('x')", ["pg_catalog.pg_read_file", "pg_read_file"]],
+    ["SELECT * FROM generate_series(1, 3)", ["generate_series"]],
+    ["SELECT * FROM ROWS FROM (a(), b())", ["a", "b"]],
+    ["SELECT count(*) OVER (), sum(x) FILTER (WHERE f(x)) FROM t", ["count", "f", "sum"]],
+    ["CREATE TABLE t (a text DEFAULT pg_read_file('x'))", ["pg_read_file"]],
+    ["CREATE FUNCTION g(a text DEFAULT lo_export(1, 'x')) RETURNS int LANGUAGE sql AS 'SELECT 1'", ["lo_export"]],
+    ["CALL app.proc(f())", ["app.proc", "f", "proc"]],
+    ["INSERT INTO t VALUES (dblink_exec('x', 'y'))", ["dblink_exec"]],
+    ["SELECT 'pg_read_file(1)' -- lo_export(1)", []],
+    ["SELECT $$ pg_read_file('x') $$", []],
+    ["DO $$ BEGIN PERFORM pg_read_file('x'); END $$", []],
+    ["SELECT extract(year FROM now())", ["extract", "now", "pg_catalog.extract"]],
+    ["SELECT x::regclass FROM t", []],
+  ])("%s", (sql, functions) => {
+    expect(only(sql).functions).toEqual(functions);
+  });
+});
+
+describe("hasWhere", () => {
+  it.each([
+    ["DELETE FROM t", false],
+    ["DELETE FROM t WHERE true", false],
+    ["DELETE FROM t WHERE 1=1", false],
+    ["DELETE FROM t WHERE 1=2", false],
+    ["DELETE FROM t WHERE 'a'='a'", false],
+    ["DELETE FROM t WHERE NOT false", false],
+    ["DELETE FROM t WHERE 1=1 OR id = 5", false],
+    ["DELETE FROM t WHERE id = 5 OR 1=1", false],
+    ["DELETE FROM t WHERE id = id", false],
+    ["DELETE FROM t WHERE t.id = id", false],
+    ["DELETE FROM t WHERE lower(name) = lower(name)", false],
+    ["DELETE FROM t WHERE id IN (id, 1)", false],
+    ["DELETE FROM t WHERE id BETWEEN SYMMETRIC id AND 5", false],
+    ["DELETE FROM t WHERE NOT (id = 5 AND false)", false],
+    ["DELETE FROM t WHERE (id = 5 OR true) IS NOT FALSE", false],
+    ["DELETE FROM t WHERE (id = 5 OR true) IS NOT NULL", false],
+    ["DELETE FROM t WHERE $1", false],
+    ["DELETE FROM t WHERE EXISTS (SELECT 1 FROM u)", false],
+    ["DELETE FROM t USING u WHERE u.flag", false],
+    ["DELETE FROM t USING u WHERE id = 5", false],
+    ["UPDATE t SET a = 1", false],
+    ["UPDATE t SET a = 1 WHERE true", false],
+    ["UPDATE t SET a = 1 FROM u WHERE u.id = 5", false],
+    ["DELETE FROM t WHERE id = 5", true],
+    ["DELETE FROM t WHERE id = $1", true],
+    ["DELETE FROM t WHERE id = 5 AND 1=1", true],
+    ["DELETE FROM t WHERE id = 5 OR id = 6", true],
+    ["DELETE FROM t WHERE NOT (id = 5)", true],
+    ["DELETE FROM t WHERE id IN (1, 2)", true],
+    ["DELETE FROM t WHERE id NOT IN (id, 5)", true],
+    ["DELETE FROM t WHERE id BETWEEN 1 AND 10", true],
+    ["DELETE FROM t WHERE deleted_at IS NOT NULL", true],
+    ["DELETE FROM t WHERE archived", true],
+    ["DELETE FROM t WHERE a = b", true],
+    ["DELETE FROM t WHERE id IN (SELECT id FROM u)", true],
+    ["DELETE FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.tid = t.id)", true],
+    ["DELETE FROM t x USING u WHERE x.id = u.tid", true],
+    ["UPDATE t SET a = 1 FROM u WHERE t.id = u.tid", true],
+    ["UPDATE t SET a = 1 WHERE CURRENT OF c", true],
+    ["DELETE FROM t WHERE CURRENT OF c", true],
+    ["SELECT * FROM t", true],
+    ["INSERT INTO t VALUES (1)", true],
+    ["TRUNCATE t", true],
+    ["MERGE INTO t USING s ON true WHEN MATCHED THEN DELETE", false],
+    ["MERGE INTO t USING s ON s.id = 5 WHEN MATCHED THEN UPDATE SET a = 1", false],
+    ["MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE", true],
+    ["MERGE INTO t USING s ON true WHEN MATCHED AND t.id = 5 THEN DELETE", true],
+    ["MERGE INTO t USING s ON t.id = s.id WHEN NOT MATCHED BY SOURCE THEN DELETE", false],
+    ["MERGE INTO t USING s ON t.id = s.id WHEN NOT MATCHED BY SOURCE AND t.old THEN DELETE", true],
+    ["MERGE INTO t USING s ON true WHEN NOT MATCHED THEN INSERT VALUES (1)", true],
+    ["WITH d AS (DELETE FROM t RETURNING 1) SELECT * FROM d", false],
+    ["WITH d AS (DELETE FROM t WHERE id = 1 RETURNING 1) UPDATE u SET a = 1", false],
+    ["EXPLAIN ANALYZE UPDATE t SET a = 1", false],
+    ["EXPLAIN UPDATE t SET a = 1", true],
+  ])("%s → %s", (sql, hasWhere) => {
+    expect(only(sql).hasWhere).toBe(hasWhere);
+  });
+});
+
+describe("copy", () => {
+  it.each([
+    ["COPY t TO STDOUT", "to_stdout"],
+    ["COPY t FROM STDIN", "from_stdin"],
+    ["COPY t TO '/tmp/x'", "to_file"],
+    ["COPY t FROM '/tmp/x'", "from_file"],
+    ["COPY t TO PROGRAM 'gzip > /tmp/x'", "to_program"],
+    ["COPY t FROM PROGRAM 'cat /etc/passwd'", "from_program"],
+    ["COPY (SELECT * FROM t) TO STDOUT WITH (FORMAT csv)", "to_stdout"],
+  ])("%s → %s", (sql, copy) => {
+    expect(only(sql).copy).toBe(copy);
+  });
+
+  it("is absent for other commands", () => {
+    expect(only("SELECT 1").copy).toBeUndefined();
+  });
+});
+
+describe("statements and text", () => {
+  it("gives one entry per statement with its own slice of the text", () => {
+    const facts = extractSqlFacts("SELECT 1;  DELETE FROM t WHERE id = 1 -- done\n; /* x */ DROP TABLE u;");
+    if (!facts.ok) throw new Error(facts.error);
+    expect(facts.statements.map((s) => [s.command, s.text])).toEqual([
+      ["select", "SELECT 1"],
+      ["delete", "DELETE FROM t WHERE id = 1 -- done"],
+      ["drop", "DROP TABLE u"],
+    ]);
+  });
+
+  it("slices by characters when the text is not ASCII", () => {
+    const facts = extractSqlFacts("SELECT 'é😀' AS \"ça\"; SELECT * FROM \"Ünïcode\"");
+    if (!facts.ok) throw new Error(facts.error);
+    expect(facts.statements.map((s) => s.text)).toEqual(["SELECT 'é😀' AS \"ça\"", 'SELECT * FROM "Ünïcode"']);
+    expect(facts.statements[1]?.tables).toEqual(rel("Ünïcode"));
+  });
+
+  it("keeps semicolons inside literals, dollar quotes, quoted names and comments", () => {
+    const facts = extractSqlFacts("SELECT ';', $$;$$, $q$ ; $q$, \"a;b\" FROM t /* ; */ -- ;\n");
+    if (!facts.ok) throw new Error(facts.error);
+    expect(facts.statements).toHaveLength(1);
+  });
+
+  it("reads no statement from empty text or comments only", () => {
+    expect(extractSqlFacts("")).toEqual({ ok: true, statements: [] });
+    expect(extractSqlFacts("  -- nothing\n /* here */ ")).toEqual({ ok: true, statements: [] });
+    expect(extractSqlFacts(";;")).toEqual({ ok: true, statements: [] });
+  });
+});
+
+describe("text that does not parse", () => {
+  it("reports the parser's message and position", () => {
+    expect(extractSqlFacts("SELECT * FROM t WHERE")).toEqual({ ok: false, error: "syntax error at end of input", position: 21 });
+    const bad = extractSqlFacts("SELECT 1; DRP TABLE t");
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.position).toBe(10);
+  });
+
+  it("refuses a NUL character instead of reading only the text before it", () => {
+    expect(extractSqlFacts("SELECT 1\0; DROP TABLE users")).toMatchObject({ ok: false, position: 8 });
+  });
+
+  it("never throws, whatever the input", () => {
+    const fragments = ["SELECT", "'", '"', "$$", "$a$", "/*", "*/", "--", "\n", ";", "(", ")", "U&", "E'\\", "\\", "DROP", "é", "\u{1F600}", "1", "x", " ", "WITH", "AS"];
+    let seed = 42;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 2000; i++) {
+      const text = Array.from({ length: next() % 12 }, () => fragments[next() % fragments.length]).join("");
+      const facts = extractSqlFacts(text);
+      expect(typeof facts.ok).toBe("boolean");
+    }
+  });
+
+  it("fails closed on a tree too deep to walk", () => {
+    const facts = extractSqlFacts(`DELETE FROM t WHERE ${"NOT ".repeat(5000)}id = 1`);
+    expect(facts.ok).toBe(false);
+  });
+});
+
+describe("cache", () => {
+  it("returns the same frozen facts for the same text", () => {
+    const a = extractSqlFacts("SELECT * FROM cached_table");
+    const b = extractSqlFacts("SELECT * FROM cached_table");
+    expect(b).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    if (a.ok) {
+      expect(Object.isFrozen(a.statements[0])).toBe(true);
+      expect(Object.isFrozen(a.statements[0]?.tables)).toBe(true);
+    }
+  });
+
+  it("does not let one literal's verdict leak to another", () => {
+    expect(only("DELETE FROM t WHERE 1=2").hasWhere).toBe(false);
+    expect(only("DELETE FROM t WHERE 1=1").hasWhere).toBe(false);
+    expect(only("DELETE FROM t2 WHERE 1=1").hasWhere).toBe(false);
+    expect(only("DELETE FROM t2 WHERE 1=2").hasWhere).toBe(false);
+    expect(only("DELETE FROM t WHERE id=2").hasWhere).toBe(true);
+    expect(only("DELETE FROM t WHERE id=id").hasWhere).toBe(false);
+  });
+
+  it("gives each text its own statement slices", () => {
+    const a = extractSqlFacts("SELECT 1; SELECT 'a'");
+    const b = extractSqlFacts("SELECT 2; SELECT 'bb'");
+    expect(a.ok && a.statements.map((s) => s.text)).toEqual(["SELECT 1", "SELECT 'a'"]);
+    expect(b.ok && b.statements.map((s) => s.text)).toEqual(["SELECT 2", "SELECT 'bb'"]);
+  });
+
+  it("is bounded in entries and in characters", () => {
+    const lru = new LruCache<number>(3, 10);
+    lru.set("a", 1);
+    lru.set("b", 2);
+    lru.set("c", 3);
+    lru.get("a");
+    lru.set("d", 4);
+    expect([lru.get("a"), lru.get("b"), lru.get("c"), lru.get("d")]).toEqual([1, undefined, 3, 4]);
+    lru.set("eeeeeeeee", 5); // 9 characters: only "d" (1) still fits beside it
+    expect(lru.size).toBe(2);
+    expect([lru.get("d"), lru.get("eeeeeeeee")]).toEqual([4, 5]);
+    lru.set("x".repeat(11), 6);
+    expect(lru.get("x".repeat(11))).toBeUndefined();
+  });
+});
+
+describe("literal independence", () => {
+  // Facts must not depend on literal values, so that a cache keyed without literals would be sound.
+  // Each literal token (found by the real lexer) is replaced by another value of its kind.
+  const statements = [
+    "DELETE FROM t WHERE 1=1",
+    "DELETE FROM t WHERE id = 5 OR 'a' = 'b'",
+    "UPDATE t SET a = 'x' WHERE 1.5 > 2 AND id = 3",
+    "SELECT pg_read_file('/etc/passwd', 0, 100)",
+    "COPY t TO '/tmp/x'",
+    "COPY t TO PROGRAM 'gzip'",
+    "EXPLAIN (ANALYZE 'off') DELETE FROM t",
+    "EXPLAIN (ANALYZE 0) DELETE FROM t",
+    "DO $$BEGIN END$$",
+    "SELECT * FROM t LIMIT 10 OFFSET 5",
+    "MERGE INTO t USING s ON 1 = 1 WHEN MATCHED AND 2 = 2 THEN DELETE",
+    "DELETE FROM t WHERE id IN (1, 2, 3) AND name LIKE 'a%'",
+  ];
+  const replacement: Record<string, string> = { ICONST: "987", FCONST: "0.25", SCONST: "'other'" };
+
+  it.each(statements)("%s", (sql) => {
+    const varied = vary(sql);
+    expect(varied).not.toBe(sql);
+    const strip = (s: string) => {
+      const f = extractSqlFacts(s);
+      return f.ok ? f.statements.map(({ text: _text, ...rest }) => rest) : f;
+    };
+    expect(strip(varied)).toEqual(strip(sql));
+  });
+
+  function vary(sql: string): string {
+    let out = "";
+    let at = 0;
+    for (const token of scanSync(sql).tokens) {
+      const value = replacement[token.tokenName];
+      if (value === undefined) continue;
+      out += sql.slice(at, token.start) + value;
+      at = token.end;
+    }
+    return out + sql.slice(at);
+  }
+});
