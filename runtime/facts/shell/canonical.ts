@@ -1,6 +1,9 @@
-// First gate: mvdan/sh (through sh-syntax) must accept the text as bash. It is the more
-// faithful parser, and its errors carry a message and a position; its tree, as exported by
-// the wasm build, only locates top-level statements, so the typed tree comes from tree.ts.
+// First step: mvdan/sh (through sh-syntax) parses the text as bash and prints it back in its
+// canonical form. It is the faithful parser, and its errors carry a message and a position.
+// Its tree, as the wasm build exports it, only locates top-level statements, so the typed tree
+// comes from tree-sitter (tree.ts), run on the canonical text: line continuations joined,
+// comments dropped, here-documents after their command. That leaves tree-sitter no lexical
+// corner (`r\<newline>m`) where it could read a different command than bash would.
 
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -17,20 +20,18 @@ declare const WebAssembly: {
 const require = createRequire(import.meta.url);
 let compiled: Promise<WasmModule> | undefined;
 
-// sh-syntax's default `parse` compiles its 750 KB module on every call (~75 ms); compiling once
-// and instantiating per call (the Go runtime inside is single-use) costs a few milliseconds.
-const parseBash = getProcessor(async (imports: object) => {
+// sh-syntax's default entry points compile its 750 KB module on every call; compiling it once
+// and instantiating per call (the Go runtime inside is single-use) saves about a third.
+const printBash = getProcessor(async (imports: object) => {
   compiled ??= readFile(require.resolve("sh-syntax/main.wasm")).then((bytes) => WebAssembly.compile(bytes));
   return WebAssembly.instantiate(await compiled, imports);
 });
 
-export type StatementStarts = { ok: true; starts: number[] } | { ok: false; error: string };
+export type Canonical = { ok: true; text: string } | { ok: false; error: string };
 
-/** Where each top-level statement starts (UTF-8 byte offsets), or the parser's complaint. */
-export async function bashStatementStarts(text: string): Promise<StatementStarts> {
+export async function canonicalBash(text: string): Promise<Canonical> {
   try {
-    const file = await parseBash(text, { keepComments: false });
-    return { ok: true, starts: file.Stmts.map((s) => s.Pos.Offset) };
+    return { ok: true, text: await printBash(text, { print: true, keepComments: false }) };
   } catch (err) {
     if (err instanceof ParseError) {
       const at = err.Pos ? `line ${err.Pos.Line}, column ${err.Pos.Col}: ` : "";

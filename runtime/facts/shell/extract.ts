@@ -3,8 +3,8 @@
 
 import type { SshKind } from "../../schema/attributes.js";
 import type { SshFacts } from "../types.js";
-import { bashStatementStarts } from "./syntax-gate.js";
-import { parseBashTree, statementStarts } from "./tree.js";
+import { canonicalBash } from "./canonical.js";
+import { parseBashTree } from "./tree.js";
 import { FactCollector, type ShellBody } from "./walk.js";
 
 /** Longest exec command accepted; longer ones are refused rather than parsed. */
@@ -46,16 +46,11 @@ async function analyse(command: string): Promise<SshFacts> {
     }
     parsed++;
     const where = body.depth === 0 ? "" : `in shell code passed to a nested shell (${JSON.stringify(clip(body.text))}): `;
-    const reference = await bashStatementStarts(body.text);
-    if (!reference.ok) return failed(command, where + reference.error);
-    const tree = await parseBashTree(body.text);
-    if (!tree.ok) return failed(command, where + tree.error);
+    const canonical = await canonicalBash(body.text);
+    if (!canonical.ok) return failed(command, where + canonical.error);
+    const tree = await parseBashTree(canonical.text);
+    if (!tree.ok) return failed(command, `${where}${tree.error} in the canonical form ${JSON.stringify(clip(canonical.text))}`);
     try {
-      // Both parsers must split the text into the same statements: where they differ, one of
-      // them misreads it, and the facts could describe a command other than the one run.
-      if (!sameStarts(reference.starts, statementStarts(tree.root, body.text))) {
-        return failed(command, `${where}the shell parsers disagree on where its statements start; the command is refused`);
-      }
       facts.walk(tree.root, body.depth);
     } finally {
       tree.tree.delete();
@@ -70,8 +65,6 @@ async function analyse(command: string): Promise<SshFacts> {
     dynamic: facts.dynamic,
   };
 }
-
-const sameStarts = (a: number[], b: number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 function failed(command: string, error: string): SshFacts {
   return { kind: "exec", command, programs: [], args: [], dynamic: true, error };

@@ -1,6 +1,6 @@
-// Second gate and the typed tree: tree-sitter-bash, run by web-tree-sitter from the wasm both
-// packages ship. tree-sitter recovers from errors instead of failing, so any ERROR or MISSING
-// node makes the text rejected.
+// The typed tree: tree-sitter-bash, run by web-tree-sitter from the wasm both packages ship,
+// over mvdan/sh's canonical print of the command (canonical.ts). tree-sitter recovers from
+// errors instead of failing, so any ERROR or MISSING node makes the text rejected.
 
 import { createRequire } from "node:module";
 import { Language, Parser, type Node, type Tree } from "web-tree-sitter";
@@ -22,13 +22,6 @@ function bashParser(): Promise<Parser> {
 }
 
 export type BashTree = { ok: true; root: Node; tree: Tree } | { ok: false; error: string };
-
-/** Where each top-level statement starts, in UTF-8 bytes (tree-sitter counts UTF-16 units here). */
-export function statementStarts(root: Node, text: string): number[] {
-  return root.namedChildren
-    .filter((n): n is Node => n !== null && n.type !== "comment")
-    .map((n) => Buffer.byteLength(text.slice(0, n.startIndex)));
-}
 
 export async function parseBashTree(text: string): Promise<BashTree> {
   const parser = await bashParser();
