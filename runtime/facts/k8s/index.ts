@@ -1,0 +1,1 @@
+export { requestInfo, InvalidRequestPathError } from "./request-info.js";
