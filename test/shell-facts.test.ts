@@ -74,6 +74,10 @@ const cases: Array<[string, Expected]> = [
   ["find . -name '*.log' -execdir gzip {} +", { programs: ["find", "gzip"], args: ["*.log"], dynamic: false }],
   ["find . -exec sh -c 'rm \"$1\"' _ {} \\;", { programs: ["find", "rm", "sh"], dynamic: false }],
   ["busybox rm -rf /", { programs: ["busybox", "rm"], dynamic: false }],
+  ["watch -n 5 'df -h; rm x'", { programs: ["df", "rm", "watch"], args: ["-h", "5"], dynamic: false }],
+  ["watch -x systemctl status api", { programs: ["systemctl", "watch"], args: ["status"], dynamic: false }],
+  ["flock /run/lock -c 'rm x'", { programs: ["flock", "rm"], args: ["/run/lock"], dynamic: false }],
+  ["flock -n /run/lock setsid -f rm x", { programs: ["flock", "rm", "setsid"], dynamic: false }],
   ["sudo env -i nice bash -c 'sh -c \"rm x\"'", { programs: ["bash", "env", "nice", "rm", "sh", "sudo"], dynamic: false }],
   // shells
   ["bash -e -o pipefail -c 'make deploy'", { programs: ["bash", "make"], args: ["deploy", "pipefail"], dynamic: false }],

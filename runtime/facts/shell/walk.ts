@@ -171,6 +171,7 @@ const TEST_LEAVES = new Set(["word", "string", "raw_string", "number", "concaten
 function testWords(node: Node): Node[] {
   const out: Node[] = [];
   const visit = (n: Node): void => {
+    if (n.type === "command_substitution" || n.type === "process_substitution") return;
     if (TEST_LEAVES.has(n.type)) {
       out.push(n);
       return;

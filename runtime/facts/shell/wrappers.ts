@@ -156,6 +156,37 @@ function find(words: ShellWord[]): Unwrapped {
   return result(args, commands);
 }
 
+/** `watch [options] command…` runs `sh -c "command…"`, or with -x/--exec the command itself. */
+function watch(words: ShellWord[]): Unwrapped {
+  const scan = scanOptions(words, {
+    flags: "bcCdegptwxr",
+    withArg: "nq",
+    long: ["--beep", "--color", "--no-color", "--differences", "--errexit", "--chgexit", "--precise", "--no-title",
+      "--no-wrap", "--exec", "--no-rerun", "--help", "--version"],
+    longWithArg: ["--interval", "--equexit"],
+  });
+  const command = scan.operands;
+  if (command.length === 0) return result(scan.optionWords, [], scan.unknown);
+  if (has(scan, "x", "--exec")) return result(scan.optionWords, [command], scan.unknown);
+  const literal = command.every((w) => w.value !== null);
+  const body: ShellWord = { value: literal ? command.map((w) => w.value).join(" ") : null, pattern: false };
+  return result(scan.optionWords, [], scan.unknown, [body]);
+}
+
+/** `flock [options] FILE command…`, `flock [options] FILE -c 'code'`, `flock [options] FD`. */
+function flock(words: ShellWord[]): Unwrapped {
+  const scan = scanOptions(words, {
+    flags: "sxenuoFv",
+    withArg: "wEc",
+    long: ["--shared", "--exclusive", "--nonblock", "--nb", "--unlock", "--close", "--no-fork", "--verbose", "--help", "--version"],
+    longWithArg: ["--timeout", "--wait", "--conflict-exit-code", "--command"],
+  });
+  const [lock, next, ...more] = scan.operands;
+  const args = lock ? [...scan.optionWords, lock] : scan.optionWords;
+  if (next?.value === "-c" || next?.value === "--command") return result([...args, next], [], scan.unknown, more.slice(0, 1));
+  return result(args, next ? [[next, ...more]] : [], scan.unknown);
+}
+
 /** `busybox APPLET args…` and `builtin NAME args…`: the next word is the program. */
 const nextWordIsProgram: Unwrapper = (words) => {
   if (words[0]?.value?.startsWith("-")) return result(words);
@@ -206,6 +237,9 @@ export const UNWRAPPERS: ReadonlyMap<string, Unwrapper> = new Map<string, Unwrap
   ["chroot", chroot],
   ["su", su],
   ["find", find],
+  ["watch", watch],
+  ["flock", flock],
+  ["setsid", simpleWrapper({ flags: "cfw", long: ["--ctty", "--fork", "--wait", "--help", "--version"] })],
   ...[...SHELLS].map((name): [string, Unwrapper] => [name, shell]),
 ]);
 
