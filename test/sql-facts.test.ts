@@ -160,6 +160,9 @@ describe("tables", () => {
     ["LOCK users", rel("users")],
     ["COPY users TO STDOUT", rel("users")],
     ["SELECT 'users' FROM t", rel("t")],
+    ["SELECT * FROM users u FOR UPDATE OF u", rel("users")],
+    ["CREATE TABLE t (LIKE users, b int REFERENCES orders (id))", rel("t", "users", "orders")],
+    ["WITH s AS (SELECT 1 AS id) MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE", rel("t")],
   ])("%s", (sql, tables) => {
     expect(only(sql).tables).toEqual(tables);
   });

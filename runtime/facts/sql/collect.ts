@@ -78,7 +78,8 @@ function visitBody(body: JsonObject, kind: string | undefined, ctx: Context, inF
   if (isObject(body.withClause)) inner = visitWith(body.withClause as WithClause, inner, out);
 
   for (const [field, child] of Object.entries(body)) {
-    if (field === "withClause") continue;
+    // `FOR UPDATE OF u` names FROM items (often aliases) already seen
+    if (field === "withClause" || field === "lockedRels") continue;
     const childInFrom = FROM_FIELDS.has(field) || (kind === "JoinExpr" && inFrom && (field === "larg" || field === "rarg"));
     visit(child, inner, childInFrom, out);
   }
