@@ -11,6 +11,8 @@ import { extractSqlFacts, loadSqlParser } from "../runtime/facts/sql/index.js";
 
 interface AttackCase {
   sql: string;
+  /** why the case is in the corpus, when not obvious */
+  note?: string;
   expect: {
     ok?: boolean;
     command?: string;
