@@ -4,7 +4,9 @@ import { checkSync } from "recheck";
 import { describe, expect, it } from "vitest";
 import { encodeCopyData, encodeDataRow } from "../bench/pg-rows.js";
 import type { MaskStrategy } from "../runtime/bundle/format.js";
+import { profileBytes } from "../runtime/masking/detectors/byte-profile.js";
 import { DETECTOR_BY_NAME } from "../runtime/masking/detectors/index.js";
+import type { ByteProfile } from "../runtime/masking/detectors/types.js";
 import {
   buildRowMaskPlan, type ColumnType, CopyMasker, type CopyFormat, maskDataRow, MaskingError, type RowMaskPlan,
 } from "../runtime/masking/index.js";
@@ -49,6 +51,34 @@ function maskRow(values: (string | null)[], plan: RowMaskPlan): (string | null)[
 function detect(name: DetectorName, value: string): string | null {
   return maskRow([value], planFor([undefined], [[name, REDACT]]))[0]!;
 }
+
+/** The byte profile by its definition, one byte at a time. */
+function naiveProfile(s: string): ByteProfile {
+  const runs = (s.match(/[0-9 .()+-]+/g) ?? []).filter((r) => r.length >= 2);
+  return {
+    digitRun: Math.max(0, ...runs.map((r) => r.replace(/[^0-9]/g, "").length)),
+    longBase64Run: /[A-Za-z0-9+/]{40}/.test(s),
+    ibanHead: /[A-Z]{2}[0-9]{2}/.test(s),
+  };
+}
+
+describe("byte prefilter", () => {
+  it("the probing profile equals the byte-by-byte definition", () => {
+    const alphabet = "0123456789 -.()+/AZaz@\u00e9";
+    let seed = 1;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const out: ByteProfile = { digitRun: 0, longBase64Run: false, ibanHead: false };
+    for (let n = 0; n < 3000; n++) {
+      const len = Math.floor(rnd() * 120);
+      // skew towards long runs of one class so every branch is met
+      const pool = rnd() < 0.3 ? "0123456789 -" : rnd() < 0.5 ? "ABCxyz019+/" : alphabet;
+      const s = Array.from({ length: len }, () => pool[Math.floor(rnd() * pool.length)]).join("");
+      const buf = Buffer.from(`#${s}#`);
+      profileBytes(buf, 1, buf.length - 1, out);
+      expect({ ...out }, JSON.stringify(s)).toEqual(naiveProfile(s));
+    }
+  });
+});
 
 describe("detectors", () => {
   it("every detector's regexes are linear-time (recheck)", () => {

@@ -37,6 +37,20 @@ export function partialMask(text: string, keep: number): string {
   return "*".repeat(chars.length - shown) + chars.slice(chars.length - shown).join("");
 }
 
+/** `partialMask` on raw UTF-8, without decoding: characters are the bytes that do not continue one. */
+export function partialMaskBytes(buf: Buffer, start: number, end: number, keep: number): Buffer {
+  let chars = 0;
+  for (let i = start; i < end; i++) if ((buf[i]! & 0xc0) !== 0x80) chars++;
+  const shown = Math.min(keep, Math.floor(chars / 2));
+  let tail = end;
+  for (let n = 0; n < shown; ) if ((buf[--tail]! & 0xc0) !== 0x80) n++;
+  const hidden = chars - shown;
+  const out = Buffer.allocUnsafe(hidden + end - tail);
+  out.fill(0x2a, 0, hidden); // '*'
+  buf.copy(out, hidden, tail, end);
+  return out;
+}
+
 /**
  * `hash:` + the first 16 hex digits of HMAC-SHA256 under the gateway's key: equal values
  * give equal output (joins and group-bys still work), and without the key no dictionary of
@@ -71,7 +85,7 @@ export function maskText(text: string, s: MaskStrategy, hasher: Hasher): string 
 export function maskBytes(buf: Buffer, start: number, end: number, s: MaskStrategy, hasher: Hasher): Buffer | string | null {
   switch (s.kind) {
     case "redact": return REDACTED_BYTES;
-    case "partial": return partialMask(buf.toString("utf8", start, end), s.keep ?? 0);
+    case "partial": return partialMaskBytes(buf, start, end, s.keep ?? 0);
     case "hash": return hasher.hash(buf.subarray(start, end));
     case "null": return null;
   }

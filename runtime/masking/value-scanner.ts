@@ -29,7 +29,7 @@ export class ValueScanner {
   /** per needle: where the last search started, and its hit (-1: none from there on) */
   private readonly searchedFrom: number[] = [];
   private readonly hitAt: number[] = [];
-  private readonly profile: ByteProfile = { digitRun: 0, base64Run: 0, ibanHead: false };
+  private readonly profile: ByteProfile = { digitRun: 0, longBase64Run: false, ibanHead: false };
 
   /** detected spans as flat triples: start, end, index into `armed` */
   private spans: number[] = [];

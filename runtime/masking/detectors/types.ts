@@ -2,10 +2,10 @@ import type { DetectorName } from "../../schema/attributes.js";
 
 /** Cheap facts about a raw UTF-8 value, gathered in one pass (see byte-profile.ts). */
 export interface ByteProfile {
-  /** most ASCII digits in one run of digits and the separators ` -.()+` */
+  /** most ASCII digits in one run (of two bytes or more) of digits and the separators ` -.()+` */
   digitRun: number;
-  /** longest run of base64 characters `[A-Za-z0-9+/]` */
-  base64Run: number;
+  /** there is a run of at least 40 base64 characters `[A-Za-z0-9+/]` */
+  longBase64Run: boolean;
   /** the value holds two uppercase letters followed by two digits (an IBAN's head) */
   ibanHead: boolean;
 }
