@@ -150,6 +150,19 @@ describe("extractShellFacts", { timeout: 120_000 }, () => {
     expect((await extractShellFacts("x".repeat(MAX_COMMAND_LENGTH + 1))).error).toMatch(/at most/);
   });
 
+  it("never throws on arbitrary shell-ish text", async () => {
+    const alphabet = ["rm", "sh", "-c", " ", "'", '"', "\\", "$", "(", ")", "`", "{", "}", ";", "|", "&", "<", ">", "\n", "#", "x", "=", "[", "]", "*", "!"];
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let n = 0; n < 60; n++) {
+      const text = Array.from({ length: 1 + (next() % 24) }, () => alphabet[next() % alphabet.length]).join("");
+      const facts = await extractShellFacts(text);
+      expect(facts.kind).toBe("exec");
+      if (facts.error === undefined) expect(Array.isArray(facts.programs)).toBe(true);
+      else expect(facts.programs).toEqual([]);
+    }
+  });
+
   it("handles concurrent calls independently", async () => {
     const commands = ["ls", "rm x", "sh -c 'df'", "eval x"];
     const all = await Promise.all(commands.map((c) => extractShellFacts(c)));

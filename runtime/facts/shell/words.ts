@@ -104,7 +104,7 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 };
 
 /** Bash's `$'…'` escapes. A NUL ends the string, as in bash. */
-export function decodeAnsiC(body: string): string {
+function decodeAnsiC(body: string): string {
   let out = "";
   for (let i = 0; i < body.length; i++) {
     const c = body[i]!;

@@ -193,7 +193,7 @@ const nextWordIsProgram: Unwrapper = (words) => {
   return result([], words.length > 0 ? [words] : []);
 };
 
-export const SHELLS: ReadonlySet<string> = new Set(["sh", "bash", "rbash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh"]);
+const SHELLS: ReadonlySet<string> = new Set(["sh", "bash", "rbash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh"]);
 
 const SHELL_OPTIONS: OptionSpec = {
   flags: "abefhkmnptuvxBCEHPTlrDcis",
