@@ -35,7 +35,7 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
 
 function strongest(outer: SqlCommand, writes: readonly Write[]): SqlCommand {
   let best = outer;
-  let rank = outer in WRITE_RANK ? WRITE_RANK[outer as Write["kind"]] : 0;
+  let rank = Object.hasOwn(WRITE_RANK, outer) ? WRITE_RANK[outer as Write["kind"]] : 0;
   for (const w of writes) {
     if (WRITE_RANK[w.kind] > rank) {
       best = w.kind;
