@@ -12,6 +12,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   test: () => import("./commands/test.js"),
   explain: () => import("./commands/explain.js"),
   diff: () => import("./commands/diff.js"),
+  serve: () => import("./commands/serve.js"),
+  demo: () => import("./commands/demo.js"),
+  token: () => import("./commands/token.js"),
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const e = err as NodeJS.ErrnoException;
-    if (e.code === "ENOENT" || e.code === "EACCES" || e.name === "SourceError") {
+    if (e.code === "ENOENT" || e.code === "EACCES" || e.name === "SourceError" || e.name === "ConfigError") {
       process.stderr.write(`hoopgate ${name}: ${e.message}\n`);
       return 2;
     }

@@ -1,0 +1,86 @@
+// The proxy's fire-and-forget audit events, recorded through an AuditSink. Each statement
+// record repeats who and where (so every line stands alone); a sink that can no longer record
+// marks the port unhealthy and the gateway refuses new sessions (fail closed).
+
+import type { AuditSink } from "../audit/index.js";
+import type { Identity } from "../facts/types.js";
+import type { Logger } from "../log.js";
+import type { ProxyAudit } from "../postgres/context.js";
+
+export interface AuditPort extends ProxyAudit {
+  /** the sink's failure, once it rejected a record */
+  failure(): Error | undefined;
+  /** resolves once every started session has ended, or after `timeoutMs` */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+interface OpenSession {
+  identity: Pick<Identity, "issuer" | "subject">;
+  connection: string;
+  startedAt: number;
+}
+
+export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
+  const sessions = new Map<string, OpenSession>();
+  let failed: Error | undefined;
+  let drained: (() => void) | undefined;
+  const record = (write: Promise<void>): void => {
+    write.catch((error: unknown) => {
+      if (failed !== undefined) return;
+      failed = error instanceof Error ? error : new Error(String(error));
+      logger.error({ err: failed }, "audit sink failed: new sessions are refused");
+    });
+  };
+  return {
+    failure: () => failed,
+    drain(timeoutMs) {
+      if (sessions.size === 0) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    },
+    sessionStarted(event) {
+      const { issuer, subject } = event.identity;
+      sessions.set(event.sessionId, { identity: { issuer, subject }, connection: event.connection, startedAt: event.startedAt.getTime() });
+      record(sink.sessionStarted({
+        session: event.sessionId,
+        identity: event.identity,
+        connection: event.connection,
+        protocol: "postgres",
+        client: event.client,
+      }));
+    },
+    statement(event) {
+      const open = sessions.get(event.sessionId);
+      record(sink.statement({
+        session: event.sessionId,
+        identity: open?.identity ?? { issuer: "", subject: "" },
+        connection: open?.connection ?? "",
+        text: event.text,
+        decision: event.effect,
+        rules: event.rules,
+        reason: event.reason,
+        rows: event.rows,
+        bytes: event.bytes,
+        durationMs: event.durationMs,
+        ...(event.error !== undefined && { error: event.error }),
+      }));
+    },
+    sessionEnded(event) {
+      const open = sessions.get(event.sessionId);
+      sessions.delete(event.sessionId);
+      if (sessions.size === 0) drained?.();
+      record(sink.sessionEnded({
+        session: event.sessionId,
+        rows: event.rows,
+        bytes: event.bytes,
+        durationMs: open === undefined ? 0 : event.endedAt.getTime() - open.startedAt,
+        ...(event.error !== undefined && { error: event.error }),
+      }));
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// startGateway: everything `hoopgate serve` runs, built from a loaded config — logger, bundle
+// source, token verifier, connection targets, audit, TLS and the protocol listeners.
+
+import { dirname, join } from "node:path";
+import { openJsonlAuditFile, type AuditSink } from "../audit/index.js";
+import { BundleSource } from "../bundle/source.js";
+import type { GatewayConfig } from "../config/types.js";
+import { createTokenVerifier } from "../identity/index.js";
+import { createLogger, type Logger } from "../log.js";
+import type { ProxyContext } from "../postgres/context.js";
+import { createRowMasking } from "../postgres/masking-port.js";
+import { startPostgresProxy } from "../postgres/server.js";
+import { createAuditPort } from "./audit-port.js";
+import { loadOrCreateHashKey } from "./hash-key.js";
+import { postgresTargets } from "./targets.js";
+
+/** How long close() waits for cut-off sessions to record their end before the audit sink closes. */
+const SESSION_END_GRACE_MS = 2_000;
+
+export interface GatewayOptions {
+  /** default: pino to stderr at the config's level */
+  logger?: Logger;
+  /** default: the JSON-lines file `audit.file`, else `<state dir>/audit.jsonl` */
+  audit?: AuditSink;
+  /** key for the `hash` mask strategy; default: persisted in the state directory */
+  hashKey?: Uint8Array;
+}
+
+export interface Gateway {
+  /** the bound ports (a configured port 0 becomes the one the OS chose) */
+  ports: { postgres?: number };
+  bundle: BundleSource | undefined;
+  logger: Logger;
+  /** stops the listeners, then the bundle source, then flushes the audit sink */
+  close(): Promise<void>;
+}
+
+/** `.hoopgate` next to the config file: the embedded store's directory unless the store is external. */
+export function stateDirectory(config: GatewayConfig): string {
+  return config.store.kind === "pglite" ? config.store.dir : join(dirname(config.file), ".hoopgate");
+}
+
+export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.log.level === undefined ? {} : { level: config.log.level });
+  const stateDir = stateDirectory(config);
+  const sink = options.audit ?? (await openJsonlAuditFile(config.audit?.file ?? join(stateDir, "audit.jsonl")));
+  const cleanups: (() => Promise<void> | void)[] = [() => sink.close()];
+  const close = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    const hashKey = options.hashKey ?? (await loadOrCreateHashKey(stateDir));
+    const bundle = config.bundle === undefined ? undefined : new BundleSource(config.bundle, logger);
+    if (bundle === undefined) logger.warn("no bundle configured: every connection is refused");
+    else {
+      cleanups.push(() => bundle.close());
+      await bundle.start();
+    }
+    const verifier = createTokenVerifier(config.issuers);
+    const targets = postgresTargets(config.connections);
+    const audit = createAuditPort(sink, logger);
+    // runs after the listeners closed: the sessions they cut short still record their end
+    cleanups.push(() => audit.drain(SESSION_END_GRACE_MS));
+    const context: ProxyContext = {
+      openSession(identity, connection) {
+        const engine = bundle?.current();
+        if (engine === undefined) return { ok: false, reason: "no policy bundle is loaded: every connection is refused" };
+        if (audit.failure() !== undefined) return { ok: false, reason: "the audit log cannot be written: connections are refused" };
+        return engine.openSession(identity, connection);
+      },
+      verifyToken: (token) => verifier.verify(token),
+      target: (connection) => targets.get(connection),
+      masking: createRowMasking(hashKey),
+      audit,
+      allowCleartextOnLoopback: config.auth.allowCleartextOnLoopback,
+      logger,
+      ...(config.tls !== undefined && { tls: { cert: config.tls.cert, key: config.tls.key } }),
+    };
+    const ports: Gateway["ports"] = {};
+    if (config.listen.postgres !== undefined) {
+      const proxy = await startPostgresProxy({ context, host: config.listen.postgres.host, port: config.listen.postgres.port });
+      cleanups.push(() => proxy.close());
+      ports.postgres = proxy.port;
+      logger.info({ host: config.listen.postgres.host, port: proxy.port, tls: config.tls !== undefined }, "postgres listener ready");
+    }
+    for (const name of ["ssh", "api"] as const) {
+      if (config.listen[name] !== undefined) logger.warn({ listener: name }, `listen.${name} is not served by this version`);
+    }
+    return { ports, bundle, logger, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
