@@ -10,6 +10,7 @@ import { keyPath, type ConfigIssue, type KeySegment } from "./errors.js";
 import { errorCode, resolveSecret } from "./secrets.js";
 import { checkPublicJwk, durationMs, parseHostPort, parseJwksUrl, parseTarget, type Parsed } from "./values.js";
 import type {
+  AdminAuthConfig,
   BundleConfig,
   ConnectionConfig,
   GatewayConfig,
@@ -166,6 +167,20 @@ class Resolver {
     return out;
   }
 
+  async admin(raw: Raw<"admin">, issuers: Raw<"issuers">): Promise<AdminAuthConfig | undefined> {
+    if ((raw.issuer === undefined) !== (raw.group === undefined)) return this.fail(["admin"], "set issuer and group together");
+    if (raw.token === undefined && raw.issuer === undefined) return this.fail(["admin"], "set token, or issuer and group");
+    if (raw.issuer !== undefined && !issuers.some((i) => i.issuer === raw.issuer)) {
+      this.fail(["admin", "issuer"], `"${raw.issuer}" is not one of the configured issuers`);
+    }
+    const token = await this.secret(["admin", "token"], raw.token);
+    if (token !== undefined && token.length < 16) this.fail(["admin", "token"], "must be at least 16 characters");
+    return {
+      ...(token !== undefined && { token }),
+      ...(raw.issuer !== undefined && raw.group !== undefined && { group: { issuer: raw.issuer, name: raw.group } }),
+    };
+  }
+
   async store(raw: string | undefined): Promise<StoreConfig> {
     if (raw === undefined) return { kind: "pglite", dir: this.path(".hoopgate") };
     const url = await this.secret(["store"], raw);
@@ -197,6 +212,7 @@ export async function resolveConfig(raw: RawConfig, baseDir: string, env: NodeJS
     auth: { allowCleartextOnLoopback: raw.auth?.allow_cleartext_on_loopback ?? false },
     audit: raw.audit && { file: r.path(raw.audit.file) },
     log: { ...(raw.log?.level !== undefined && { level: raw.log.level }) },
+    admin: raw.admin && (await r.admin(raw.admin, raw.issuers ?? [])),
   };
   return r.issues.length > 0 ? { ok: false, issues: r.issues } : { ok: true, config };
 }

@@ -30,6 +30,7 @@ export interface RawConfig {
   auth?: { allow_cleartext_on_loopback?: boolean };
   audit?: { file: string };
   log?: { level?: LogLevel };
+  admin?: { token?: string; issuer?: string; group?: string };
 }
 
 const HOST_PORT = {
@@ -116,6 +117,7 @@ export const configSchema = object(
     auth: object({ allow_cleartext_on_loopback: { type: "boolean" } }),
     audit: object({ file: NON_EMPTY }, ["file"]),
     log: object({ level: { enum: [...LOG_LEVELS] } }),
+    admin: object({ token: NON_EMPTY, issuer: NON_EMPTY, group: NON_EMPTY }),
   },
   ["listen"],
 );

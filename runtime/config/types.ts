@@ -78,4 +78,13 @@ export interface GatewayConfig {
   auth: { allowCleartextOnLoopback: boolean };
   audit?: { file: string };
   log: { level?: LogLevel };
+  /** who may use the admin API; absent: the admin API refuses everyone */
+  admin?: AdminAuthConfig;
+}
+
+export interface AdminAuthConfig {
+  /** bootstrap bearer token (resolved secret) */
+  token?: string;
+  /** tokens from this trusted issuer whose `groups` claim holds `group` are admins */
+  group?: { issuer: string; name: string };
 }

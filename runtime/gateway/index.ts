@@ -5,14 +5,13 @@ import { dirname, join } from "node:path";
 import { openJsonlAuditFile, type AuditSink } from "../audit/index.js";
 import { BundleSource } from "../bundle/source.js";
 import type { GatewayConfig } from "../config/types.js";
-import { createTokenVerifier } from "../identity/index.js";
+import { openAdminControl, startAdminServer, type AdminControl } from "../api/admin/index.js";
 import { createLogger, type Logger } from "../log.js";
 import type { ProxyContext } from "../postgres/context.js";
 import { createRowMasking } from "../postgres/masking-port.js";
 import { startPostgresProxy } from "../postgres/server.js";
 import { createAuditPort } from "./audit-port.js";
 import { loadOrCreateHashKey } from "./hash-key.js";
-import { postgresTargets } from "./targets.js";
 
 /** How long close() waits for cut-off sessions to record their end before the audit sink closes. */
 const SESSION_END_GRACE_MS = 2_000;
@@ -28,8 +27,10 @@ export interface GatewayOptions {
 
 export interface Gateway {
   /** the bound ports (a configured port 0 becomes the one the OS chose) */
-  ports: { postgres?: number };
+  ports: { postgres?: number; api?: number };
   bundle: BundleSource | undefined;
+  /** admin-managed connections, issuers and webhooks over the config's, and the admin API's options */
+  admin: AdminControl;
   logger: Logger;
   /** stops the listeners, then the bundle source, then flushes the audit sink */
   close(): Promise<void>;
@@ -56,8 +57,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       cleanups.push(() => bundle.close());
       await bundle.start();
     }
-    const verifier = createTokenVerifier(config.issuers);
-    const targets = postgresTargets(config.connections);
+    // connection targets and token issuers as the config and the admin API define them, read per session
+    const admin = await openAdminControl(config, { stateDir, bundle, sink });
+    cleanups.push(() => admin.live.close());
     const audit = createAuditPort(sink, logger);
     // runs after the listeners closed: the sessions they cut short still record their end
     cleanups.push(() => audit.drain(SESSION_END_GRACE_MS));
@@ -68,8 +70,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         if (audit.failure() !== undefined) return { ok: false, reason: "the audit log cannot be written: connections are refused" };
         return engine.openSession(identity, connection);
       },
-      verifyToken: (token) => verifier.verify(token),
-      target: (connection) => targets.get(connection),
+      verifyToken: (token) => admin.live.verifier().verify(token),
+      target: (connection) => admin.live.target(connection),
       masking: createRowMasking(hashKey),
       audit,
       allowCleartextOnLoopback: config.auth.allowCleartextOnLoopback,
@@ -83,10 +85,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       ports.postgres = proxy.port;
       logger.info({ host: config.listen.postgres.host, port: proxy.port, tls: config.tls !== undefined }, "postgres listener ready");
     }
-    for (const name of ["ssh", "api"] as const) {
-      if (config.listen[name] !== undefined) logger.warn({ listener: name }, `listen.${name} is not served by this version`);
+    if (config.listen.api !== undefined) {
+      const api = await startAdminServer(config.listen.api, admin.api, logger);
+      cleanups.push(() => api.close());
+      ports.api = api.port;
+      logger.info({ host: config.listen.api.host, port: api.port }, "admin API listener ready");
     }
-    return { ports, bundle, logger, close };
+    if (config.listen.ssh !== undefined) logger.warn({ listener: "ssh" }, "listen.ssh is not served by this version");
+    return { ports, bundle, admin, logger, close };
   } catch (error) {
     await close();
     throw error;

@@ -1,0 +1,28 @@
+// What the admin API adds to the config file's bootstrap: connections, token issuers and
+// approval webhooks, as persisted. Secrets (connection passwords) are stored as given, so the
+// persistence must be private to the gateway (the JSON file is mode 0600).
+
+export interface AdminConnection {
+  /** postgres://user@host:port/db or ssh://user@host:port */
+  target: string;
+  password?: string;
+}
+
+export interface AdminIssuer {
+  audience: string[];
+  jwks_url: string;
+}
+
+export interface AdminWebhook {
+  url: string;
+}
+
+export interface AdminDocument {
+  connections: Record<string, AdminConnection>;
+  issuers: Record<string, AdminIssuer>;
+  webhooks: Record<string, AdminWebhook>;
+}
+
+export function emptyAdminDocument(): AdminDocument {
+  return { connections: {}, issuers: {}, webhooks: {} };
+}

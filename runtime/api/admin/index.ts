@@ -1,0 +1,45 @@
+// The admin API and the live state behind it, as the gateway wires them.
+
+import { join } from "node:path";
+import type { AuditSink } from "../../audit/index.js";
+import type { BundleSource } from "../../bundle/source.js";
+import type { GatewayConfig } from "../../config/types.js";
+import { createAdminAudit } from "./audit.js";
+import { createAdminAuthenticator } from "./auth.js";
+import { createBundleDeployer } from "./bundle-deploy.js";
+import { createLiveSettings, type LiveSettings } from "./live.js";
+import { jsonFileAdminPersistence, type AdminPersistence } from "./persistence.js";
+import type { AdminApiOptions } from "./plugin.js";
+import { AdminState } from "./state.js";
+
+export { adminApi, type AdminApiOptions } from "./plugin.js";
+export { startAdminServer, type AdminServer } from "./server.js";
+export { AdminState, AdminError } from "./state.js";
+export type { LiveSettings } from "./live.js";
+export type { AdminPersistence } from "./persistence.js";
+
+export interface AdminControl {
+  state: AdminState;
+  live: LiveSettings;
+  /** options for the admin API plugin */
+  api: AdminApiOptions;
+}
+
+/** Loads the persisted admin changes (default: `<state dir>/admin.json`) over the config. */
+export async function openAdminControl(
+  config: GatewayConfig,
+  deps: { stateDir: string; bundle: BundleSource | undefined; sink: Pick<AuditSink, "statement">; persistence?: AdminPersistence },
+): Promise<AdminControl> {
+  const state = await AdminState.open(config, deps.persistence ?? jsonFileAdminPersistence(join(deps.stateDir, "admin.json")));
+  const live = createLiveSettings(state);
+  return {
+    state,
+    live,
+    api: {
+      state,
+      bundle: createBundleDeployer(config.bundle, deps.bundle),
+      audit: createAdminAudit(deps.sink),
+      authenticate: createAdminAuthenticator(config.admin, () => live.verifier()),
+    },
+  };
+}
