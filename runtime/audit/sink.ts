@@ -32,6 +32,18 @@ export interface StatementRecord {
   bytes?: number;
   durationMs?: number;
   error?: string;
+  /** review: the approval request that released (or refused) the statement */
+  approval?: string;
+  /** what the client received (masked), up to the gateway's capture cap */
+  output?: StatementOutput;
+}
+
+/** A statement's result rows as the client saw them: text values, binary ones as `\\x` hex. */
+export interface StatementOutput {
+  columns: string[];
+  rows: (string | null)[][];
+  /** more rows or bytes were sent than captured */
+  truncated: boolean;
 }
 
 export interface SessionEndedRecord {

@@ -1,0 +1,21 @@
+// The store's one small interface (DESIGN.md §5 "Store"): the same SQL runs on a real PostgreSQL
+// (pg Pool, shared by gateway replicas) and on PGlite (embedded, one process).
+
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  query<R extends Row = Row>(text: string, params?: unknown[]): Promise<R[]>;
+  /** several `;`-separated statements without parameters (migrations) */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Store extends Queryable {
+  readonly kind: "postgres" | "pglite";
+  /** where the data lives, without credentials: for logs and errors */
+  readonly location: string;
+  /** runs `body` in one transaction: committed when it resolves, rolled back when it throws */
+  transaction<T>(body: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** LISTEN on `channel`; payloads of NOTIFYs committed by any writer reach `handler`; returns the unsubscribe */
+  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
