@@ -2,7 +2,7 @@
 // can be tested on its own and `hoopgate serve` can wire the real parts in.
 
 import type { Logger } from "../log.js";
-import type { SessionResult } from "../engine/types.js";
+import type { Decision, SessionResult } from "../engine/types.js";
 import type { Identity } from "../facts/types.js";
 import type { MaskStrategy } from "../bundle/format.js";
 import type { DetectorName } from "../schema/attributes.js";
@@ -63,6 +63,52 @@ export interface StatementAudit {
   durationMs: number;
   /** the upstream or gateway error that ended the statement */
   error?: string;
+  /** review: the approval request that released or refused it */
+  approval?: string;
+  /** what the client received (masked), up to the capture cap; absent when nothing was returned */
+  output?: CapturedOutput;
+}
+
+export interface CapturedOutput {
+  columns: string[];
+  /** text values; binary ones as `\\x` hex */
+  rows: (string | null)[][];
+  truncated: boolean;
+}
+
+/** A statement whose decision is `review`, as the approvals service needs it. */
+export interface ApprovalAsk {
+  sessionId: string;
+  identity: Identity;
+  connection: string;
+  /** the exact statement text the client sent (the request binds its sha256) */
+  text: string;
+  decision: Decision;
+}
+
+export type ApprovalVerdict =
+  | { outcome: "approved"; by: string }
+  | { outcome: "denied"; by: string; note?: string }
+  | { outcome: "expired" }
+  /** the approval was already used by another execution (it releases exactly one) */
+  | { outcome: "used" };
+
+/** A created (or re-attached) approval request the session waits on. */
+export interface HeldStatement {
+  id: string;
+  /** where an approver acts on it */
+  url: string;
+  expiresAt: Date;
+  /** true when a pending request for the same identity, connection and text already existed */
+  attached: boolean;
+  /** settles with the decision; an aborted signal stops waiting (the request stays for a re-run) */
+  wait(signal: AbortSignal): Promise<ApprovalVerdict>;
+}
+
+/** The approvals service behind a narrow port (runtime/approvals implements it). */
+export interface ProxyApprovals {
+  /** throws when the request cannot be recorded: the statement is then refused */
+  hold(ask: ApprovalAsk): Promise<HeldStatement>;
 }
 
 export interface SessionAuditEnd {
@@ -93,6 +139,8 @@ export interface ProxyContext {
   target(connection: string): PgTarget | undefined;
   masking: RowMasking;
   audit: ProxyAudit;
+  /** absent: `review` statements are refused, never held */
+  approvals?: ProxyApprovals;
   tls?: ProxyTls;
   /** ask for the token in clear text over plain TCP when the client is on loopback */
   allowCleartextOnLoopback: boolean;

@@ -9,6 +9,8 @@ export interface StatementInfo {
   decision: Decision;
   /** relations the statement reads or writes, as the engine saw them */
   tables: string[];
+  /** review: the approval request that released it */
+  approval?: string;
 }
 
 export type Expectation =

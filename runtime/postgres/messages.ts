@@ -25,6 +25,13 @@ export function errorResponse(fields: ErrorFields): Buffer {
   return message("E", Buffer.from(parts.map((p) => `${p}\0`).join("") + "\0", "utf8"));
 }
 
+export function noticeResponse(fields: { message: string; detail?: string; hint?: string }): Buffer {
+  const parts: string[] = ["SNOTICE", "VNOTICE", "C01000", `M${fields.message}`];
+  if (fields.detail !== undefined) parts.push(`D${fields.detail}`);
+  if (fields.hint !== undefined) parts.push(`H${fields.hint}`);
+  return message("N", Buffer.from(parts.map((p) => `${p}\0`).join("") + "\0", "utf8"));
+}
+
 export function authenticationRequest(code: number): Buffer {
   const body = Buffer.alloc(4);
   body.writeInt32BE(code);

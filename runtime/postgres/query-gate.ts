@@ -2,6 +2,10 @@
 // whole; in the extended protocol the decision is taken at Parse and the statement name carries
 // it to Bind and Execute.
 //
+// A `review` statement is held when the gateway can hold statements: the gate returns it
+// untouched (nothing queued, nothing forwarded) and the session, once the approval is decided,
+// calls release() — which forwards it as approved or refuses it like a denial.
+//
 // A refused statement is replaced by a sentinel that fails in the upstream's parser (a syntax
 // error: no side effects, no permissions needed). The upstream then does exactly what it does
 // for any failing statement: aborts an open transaction, skips the rest of the extended-protocol
@@ -12,6 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { serialize } from "pg-protocol";
 import type { Decision, SessionPolicy } from "../engine/types.js";
+import type { ApprovalVerdict } from "./context.js";
 import type { ExpectationQueue, StatementInfo } from "./expectations.js";
 import { errorResponse, readCString } from "./messages.js";
 
@@ -19,7 +24,16 @@ export interface GateOutcome {
   /** messages to send upstream, in order */
   forward: Buffer[];
   /** a statement was refused: for the audit record */
-  refused?: { info: StatementInfo };
+  refused?: { info: StatementInfo; error?: string; approval?: string };
+  /** a `review` statement to hold until its approval is decided; nothing else was done with it */
+  hold?: HeldMessage;
+}
+
+/** A Query or Parse waiting for approval. */
+export interface HeldMessage {
+  type: "Q" | "P";
+  frame: Buffer;
+  info: StatementInfo;
 }
 
 export class QueryGate {
@@ -31,7 +45,8 @@ export class QueryGate {
   private readonly maskedTables: ReadonlySet<string>;
   private readonly masking: boolean;
 
-  constructor(private readonly policy: SessionPolicy, private readonly queue: ExpectationQueue) {
+  /** canHold: review statements are held for approval instead of refused */
+  constructor(private readonly policy: SessionPolicy, private readonly queue: ExpectationQueue, private readonly canHold: boolean) {
     this.maskedTables = maskedTableNames(policy.masks.columns.keys());
     this.masking = policy.masks.columns.size > 0 || policy.masks.detectors.size > 0;
   }
@@ -78,26 +93,60 @@ export class QueryGate {
     }
   }
 
+  /** the held statement's fate: forwarded as approved, or refused with the verdict's reason */
+  release(held: HeldMessage, verdict: ApprovalVerdict, requestId: string): GateOutcome {
+    if (verdict.outcome === "approved") {
+      const info: StatementInfo = { ...held.info, approval: requestId };
+      return held.type === "Q" ? this.forwardQuery(info, held.frame) : this.forwardParse(info, held.frame);
+    }
+    const outcome = this.refuseHeld(held, verdictError(verdict, requestId));
+    return { ...outcome, refused: { ...outcome.refused!, approval: requestId } };
+  }
+
+  /** the held statement could not be put up for approval (store down): refused, fail closed */
+  refuseHeld(held: HeldMessage, message: string): GateOutcome {
+    const denied = errorResponse({ severity: "ERROR", code: "42501", message, detail: ruleDetail(held.info.decision) });
+    return held.type === "Q" ? this.refuseQuery(held.info, denied, message) : this.refuseParse(held.info, held.frame, denied, message);
+  }
+
   private query(text: string, frame: Buffer): GateOutcome {
     const info = this.decide(text);
+    if (this.canHold && info.decision.effect === "review") return { forward: [], hold: { type: "Q", frame, info } };
     const denied = this.refusal(info.decision);
+    if (denied === null) return this.forwardQuery(info, frame);
+    return this.refuseQuery(info, denied);
+  }
+
+  private forwardQuery(info: StatementInfo, frame: Buffer): GateOutcome {
+    this.queue.push({ kind: "query", info, denied: null, started: Date.now() });
+    return { forward: [frame] };
+  }
+
+  private refuseQuery(info: StatementInfo, denied: Buffer, error?: string): GateOutcome {
     this.queue.push({ kind: "query", info, denied, started: Date.now() });
-    if (denied === null) return { forward: [frame] };
-    return { forward: [serialize.query(this.marker)], refused: { info } };
+    return { forward: [serialize.query(this.marker)], refused: error === undefined ? { info } : { info, error } };
   }
 
   private parse(frame: Buffer): GateOutcome {
-    const name = readCString(frame, 5);
-    const text = readCString(frame, name.next).value;
+    const text = readCString(frame, readCString(frame, 5).next).value;
     const info = this.decide(text);
+    if (this.canHold && info.decision.effect === "review") return { forward: [], hold: { type: "P", frame, info } };
     const denied = this.refusal(info.decision);
+    if (denied === null) return this.forwardParse(info, frame);
+    return this.refuseParse(info, frame, denied);
+  }
+
+  private forwardParse(info: StatementInfo, frame: Buffer): GateOutcome {
+    this.queue.push({ kind: "parse", denied: null });
+    this.statements.set(readCString(frame, 5).value, info);
+    return { forward: [frame] };
+  }
+
+  private refuseParse(info: StatementInfo, frame: Buffer, denied: Buffer, error?: string): GateOutcome {
+    const name = readCString(frame, 5).value;
     this.queue.push({ kind: "parse", denied });
-    if (denied === null) {
-      this.statements.set(name.value, info);
-      return { forward: [frame] };
-    }
-    this.statements.delete(name.value);
-    return { forward: [serialize.parse({ name: name.value, text: this.marker })], refused: { info } };
+    this.statements.delete(name);
+    return { forward: [serialize.parse({ name, text: this.marker })], refused: error === undefined ? { info } : { info, error } };
   }
 
   private execute(frame: Buffer): GateOutcome {
@@ -146,17 +195,32 @@ export class QueryGate {
 
   private refusal(decision: Decision): Buffer | null {
     if (decision.effect === "allow") return null;
-    const rules = decision.rules.length > 0 ? `rule: ${decision.rules.join(", ")}` : undefined;
+    const rules = ruleDetail(decision);
     if (decision.effect === "review") {
       return errorResponse({
         severity: "ERROR",
         code: "42501",
         message: `approval required (approvers: ${decision.approvers.join(", ")}): ${decision.reason}`,
         detail: rules,
-        hint: "this gateway cannot hold statements for approval yet",
+        hint: "this gateway has no approvals service: statements that need review are refused",
       });
     }
     return errorResponse({ severity: "ERROR", code: "42501", message: `statement denied: ${decision.reason}`, detail: rules });
+  }
+}
+
+function ruleDetail(decision: Decision): string | undefined {
+  return decision.rules.length > 0 ? `rule: ${decision.rules.join(", ")}` : undefined;
+}
+
+function verdictError(verdict: Exclude<ApprovalVerdict, { outcome: "approved" }>, id: string): string {
+  switch (verdict.outcome) {
+    case "denied":
+      return `statement denied by approver ${verdict.by} (approval request ${id})${verdict.note ? `: ${verdict.note}` : ""}`;
+    case "expired":
+      return `approval request ${id} expired before anyone approved it: statement not run`;
+    case "used":
+      return `approval request ${id} was already used by another execution: run the statement again to ask anew`;
   }
 }
 

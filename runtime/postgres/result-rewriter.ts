@@ -5,12 +5,13 @@
 // Rows and bytes are counted from message headers for limits and the audit.
 
 import type { SessionLimits, SessionMasks } from "../engine/types.js";
-import type { CopyMaskPlan, RowMaskPlan, RowMasking } from "./context.js";
+import type { CapturedOutput, CopyMaskPlan, RowMaskPlan, RowMasking } from "./context.js";
 import type { Expectation, ExpectationQueue, StatementInfo } from "./expectations.js";
 import { BACKEND_TYPES, Framer } from "./framing.js";
 import type { ColumnMasks } from "./mask-columns.js";
 import { decodeRowDescription } from "./mask-columns.js";
 import { decodeFields, type ErrorFields } from "./messages.js";
+import { OutputCapture } from "./output-capture.js";
 
 const D = 0x44; // DataRow
 const COPY_DATA = 0x64;
@@ -28,6 +29,7 @@ export interface StatementResult {
   bytes: number;
   durationMs: number;
   error?: string;
+  output?: CapturedOutput;
 }
 
 export interface RewriterOptions {
@@ -51,6 +53,7 @@ export class ResultRewriter {
   private unitRows = 0;
   private unitBytes = 0;
   private unitError: string | undefined;
+  private readonly capture = new OutputCapture();
   sessionRows = 0;
   sessionBytes = 0;
 
@@ -62,6 +65,11 @@ export class ResultRewriter {
       : (type) => type === D || type === COPY_DATA;
   }
 
+  /** true between messages: the gateway may write a message of its own to the client */
+  get atBoundary(): boolean {
+    return this.framer.atBoundary;
+  }
+
   /** one upstream chunk in; what to send the client out (in order) */
   async process(chunk: Buffer): Promise<Buffer[]> {
     const out: Buffer[] = [];
@@ -71,6 +79,7 @@ export class ResultRewriter {
       if (piece === null) return out;
       if (piece.kind === "run") {
         this.count(piece.messages, piece.bytes.length);
+        this.capture.run(piece.bytes);
         out.push(piece.bytes);
       } else {
         const replaced = await this.message(piece.type, piece.frame);
@@ -112,7 +121,9 @@ export class ResultRewriter {
     switch (String.fromCharCode(type)) {
       case "D": {
         this.count(1, frame.length);
-        return this.rowPlan()?.maskDataRow(frame) ?? frame;
+        const row = this.rowPlan()?.maskDataRow(frame) ?? frame;
+        this.capture.message(row);
+        return row;
       }
       case "d": {
         this.count(1, frame.length);
@@ -172,6 +183,7 @@ export class ResultRewriter {
   }
 
   private async rowDescription(head: Expectation | undefined, frame: Buffer): Promise<Buffer | null> {
+    this.capture.describe(frame);
     if (head?.kind === "query") {
       this.queryPlan = await this.plan(frame, head.info);
       return frame;
@@ -227,9 +239,12 @@ export class ResultRewriter {
   }
 
   private finishUnit(info: StatementInfo | null, started: number): void {
-    if (info !== null && info.decision.effect === "allow") {
+    const output = this.capture.take();
+    // refused statements are audited by the session when they are refused
+    if (info !== null && (info.decision.effect === "allow" || info.approval !== undefined)) {
       const result: StatementResult = { info, rows: this.unitRows, bytes: this.unitBytes, durationMs: Date.now() - started };
       if (this.unitError !== undefined) result.error = this.unitError;
+      if (output !== undefined) result.output = output;
       this.options.onStatement(result);
     }
     this.unitRows = 0;

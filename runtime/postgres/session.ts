@@ -1,6 +1,8 @@
 // One client session: the upstream connection, then two pumps — client → gate → upstream and
 // upstream → rewriter → client — with backpressure both ways. Any protocol error ends this
-// session only.
+// session only. A statement held for approval stops the client pump (the client's later
+// messages wait in the framer) until its approval is decided; results of earlier statements
+// keep flowing meanwhile.
 
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
@@ -11,8 +13,8 @@ import type { ProxyContext } from "./context.js";
 import { ExpectationQueue } from "./expectations.js";
 import { FRONTEND_TYPES, Framer, FramingError } from "./framing.js";
 import { ColumnMasks } from "./mask-columns.js";
-import { authenticationRequest, backendKeyData, errorResponse, readyForQuery, type ErrorFields } from "./messages.js";
-import { QueryGate } from "./query-gate.js";
+import { authenticationRequest, backendKeyData, errorResponse, noticeResponse, readyForQuery, type ErrorFields } from "./messages.js";
+import { QueryGate, type GateOutcome, type HeldMessage } from "./query-gate.js";
 import { ResultRewriter, SessionEnd } from "./result-rewriter.js";
 import { connectUpstream, type UpstreamSession } from "./server-connect.js";
 
@@ -53,7 +55,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
 
   const policy = client.policy;
   const queue = new ExpectationQueue();
-  const gate = new QueryGate(policy, queue);
+  const gate = new QueryGate(policy, queue, ctx.approvals !== undefined);
   const columnMasks = policy.masks.columns.size > 0 ? new ColumnMasks(policy.masks, deps.catalog(client.connection)) : null;
   const rewriter = new ResultRewriter({
     queue,
@@ -66,6 +68,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
       ctx.audit.statement({
         sessionId, text: r.info.text, effect: r.info.decision.effect, rules: r.info.decision.rules,
         reason: r.info.decision.reason, rows: r.rows, bytes: r.bytes, durationMs: r.durationMs, ...(r.error ? { error: r.error } : {}),
+        ...(r.info.approval !== undefined && { approval: r.info.approval }), ...(r.output !== undefined && { output: r.output }),
       }),
   });
   const clientFramer = new Framer({ types: FRONTEND_TYPES, maxMessage: MAX_CLIENT_MESSAGE, maxStreamed: 0 });
@@ -74,9 +77,12 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
 
   let ended = false;
   let endError: string | undefined;
+  /** stops waiting on a held statement's approval when the session ends */
+  const stopWaiting = new AbortController();
   const end = (fields?: ErrorFields): void => {
     if (ended) return;
     ended = true;
+    stopWaiting.abort();
     if (fields !== undefined) {
       endError = fields.message;
       log.warn({ code: fields.code }, fields.message);
@@ -93,10 +99,24 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     end({ severity: "FATAL", code: "XX000", message: "internal gateway error" });
   };
 
+  const take = (outcome: GateOutcome, forward: Buffer[]): void => {
+    if (outcome.refused !== undefined) {
+      const { info, error, approval } = outcome.refused;
+      const { decision, text } = info;
+      ctx.audit.statement({
+        sessionId, text, effect: decision.effect, rules: decision.rules, reason: decision.reason, rows: 0, bytes: 0, durationMs: 0,
+        ...(error !== undefined && { error }), ...(approval !== undefined && { approval }),
+      });
+    }
+    forward.push(...outcome.forward);
+  };
+
+  let holding = false;
   const fromClient = (chunk: Buffer): void => {
     if (ended) return;
     try {
       clientFramer.push(chunk);
+      if (holding) return; // kept in the framer until the held statement is decided
       const forward: Buffer[] = [];
       for (let piece = clientFramer.next(); piece !== null; piece = clientFramer.next()) {
         if (piece.kind !== "message") throw new FramingError("unexpected raw bytes");
@@ -105,11 +125,14 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
           return end();
         }
         const outcome = gate.handle(piece.type, piece.frame);
-        if (outcome.refused !== undefined) {
-          const { decision, text } = outcome.refused.info;
-          ctx.audit.statement({ sessionId, text, effect: decision.effect, rules: decision.rules, reason: decision.reason, rows: 0, bytes: 0, durationMs: 0 });
+        take(outcome, forward);
+        if (outcome.hold !== undefined) {
+          holding = true;
+          socket.pause();
+          writeAll(server, forward);
+          void hold(outcome.hold);
+          return;
         }
-        forward.push(...outcome.forward);
       }
       if (!writeAll(server, forward)) {
         socket.pause();
@@ -120,6 +143,52 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     }
   };
 
+  /** the gateway's own message to the client, written only between two upstream messages */
+  let notice: Buffer | null = null;
+  const flushNotice = (): void => {
+    if (notice === null || ended || !rewriter.atBoundary) return;
+    socket.write(notice);
+    notice = null;
+  };
+
+  const hold = async (held: HeldMessage): Promise<void> => {
+    let outcome: GateOutcome;
+    try {
+      outcome = await decideHeld(held);
+    } catch (err) {
+      return fail(err);
+    }
+    if (ended) return;
+    const forward: Buffer[] = [];
+    take(outcome, forward);
+    writeAll(server, forward);
+    holding = false;
+    socket.resume();
+    fromClient(Buffer.alloc(0));
+  };
+
+  const decideHeld = async (held: HeldMessage): Promise<GateOutcome> => {
+    const approvals = ctx.approvals!;
+    let ticket;
+    try {
+      ticket = await approvals.hold({ sessionId, identity: client.identity, connection: client.connection, text: held.info.text, decision: held.info.decision });
+    } catch (err) {
+      log.error({ err }, "approval request could not be recorded");
+      return gate.refuseHeld(held, `approval required, but the request could not be recorded (${(err as Error).message}): statement not run`);
+    }
+    const approvers = (held.info.decision.reviewRules ?? []).map((r) => `${r.id} (approvers: ${r.approvers.join(", ")})`).join("; ");
+    notice = noticeResponse({
+      message: `statement held for approval: request ${ticket.id}${ticket.attached ? " (already pending)" : ""}; approve at ${ticket.url}`,
+      detail: `${held.info.decision.reason}${approvers ? ` — ${approvers}` : ""}; expires ${ticket.expiresAt.toISOString()}`,
+      hint: "the statement runs once approved; a denial or the expiry returns an error and the session goes on",
+    });
+    chain = chain.then(flushNotice);
+    log.info({ approval: ticket.id, attached: ticket.attached }, "statement held for approval");
+    const verdict = await ticket.wait(stopWaiting.signal);
+    log.info({ approval: ticket.id, outcome: verdict.outcome }, "held statement decided");
+    return gate.release(held, verdict, ticket.id);
+  };
+
   let chain = Promise.resolve();
   const fromServer = (chunk: Buffer): void => {
     server.pause();
@@ -128,7 +197,9 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
       try {
         const out = await rewriter.process(chunk);
         if (ended) return;
-        if (writeAll(socket, out)) server.resume();
+        const written = writeAll(socket, out);
+        flushNotice();
+        if (written) server.resume();
         else socket.once("drain", () => server.resume());
       } catch (err) {
         fail(err);
