@@ -178,6 +178,15 @@ describe("detectors", () => {
     }
   });
 
+  it("the shortest possible matches pass the length cut-off", () => {
+    const shortest: [DetectorName, string][] = [
+      ["email", "a@b.cd"], ["credit_card", "4222222222222"], ["us_ssn", "123-45-6789"], ["iban", "NO9386011117947"],
+      ["aws_access_key", "AKIAIOSFODNN7EXAMPLE"], ["aws_secret_key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"],
+      ["jwt", "eyJhbGciOiIifQ.e30."], ["private_key", "-----BEGIN PRIVATE KEY-----"], ["phone", "+12345678"],
+    ];
+    for (const [name, value] of shortest) expect(detect(name, value), name).toBe("[REDACTED]");
+  });
+
   it("several detectors in one value, overlaps merged under the stronger strategy", () => {
     const plan = planFor([undefined], [
       ["email", { kind: "partial", keep: 4 }],

@@ -1,6 +1,7 @@
 import type { MaskStrategy } from "../bundle/format.js";
 import { profileBytes } from "./detectors/byte-profile.js";
 import type { ByteProfile, Detector } from "./detectors/types.js";
+import { Needle } from "./needle.js";
 import { Hasher, maskText, strength } from "./strategies.js";
 
 export interface ArmedDetector {
@@ -12,18 +13,22 @@ export interface ArmedDetector {
  * Runs a set of detectors over raw UTF-8 values. Each detector's byte-level prefilter runs
  * first; only values some prefilter admits become JS strings and meet the regexes.
  *
- * Needle prefilters use `Buffer#indexOf` (native) with a per-needle cursor: the next hit at
- * or after the last searched position. Fields of one message are visited in increasing
+ * Needle prefilters use native `Buffer#indexOf` (see needle.ts) with a per-needle cursor:
+ * the next hit at or after the last searched position. Fields of one message are visited in increasing
  * order, so each needle costs one native pass per message, however many fields it has.
  */
 export class ValueScanner {
   private readonly armed: readonly ArmedDetector[];
-  private readonly needles: Buffer[] = [];
-  /** detector index → [first, end) into `needles`; empty range: the detector uses the profile */
-  private readonly needleFirst: number[] = [];
-  private readonly needleEnd: number[] = [];
-  private readonly usesProfile: boolean[] = [];
   private readonly hasher: Hasher;
+  /** needle prefilters, each with the bit of its detector in the `admitted` mask */
+  private readonly needles: Needle[] = [];
+  private readonly needleBits: number[] = [];
+  /** profile prefilters, each with its detector's bit */
+  private readonly profileTests: ((p: ByteProfile) => boolean)[] = [];
+  private readonly profileBits: number[] = [];
+  /** values shorter than these fit no match of any detector / any profile detector */
+  private readonly minBytes: number;
+  private readonly profileMinBytes: number;
 
   private cursorBuf: Uint8Array | undefined;
   /** per needle: where the last search started, and its hit (-1: none from there on) */
@@ -32,7 +37,7 @@ export class ValueScanner {
   private readonly profile: ByteProfile = { digitRun: 0, longBase64Run: false, ibanHead: false };
 
   /** detected spans as flat triples: start, end, index into `armed` */
-  private spans: number[] = [];
+  private readonly spans: number[] = [];
   private current = 0;
   private readonly sink = (start: number, end: number): void => {
     this.spans.push(start, end, this.current);
@@ -41,13 +46,20 @@ export class ValueScanner {
   constructor(armed: readonly ArmedDetector[], hasher: Hasher) {
     this.armed = armed;
     this.hasher = hasher;
-    for (const { detector } of armed) {
-      this.needleFirst.push(this.needles.length);
+    this.minBytes = Math.min(...armed.map((a) => a.detector.minBytes));
+    this.profileMinBytes = Math.min(...armed.filter((a) => "profile" in a.detector.prefilter).map((a) => a.detector.minBytes));
+    armed.forEach(({ detector }, j) => {
       const pf = detector.prefilter;
-      if ("needles" in pf) for (const n of pf.needles) this.needles.push(Buffer.from(n, "utf8"));
-      this.needleEnd.push(this.needles.length);
-      this.usesProfile.push("profile" in pf);
-    }
+      if ("needles" in pf) {
+        for (const n of pf.needles) {
+          this.needles.push(new Needle(n));
+          this.needleBits.push(1 << j);
+        }
+      } else {
+        this.profileTests.push(pf.profile);
+        this.profileBits.push(1 << j);
+      }
+    });
     this.reset();
   }
 
@@ -70,23 +82,15 @@ export class ValueScanner {
       this.reset();
       this.cursorBuf = buf;
     }
+    if (end - start < this.minBytes) return undefined;
     let admitted = 0;
-    let profiled = false;
-    for (let j = 0; j < this.armed.length; j++) {
-      if (this.usesProfile[j]) {
-        if (!profiled) {
-          profileBytes(buf, start, end, this.profile);
-          profiled = true;
-        }
-        const pf = this.armed[j]!.detector.prefilter;
-        if ("profile" in pf && pf.profile(this.profile)) admitted |= 1 << j;
-      } else {
-        for (let k = this.needleFirst[j]!; k < this.needleEnd[j]!; k++) {
-          if (this.needleWithin(k, buf, start, end)) {
-            admitted |= 1 << j;
-            break;
-          }
-        }
+    for (let k = 0; k < this.needles.length; k++) {
+      if ((admitted & this.needleBits[k]!) === 0 && this.needleWithin(k, buf, start, end)) admitted |= this.needleBits[k]!;
+    }
+    if (end - start >= this.profileMinBytes) {
+      profileBytes(buf, start, end, this.profile);
+      for (let t = 0; t < this.profileTests.length; t++) {
+        if (this.profileTests[t]!(this.profile)) admitted |= this.profileBits[t]!;
       }
     }
     if (admitted === 0) return undefined;
@@ -105,7 +109,7 @@ export class ValueScanner {
   private needleWithin(k: number, buf: Buffer, start: number, end: number): boolean {
     let hit = this.hitAt[k]!;
     if (hit === -2 || start < this.searchedFrom[k]! || (hit >= 0 && hit < start)) {
-      hit = buf.indexOf(this.needles[k]!, start);
+      hit = this.needles[k]!.find(buf, start);
       this.hitAt[k] = hit;
       this.searchedFrom[k] = start;
     }

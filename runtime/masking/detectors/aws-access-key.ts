@@ -5,6 +5,7 @@ const CANDIDATE = /(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g;
 
 export const awsAccessKey: Detector = {
   name: "aws_access_key",
+  minBytes: 20,
   prefilter: { needles: ["AKIA", "ASIA"] },
   regexes: [CANDIDATE],
   find(text: string, sink: SpanSink): void {

@@ -15,6 +15,7 @@ function looksRandom(s: string): boolean {
 
 export const awsSecretKey: Detector = {
   name: "aws_secret_key",
+  minBytes: 40,
   prefilter: { profile: (p) => p.longBase64Run },
   regexes: [CANDIDATE],
   find(text: string, sink: SpanSink): void {

@@ -19,15 +19,19 @@ export const LONG_BASE64_RUN = 40;
 /**
  * Fills `out` with the profile of `buf[start, end)` without allocating, and without
  * visiting every byte: runs are found by probing, then measured by expanding around the
- * probe. Digit runs: a probe every 2 bytes meets every run of 2 or more bytes (shorter
- * runs hold at most one digit, and no IBAN head). Base64 runs: a probe every 40 bytes
+ * probe. Digit runs: a probe every 2 bytes lands on every digit or on a neighbour of it,
+ * so it meets every run of 2 or more bytes that holds a digit (shorter runs hold at most
+ * one digit, and no IBAN head). Base64 runs: a probe every 40 bytes
  * meets every run of 40 or more.
  */
 export function profileBytes(buf: Uint8Array, start: number, end: number, out: ByteProfile): void {
   let digitRun = 0;
   let ibanHead = false;
   for (let i = start; i < end; i += 2) {
-    if ((CLASS[buf[i]!]! & DIGIT_RUN) === 0) continue;
+    const k = CLASS[buf[i]!]!;
+    if ((k & DIGIT_RUN) === 0) continue;
+    // a separator probe matters only next to a digit (spaces in prose are not runs)
+    if ((k & DIGIT) === 0 && !(i > start && CLASS[buf[i - 1]!]! & DIGIT) && !(i + 1 < end && CLASS[buf[i + 1]!]! & DIGIT)) continue;
     let runStart = i;
     while (runStart > start && CLASS[buf[runStart - 1]!]! & DIGIT_RUN) runStart--;
     let digits = 0;

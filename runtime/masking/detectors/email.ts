@@ -25,6 +25,7 @@ function validDomainLength(domain: string): number {
 
 export const email: Detector = {
   name: "email",
+  minBytes: 6, // a@b.cd
   prefilter: { needles: ["@"] },
   regexes: [CANDIDATE],
   find(text: string, sink: SpanSink): void {

@@ -22,6 +22,7 @@ export function ibanValid(compact: string): boolean {
 
 export const iban: Detector = {
   name: "iban",
+  minBytes: 15, // the shortest IBAN (Norway)
   prefilter: { profile: (p) => p.ibanHead },
   regexes: [CANDIDATE],
   find(text: string, sink: SpanSink): void {

@@ -19,6 +19,7 @@ function hasJwtHeader(header: string): boolean {
 
 export const jwt: Detector = {
   name: "jwt",
+  minBytes: 17, // the header {"alg":""} is 14 characters, then ".x."
   prefilter: { needles: ["eyJ"] },
   regexes: [CANDIDATE],
   find(text: string, sink: SpanSink): void {

@@ -23,6 +23,7 @@ function digitCount(s: string): number {
 
 export const phone: Detector = {
   name: "phone",
+  minBytes: 9, // + and 8 digits
   prefilter: { profile: (p) => p.digitRun >= 8 },
   regexes: [CANDIDATE],
   find(text: string, sink: SpanSink): void {

@@ -6,6 +6,7 @@ const END = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/g;
 
 export const privateKey: Detector = {
   name: "private_key",
+  minBytes: 27, // the BEGIN line alone
   prefilter: { needles: ["-----BEGIN"] },
   regexes: [BEGIN, END],
   find(text: string, sink: SpanSink): void {

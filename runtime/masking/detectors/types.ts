@@ -24,6 +24,8 @@ export type SpanSink = (start: number, end: number) => void;
 export interface Detector {
   readonly name: DetectorName;
   readonly prefilter: Prefilter;
+  /** The shortest value (in bytes) a match can fit in: shorter values skip the detector. */
+  readonly minBytes: number;
   /** Every validated match in `text`, in order. Must run in time linear in `text.length`. */
   find(text: string, sink: SpanSink): void;
   /** The regexes `find` uses, so tests can prove them linear-time. */
