@@ -21,8 +21,9 @@ export class Needle {
   /** Offset of the first occurrence starting at or after `from`, or -1. */
   find(buf: Buffer, from: number): number {
     for (let hit = buf.indexOf(this.anchorByte, from + this.anchor); hit >= 0; hit = buf.indexOf(this.anchorByte, hit + 1)) {
+      if (this.length === 1) return hit;
       const start = hit - this.anchor;
-      if (start + this.length <= buf.length && buf.compare(this.bytes, 0, this.length, start, start + this.length) === 0) {
+      if (start >= 0 && start + this.length <= buf.length && buf.compare(this.bytes, 0, this.length, start, start + this.length) === 0) {
         return start;
       }
     }
