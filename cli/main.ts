@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: () => import("./commands/serve.js"),
   demo: () => import("./commands/demo.js"),
   token: () => import("./commands/token.js"),
+  provider: () => import("./commands/provider.js"),
 };
 
 export async function main(argv: string[]): Promise<number> {
