@@ -354,6 +354,9 @@ describe("CopyMasker", () => {
     expect(runCopy({ kind: "text", delimiter: "|" }, [Buffer.from("a|b\\|c|keep\n")], plan))
       .toBe(`\\N|${hashOf("b|c")}|keep\n`);
     expect(runCopy({ kind: "csv" }, [Buffer.from("a,b,keep\n")], plan)).toBe(`,"${hashOf("b")}",keep\n`);
+    const escaped = planFor([undefined], [["email", REDACT]]);
+    expect(runCopy({ kind: "csv", escape: "\\" }, [Buffer.from('"a\\"b c@d.org"\n')], escaped)).toBe('"a\\"b [REDACTED]"\n');
+    expect(() => new CopyMasker(escaped, { kind: "text", delimiter: "||" })).toThrow(MaskingError);
   });
 
   it("returns the same Buffer for untouched whole rows, null while a row is incomplete", () => {

@@ -1,3 +1,5 @@
+import { MaskingError } from "./errors.js";
+
 /** One COPY TO STDOUT text layout: how rows and fields are framed and values escaped. */
 export interface CopyCodec {
   /** Offset of the `\n` ending the row that starts at `from`, or -1 if not in `buf[from, to)`. */
@@ -31,7 +33,7 @@ export interface CopyFormat {
 export function singleByte(value: string, option: string): number {
   const bytes = Buffer.from(value, "utf8");
   if (bytes.length !== 1 || bytes[0]! >= 0x80) {
-    throw new Error(`COPY ${option} must be a single one-byte character, got ${JSON.stringify(value)}`);
+    throw new MaskingError(`COPY ${option} must be a single one-byte character, got ${JSON.stringify(value)}`);
   }
   return bytes[0]!;
 }

@@ -3,8 +3,8 @@ import type { Detector, SpanSink } from "./types.js";
 // 13–19 digits, optionally grouped by single spaces or dashes, not inside a longer number.
 const CANDIDATE = /(?<![0-9])[1-9](?:[ -]?[0-9]){12,18}(?![0-9])/g;
 
-/** The Luhn (mod 10) check over the digits of `candidate`. */
-export function luhnValid(digits: string): boolean {
+/** The Luhn (mod 10) check. */
+function luhnValid(digits: string): boolean {
   let sum = 0;
   let double = false;
   for (let i = digits.length - 1; i >= 0; i--) {

@@ -6,7 +6,7 @@ const CANDIDATE =
   /(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)(?![A-Za-z0-9])/g;
 
 /** ISO 13616: 15–34 characters, check digits 02–98, and the mod-97 remainder is 1. */
-export function ibanValid(compact: string): boolean {
+function ibanValid(compact: string): boolean {
   if (compact.length < 15 || compact.length > 34) return false;
   const check = Number(compact.slice(2, 4));
   if (check < 2 || check > 98) return false;
