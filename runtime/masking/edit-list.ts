@@ -34,15 +34,29 @@ export class EditList {
     let pos = at;
     let copied = from;
     for (let i = 0; i < this.count; i++) {
-      pos += src.copy(out, pos, copied, this.starts[i]!);
+      pos = copyBytes(src, copied, this.starts[i]!, out, pos);
       const value = this.values[i]!;
       if (this.prefixed[i]) pos = out.writeInt32BE(this.sizes[i]!, pos);
-      pos += typeof value === "string" ? out.write(value, pos, "utf8") : value.copy(out, pos);
+      pos = typeof value === "string" ? pos + out.write(value, pos, "utf8") : copyBytes(value, 0, value.length, out, pos);
       copied = this.ends[i]!;
     }
-    pos += src.copy(out, pos, copied, to);
+    pos = copyBytes(src, copied, to, out, pos);
     // drop references to replaced values so they can be collected
     for (let i = 0; i < this.count; i++) this.values[i] = "";
     return pos;
   }
+}
+
+/** Below this, a plain loop beats Buffer#copy, whose argument checks and view allocation dominate on row-sized values. */
+const SHORT_COPY = 64;
+
+/** Copies `src[start, end)` to `out` at `at`; returns the end offset in `out`. */
+export function copyBytes(src: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
+  const n = end - start;
+  if (n > SHORT_COPY) {
+    out.set(src.subarray(start, end), at);
+    return at + n;
+  }
+  for (let i = 0; i < n; i++) out[at + i] = src[start + i]!;
+  return at + n;
 }

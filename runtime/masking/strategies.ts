@@ -1,5 +1,6 @@
 import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import type { MaskStrategy } from "../bundle/format.js";
+import { copyBytes } from "./edit-list.js";
 import { MaskingError } from "./errors.js";
 
 export const REDACTED = "[REDACTED]";
@@ -46,8 +47,8 @@ export function partialMaskBytes(buf: Buffer, start: number, end: number, keep: 
   for (let n = 0; n < shown; ) if ((buf[--tail]! & 0xc0) !== 0x80) n++;
   const hidden = chars - shown;
   const out = Buffer.allocUnsafe(hidden + end - tail);
-  out.fill(0x2a, 0, hidden); // '*'
-  buf.copy(out, hidden, tail, end);
+  for (let i = 0; i < hidden; i++) out[i] = 0x2a; // '*'; a loop beats fill() on short values
+  copyBytes(buf, tail, end, out, hidden);
   return out;
 }
 

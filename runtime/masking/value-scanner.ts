@@ -118,6 +118,12 @@ export class ValueScanner {
 
   /** Replaces the spans, merging overlaps under the stronger strategy. */
   private rewrite(text: string): string | null {
+    if (this.spans.length === 3) {
+      // the common case: one span, nothing to sort or merge
+      const [start, end, j] = this.spans as [number, number, number];
+      const masked = maskText(text.slice(start, end), this.armed[j]!.strategy, this.hasher);
+      return masked === null ? null : text.slice(0, start) + masked + text.slice(end);
+    }
     const order = sortedTriples(this.spans);
     let out = "";
     let copied = 0;
