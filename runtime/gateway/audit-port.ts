@@ -68,6 +68,8 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
         bytes: event.bytes,
         durationMs: event.durationMs,
         ...(event.error !== undefined && { error: event.error }),
+        ...(event.approval !== undefined && { approval: event.approval }),
+        ...(event.output !== undefined && { output: event.output }),
       }));
     },
     sessionEnded(event) {
