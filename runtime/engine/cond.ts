@@ -1,77 +1,92 @@
-// Conditions compiled once, at load, into closures over the flat attribute record. A leaf
+// Conditions compiled once, at load, into closures over the flat attribute record (slots.ts). A leaf
 // reads one attribute; when it is missing or has another type than the leaf expects, the
 // leaf is false (Cedar-like: a missing claim never satisfies a comparison).
 
 import type { Cond, Scalar } from "../bundle/format.js";
+import type { AttributeRecord, AttributeSlots } from "./slots.js";
 
-/** Attribute values by flat name (`sql.command`, `claims.repository`); sets are arrays. */
-export type Facts = Record<string, unknown>;
-export type Predicate = (facts: Facts) => boolean;
+export type Predicate = (record: AttributeRecord) => boolean;
+
+/** literal lists up to this size are scanned rather than hashed */
+const SMALL = 4;
 
 const always: Predicate = () => true;
 const never: Predicate = () => false;
 
-export function compileCond(cond: Cond): Predicate {
+export function compileCond(cond: Cond, slots: AttributeSlots): Predicate {
+  const compile = (c: Cond) => compileCond(c, slots);
   switch (cond.op) {
     case "true":
       return always;
     case "and":
-      return conjunction(cond.args.map(compileCond));
+      return conjunction(cond.args.map(compile));
     case "or":
-      return disjunction(cond.args.map(compileCond));
+      return disjunction(cond.args.map(compile));
     case "not": {
-      const inner = compileCond(cond.arg);
+      const inner = compile(cond.arg);
       return (f) => !inner(f);
     }
     case "cmp":
-      return comparison(cond.attr, cond.cmp, cond.value);
+      return comparison(slots.slotOf(cond.attr), cond.cmp, cond.value);
     case "in": {
-      const { attr } = cond;
+      const attr = slots.slotOf(cond.attr);
       const values = new Set<unknown>(cond.values);
       // only scalars are in the set, so a missing value or a set attribute is never found
       return (f) => values.has(f[attr]);
     }
     case "contains": {
-      const { attr, value } = cond;
+      const { value } = cond;
+      const attr = slots.slotOf(cond.attr);
       return (f) => {
         const v = f[attr];
         return Array.isArray(v) && v.includes(value);
       };
     }
     case "has_any": {
-      const { attr } = cond;
-      const values = new Set<unknown>(cond.values);
+      const attr = slots.slotOf(cond.attr);
+      const { values } = cond;
+      if (values.length <= SMALL) {
+        // a few literals: Array.prototype.includes beats hashing every element into a Set
+        return (f) => {
+          const v = f[attr];
+          if (!Array.isArray(v)) return false;
+          for (let i = 0; i < values.length; i++) if (v.includes(values[i])) return true;
+          return false;
+        };
+      }
+      const set = new Set<unknown>(values);
       return (f) => {
         const v = f[attr];
         if (!Array.isArray(v)) return false;
-        for (const item of v) if (values.has(item)) return true;
+        for (let i = 0; i < v.length; i++) if (set.has(v[i])) return true;
         return false;
       };
     }
     case "has_all": {
-      const { attr, values } = cond;
+      const { values } = cond;
+      const attr = slots.slotOf(cond.attr);
       return (f) => {
         const v = f[attr];
         if (!Array.isArray(v)) return false;
-        for (const item of values) if (!v.includes(item)) return false;
+        for (let i = 0; i < values.length; i++) if (!v.includes(values[i])) return false;
         return true;
       };
     }
     case "within": {
-      const { attr } = cond;
+      const attr = slots.slotOf(cond.attr);
       const values = new Set<unknown>(cond.values);
       return (f) => {
         const v = f[attr];
         if (!Array.isArray(v)) return false;
-        for (const item of v) if (!values.has(item)) return false;
+        for (let i = 0; i < v.length; i++) if (!values.has(v[i])) return false;
         return true;
       };
     }
     case "like":
-      return stringTest(cond.attr, globToRegExp(cond.pattern));
+      return stringTest(slots.slotOf(cond.attr), globToRegExp(cond.pattern));
     case "matches":
       // unanchored search, JavaScript syntax with the `u` flag, as the compiler's ReDoS check saw it
-      return stringTest(cond.attr, new RegExp(cond.regex, "u"));
+      return stringTest(slots.slotOf(cond.attr), new RegExp(cond.regex, "u"));
   }
 }
 
@@ -84,14 +99,14 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${body}$`, "s");
 }
 
-function stringTest(attr: string, re: RegExp): Predicate {
+function stringTest(attr: number, re: RegExp): Predicate {
   return (f) => {
     const v = f[attr];
     return typeof v === "string" && re.test(v);
   };
 }
 
-function comparison(attr: string, cmp: "==" | "!=" | "<" | "<=" | ">" | ">=", value: Scalar): Predicate {
+function comparison(attr: number, cmp: "==" | "!=" | "<" | "<=" | ">" | ">=", value: Scalar): Predicate {
   const type = typeof value;
   switch (cmp) {
     case "==":

@@ -4,9 +4,9 @@
 
 import type { Effect } from "../bundle/format.js";
 import type { SqlFacts } from "../facts/types.js";
-import type { Facts } from "./cond.js";
 import { setSqlStatement } from "./facts-record.js";
 import type { CompiledRule, RuleSet, RuleTable } from "./rule-table.js";
+import type { AttributeRecord } from "./slots.js";
 import type { Decision, StatementDecision } from "./types.js";
 
 interface Outcome {
@@ -19,8 +19,8 @@ interface Outcome {
 const SEVERITY: Record<Effect, number> = { allow: 0, review: 1, deny: 2 };
 
 /** One lookup on the discriminant, then deny, review and allow rules in that order. */
-function matchRules(table: RuleTable, record: Facts, connection: string): Outcome {
-  const value = record[table.discriminant];
+function matchRules(table: RuleTable, record: AttributeRecord, connection: string): Outcome {
+  const value = record[table.discriminantSlot];
   const set = (typeof value === "string" ? table.byValue.get(value) : undefined) ?? table.any;
   let rules = matching(set.deny, record);
   if (rules !== undefined) return { effect: "deny", rules, reason: denyReason(rules) };
@@ -31,14 +31,14 @@ function matchRules(table: RuleTable, record: Facts, connection: string): Outcom
   return { effect: "deny", rules: [], reason: `no policy allows ${String(value)} on ${connection}` };
 }
 
-function matching(rules: RuleSet[keyof RuleSet], record: Facts): CompiledRule[] | undefined {
+function matching(rules: RuleSet[keyof RuleSet], record: AttributeRecord): CompiledRule[] | undefined {
   let found: CompiledRule[] | undefined;
   for (const rule of rules) if (rule.test(record)) (found ??= []).push(rule);
   return found;
 }
 
 /** The whole query: each statement in order, then the most restrictive wins. */
-export function decideSqlQuery(table: RuleTable, record: Facts, connection: string, facts: SqlFacts): Decision {
+export function decideSqlQuery(table: RuleTable, record: AttributeRecord, connection: string, facts: SqlFacts): Decision {
   if (!facts.ok) return refusal(`SQL does not parse: ${facts.error}`);
   const { statements } = facts;
   if (statements.length === 0) return refusal("empty query: there is no statement to allow");
@@ -61,7 +61,7 @@ export function decideSqlQuery(table: RuleTable, record: Facts, connection: stri
 }
 
 /** A request decided as one unit (ssh, kubernetes): no statement list. */
-export function decideRequest(table: RuleTable, record: Facts, connection: string): Decision {
+export function decideRequest(table: RuleTable, record: AttributeRecord, connection: string): Decision {
   return combine([matchRules(table, record, connection)], []);
 }
 
@@ -87,7 +87,7 @@ function combine(outcomes: Outcome[], statements: StatementDecision[]): Decision
   }
   const decision: Decision = {
     effect: "review",
-    reason: reviewReason(rules),
+    reason: outcomes.length === 1 ? worst.reason : reviewReason(rules),
     rules: ids,
     approvers: [...approvers].sort(),
     reviewRules: rules.map((r) => ({ id: r.id, approvers: [...r.approvers] })),
@@ -106,10 +106,11 @@ function uniqueRules(outcomes: Outcome[]): CompiledRule[] {
 
 function denyReason(rules: CompiledRule[]): string {
   const withReason = rules.find((r) => r.reason !== undefined);
-  return withReason?.reason ?? `denied by rule ${rules[0]!.id}`;
+  return withReason?.reason ?? rules[0]!.alone;
 }
 
 function reviewReason(rules: CompiledRule[]): string {
+  if (rules.length === 1) return rules[0]!.alone;
   const unapprovable = rules.find((r) => r.approvers.length === 0);
   if (unapprovable !== undefined) return `approval required, but rule ${unapprovable.id} names no approvers`;
   const groups = [...new Set(rules.flatMap((r) => r.approvers))].sort();
@@ -117,5 +118,6 @@ function reviewReason(rules: CompiledRule[]): string {
 }
 
 function allowReason(rules: CompiledRule[]): string {
+  if (rules.length === 1) return rules[0]!.alone;
   return `allowed by ${rules.map((r) => r.id).join(", ")}`;
 }

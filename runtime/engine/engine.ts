@@ -12,6 +12,7 @@ import { mergeLimits } from "./limits.js";
 import { compileMask, resolveMasks, type CompiledMask } from "./masks.js";
 import { compileRule, mergeRuleTable, type CompiledRule, type RuleTable } from "./rule-table.js";
 import { EngineSession } from "./session.js";
+import { AttributeSlots } from "./slots.js";
 import type { SessionLimits } from "./types.js";
 
 export type OpenSessionResult = { ok: true; session: EngineSession } | { ok: false; reason: string };
@@ -31,13 +32,14 @@ export class Engine {
   private readonly masks: readonly (readonly CompiledMask[])[];
   private readonly merged = new Map<string, Merged>();
   private readonly sqlFacts: FactsCache<SqlFacts>;
+  private readonly slots = new AttributeSlots();
 
   /** Validates `json` (throws naming the first problem); prefer `loadEngine`, which wires the real extractors. */
   constructor(json: unknown, private readonly extractors: FactExtractors) {
     this.bundle = validateBundle(json);
-    this.groups = new GroupMatcher(this.bundle);
-    this.rules = this.bundle.policies.map((p) => p.rules.map(compileRule));
-    this.masks = this.bundle.policies.map((p) => p.masks.map(compileMask));
+    this.groups = new GroupMatcher(this.bundle, this.slots);
+    this.rules = this.bundle.policies.map((p) => p.rules.map((r) => compileRule(r, this.slots)));
+    this.masks = this.bundle.policies.map((p) => p.masks.map((m) => compileMask(m, this.slots)));
     this.sqlFacts = new FactsCache((text) => extractors.sql(text));
   }
 
@@ -69,7 +71,7 @@ export class Engine {
       };
       this.merged.set(key, merged);
     }
-    const record = sessionRecord(identity, groups, connection, target);
+    const record = sessionRecord(identity, groups, connection, target, this.slots);
     const session = new EngineSession(
       {
         connection,

@@ -1,26 +1,51 @@
-// The flat attribute record conditions read. One record per session: session attributes are
-// written once, statement attributes are overwritten in place before each decision (decisions
-// are synchronous, so no two interleave), so the hot path allocates nothing for facts. Every
-// vocabulary key exists from the start, which keeps the object's shape stable.
+// Filling the flat attribute record conditions read (slots.ts). One record per session:
+// session attributes are written once, statement attributes are overwritten in place before
+// each decision (decisions are synchronous, so no two interleave), so the hot path allocates
+// nothing for facts.
 
 import type { BundleConnection } from "../bundle/format.js";
 import type { Identity, K8sFacts, SqlStatementFacts, SshFacts } from "../facts/types.js";
-import { ATTRIBUTES, CLAIMS_PREFIX, WEEKDAYS } from "../schema/attributes.js";
-import type { Facts } from "./cond.js";
+import { CLAIMS_PREFIX, WEEKDAYS } from "../schema/attributes.js";
+import { vocabularySlot as slot, type AttributeRecord, type AttributeSlots } from "./slots.js";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** 1970-01-01 was a Thursday: day 0 is index 3 in `mon … sun`. */
 const EPOCH_WEEKDAY = 3;
-const MAX_CLAIM_DEPTH = 4;
 
-/** identity.* and claims.*; connection and group attributes stay missing until set. */
-export function identityRecord(identity: Identity): Facts {
-  const record: Facts = {};
-  for (const attr of ATTRIBUTES) record[attr.name] = undefined;
-  record["identity.issuer"] = identity.issuer;
-  record["identity.subject"] = identity.subject;
-  addClaims(record, CLAIMS_PREFIX, identity.claims);
+const IDENTITY_ISSUER = slot("identity.issuer");
+const IDENTITY_SUBJECT = slot("identity.subject");
+const IDENTITY_GROUPS = slot("identity.groups");
+const CONNECTION_NAME = slot("connection.name");
+const CONNECTION_KIND = slot("connection.kind");
+const CONNECTION_TAGS = slot("connection.tags");
+const TIME_HOUR = slot("time.hour");
+const TIME_WEEKDAY = slot("time.weekday");
+const SQL_COMMAND = slot("sql.command");
+const SQL_TABLES = slot("sql.tables");
+const SQL_FUNCTIONS = slot("sql.functions");
+const SQL_HAS_WHERE = slot("sql.has_where");
+const SQL_COPY = slot("sql.copy");
+const SQL_TEXT = slot("sql.text");
+const SQL_STATEMENTS = slot("sql.statements");
+const SSH_KIND = slot("ssh.kind");
+const SSH_COMMAND = slot("ssh.command");
+const SSH_PROGRAMS = slot("ssh.programs");
+const SSH_ARGS = slot("ssh.args");
+const SSH_DYNAMIC = slot("ssh.dynamic");
+const K8S_VERB = slot("k8s.verb");
+const K8S_RESOURCE = slot("k8s.resource");
+const K8S_SUBRESOURCE = slot("k8s.subresource");
+const K8S_NAMESPACE = slot("k8s.namespace");
+const K8S_NAME = slot("k8s.name");
+const K8S_GROUP = slot("k8s.group");
+
+/** identity.* and the claims conditions read; connection and group attributes stay missing. */
+export function identityRecord(identity: Identity, slots: AttributeSlots): AttributeRecord {
+  const record = slots.emptyRecord();
+  record[IDENTITY_ISSUER] = identity.issuer;
+  record[IDENTITY_SUBJECT] = identity.subject;
+  for (const [name, s] of slots.claimSlots()) record[s] = claim(identity.claims, name.slice(CLAIMS_PREFIX.length));
   return record;
 }
 
@@ -29,60 +54,61 @@ export function sessionRecord(
   groups: string[],
   name: string,
   connection: BundleConnection,
-): Facts {
-  const record = identityRecord(identity);
-  record["identity.groups"] = groups;
-  record["connection.name"] = name;
-  record["connection.kind"] = connection.kind;
-  record["connection.tags"] = connection.tags;
+  slots: AttributeSlots,
+): AttributeRecord {
+  const record = identityRecord(identity, slots);
+  record[IDENTITY_GROUPS] = groups;
+  record[CONNECTION_NAME] = name;
+  record[CONNECTION_KIND] = connection.kind;
+  record[CONNECTION_TAGS] = connection.tags;
   return record;
 }
 
-/** Nested claim objects are reachable as `claims.a.b` (a few levels deep); a claim named `a.b` wins. */
-function addClaims(record: Facts, prefix: string, claims: Record<string, unknown>, depth = 0): void {
-  const nested: [string, Record<string, unknown>][] = [];
-  for (const [key, value] of Object.entries(claims)) {
-    const name = prefix + key;
-    if (record[name] === undefined) record[name] = value;
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-      nested.push([name, value as Record<string, unknown>]);
-    }
+/**
+ * `claims.a.b`: the claim named `a.b` if there is one, else claim `a`'s own property `b`
+ * (nested claims, as in Kubernetes service account tokens). Inherited properties never count.
+ */
+function claim(claims: Record<string, unknown>, path: string): unknown {
+  if (Object.hasOwn(claims, path)) return claims[path];
+  let value: unknown = claims;
+  for (const key of path.split(".")) {
+    if (typeof value !== "object" || value === null || Array.isArray(value) || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
   }
-  if (depth >= MAX_CLAIM_DEPTH) return;
-  for (const [name, value] of nested) addClaims(record, `${name}.`, value, depth + 1);
+  return value;
 }
 
-export function setTime(record: Facts, now: Date | undefined): void {
+export function setTime(record: AttributeRecord, now: Date | undefined): void {
   const ms = now === undefined ? Date.now() : now.getTime();
   if (!Number.isFinite(ms)) throw new TypeError("decision time is an invalid Date");
   const day = Math.floor(ms / DAY_MS);
-  record["time.hour"] = Math.floor((ms - day * DAY_MS) / HOUR_MS);
-  record["time.weekday"] = WEEKDAYS[(((day + EPOCH_WEEKDAY) % 7) + 7) % 7];
+  record[TIME_HOUR] = Math.floor((ms - day * DAY_MS) / HOUR_MS);
+  record[TIME_WEEKDAY] = WEEKDAYS[(((day + EPOCH_WEEKDAY) % 7) + 7) % 7];
 }
 
-export function setSqlStatement(record: Facts, statement: SqlStatementFacts, count: number): void {
-  record["sql.command"] = statement.command;
-  record["sql.tables"] = statement.tables;
-  record["sql.functions"] = statement.functions;
-  record["sql.has_where"] = statement.hasWhere;
-  record["sql.copy"] = statement.copy;
-  record["sql.text"] = statement.text;
-  record["sql.statements"] = count;
+export function setSqlStatement(record: AttributeRecord, statement: SqlStatementFacts, count: number): void {
+  record[SQL_COMMAND] = statement.command;
+  record[SQL_TABLES] = statement.tables;
+  record[SQL_FUNCTIONS] = statement.functions;
+  record[SQL_HAS_WHERE] = statement.hasWhere;
+  record[SQL_COPY] = statement.copy;
+  record[SQL_TEXT] = statement.text;
+  record[SQL_STATEMENTS] = count;
 }
 
-export function setSsh(record: Facts, facts: SshFacts): void {
-  record["ssh.kind"] = facts.kind;
-  record["ssh.command"] = facts.command;
-  record["ssh.programs"] = facts.programs;
-  record["ssh.args"] = facts.args;
-  record["ssh.dynamic"] = facts.dynamic;
+export function setSsh(record: AttributeRecord, facts: SshFacts): void {
+  record[SSH_KIND] = facts.kind;
+  record[SSH_COMMAND] = facts.command;
+  record[SSH_PROGRAMS] = facts.programs;
+  record[SSH_ARGS] = facts.args;
+  record[SSH_DYNAMIC] = facts.dynamic;
 }
 
-export function setK8s(record: Facts, facts: K8sFacts): void {
-  record["k8s.verb"] = facts.verb;
-  record["k8s.resource"] = facts.resource;
-  record["k8s.subresource"] = facts.subresource;
-  record["k8s.namespace"] = facts.namespace;
-  record["k8s.name"] = facts.name;
-  record["k8s.group"] = facts.group;
+export function setK8s(record: AttributeRecord, facts: K8sFacts): void {
+  record[K8S_VERB] = facts.verb;
+  record[K8S_RESOURCE] = facts.resource;
+  record[K8S_SUBRESOURCE] = facts.subresource;
+  record[K8S_NAMESPACE] = facts.namespace;
+  record[K8S_NAME] = facts.name;
+  record[K8S_GROUP] = facts.group;
 }

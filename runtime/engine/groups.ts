@@ -5,6 +5,7 @@ import type { Bundle } from "../bundle/format.js";
 import type { Identity } from "../facts/types.js";
 import { compileCond, type Predicate } from "./cond.js";
 import { identityRecord } from "./facts-record.js";
+import type { AttributeSlots } from "./slots.js";
 
 interface CompiledGroup {
   readonly name: string;
@@ -15,18 +16,21 @@ interface CompiledGroup {
 export class GroupMatcher {
   private readonly groups: readonly CompiledGroup[];
 
-  constructor(bundle: Bundle) {
+  constructor(
+    bundle: Bundle,
+    private readonly slots: AttributeSlots,
+  ) {
     this.groups = Object.keys(bundle.groups)
       .sort()
       .map((name) => {
         const group = bundle.groups[name]!;
-        return { name, issuer: group.issuer, when: compileCond(group.when) };
+        return { name, issuer: group.issuer, when: compileCond(group.when, slots) };
       });
   }
 
   /** Sorted names of the declared groups the identity is in. */
   groupsOf(identity: Identity): string[] {
-    const record = identityRecord(identity);
+    const record = identityRecord(identity, this.slots);
     return this.groups.filter((g) => g.issuer === identity.issuer && g.when(record)).map((g) => g.name);
   }
 }

@@ -3,7 +3,8 @@
 
 import type { BundleMask, MaskStrategy } from "../bundle/format.js";
 import type { DetectorName } from "../schema/attributes.js";
-import { compileCond, type Facts, type Predicate } from "./cond.js";
+import { compileCond, type Predicate } from "./cond.js";
+import type { AttributeRecord, AttributeSlots } from "./slots.js";
 import type { SessionMasks } from "./types.js";
 
 export interface CompiledMask {
@@ -13,12 +14,12 @@ export interface CompiledMask {
   readonly when: Predicate;
 }
 
-export function compileMask(mask: BundleMask): CompiledMask {
-  return { columns: mask.columns, detectors: mask.detectors, strategy: mask.strategy, when: compileCond(mask.cond) };
+export function compileMask(mask: BundleMask, slots: AttributeSlots): CompiledMask {
+  return { columns: mask.columns, detectors: mask.detectors, strategy: mask.strategy, when: compileCond(mask.cond, slots) };
 }
 
 /** `masks` in policy order; `record` holds session attributes only, so statement conditions fail. */
-export function resolveMasks(masks: readonly CompiledMask[], record: Facts): SessionMasks {
+export function resolveMasks(masks: readonly CompiledMask[], record: AttributeRecord): SessionMasks {
   const columns = new Map<string, MaskStrategy>();
   const detectors = new Map<DetectorName, MaskStrategy>();
   for (const mask of masks) {

@@ -7,6 +7,7 @@ import type { Bundle, BundlePolicy, BundleRule, Effect } from "../bundle/format.
 import type { ConnectionKind } from "../schema/attributes.js";
 import { DISCRIMINANT } from "../schema/attributes.js";
 import { compileCond, type Predicate } from "./cond.js";
+import { vocabularySlot, type AttributeSlots } from "./slots.js";
 
 export interface CompiledRule {
   readonly id: string;
@@ -15,6 +16,8 @@ export interface CompiledRule {
   readonly reason: string | undefined;
   readonly approvers: readonly string[];
   readonly timeoutMs: number | undefined;
+  /** the statement's reason when this rule alone decides it */
+  readonly alone: string;
 }
 
 export interface RuleSet {
@@ -27,20 +30,36 @@ export interface RuleTable {
   readonly kind: ConnectionKind;
   /** the attribute the table is indexed by, e.g. `sql.command` */
   readonly discriminant: string;
+  readonly discriminantSlot: number;
   readonly byValue: ReadonlyMap<string, RuleSet>;
   /** for a discriminant value no rule pins */
   readonly any: RuleSet;
 }
 
-export function compileRule(rule: BundleRule): CompiledRule {
+export function compileRule(rule: BundleRule, slots: AttributeSlots): CompiledRule {
+  const approvers = rule.approvers ?? [];
   return {
     id: rule.id,
     effect: rule.effect,
-    test: compileCond(rule.cond),
+    test: compileCond(rule.cond, slots),
     reason: rule.reason,
-    approvers: rule.approvers ?? [],
+    approvers,
     timeoutMs: rule.timeoutMs,
+    alone: reasonAlone(rule, approvers),
   };
+}
+
+function reasonAlone(rule: BundleRule, approvers: readonly string[]): string {
+  switch (rule.effect) {
+    case "deny":
+      return rule.reason ?? `denied by rule ${rule.id}`;
+    case "review":
+      return approvers.length === 0
+        ? `approval required, but rule ${rule.id} names no approvers`
+        : `approval required by ${[...approvers].sort().join(", ")}`;
+    case "allow":
+      return `allowed by ${rule.id}`;
+  }
 }
 
 /** `policies` are indexes into the bundle, ascending; `compiled[p][r]` is policy p's rule r. */
@@ -67,7 +86,7 @@ export function mergeRuleTable(
   };
   const byValue = new Map<string, RuleSet>();
   for (const v of values) byValue.set(v, collect(v));
-  return { kind, discriminant: DISCRIMINANT[kind], byValue, any: collect(undefined) };
+  return { kind, discriminant: DISCRIMINANT[kind], discriminantSlot: vocabularySlot(DISCRIMINANT[kind]), byValue, any: collect(undefined) };
 }
 
 /** The policy's rules for one discriminant value (or for any value), in source order. */

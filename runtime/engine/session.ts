@@ -3,12 +3,12 @@
 
 import type { K8sFacts, SqlFacts, SshFacts } from "../facts/types.js";
 import type { ConnectionKind } from "../schema/attributes.js";
-import type { Facts } from "./cond.js";
 import { decideRequest, decideSqlQuery, refusal } from "./decide.js";
 import type { FactExtractors } from "./extractors.js";
 import type { FactsCache } from "./facts-cache.js";
 import { setK8s, setSsh, setTime } from "./facts-record.js";
 import type { RuleTable } from "./rule-table.js";
+import type { AttributeRecord } from "./slots.js";
 import type { Decision, SessionLimits, SessionMasks, SessionPolicy, SshRequest } from "./types.js";
 
 export interface SessionParts {
@@ -20,7 +20,7 @@ export interface SessionParts {
   /** shared by every session with the same policy set on the same connection kind */
   table: RuleTable;
   /** session attributes filled in; statement attributes are overwritten per decision */
-  record: Facts;
+  record: AttributeRecord;
 }
 
 export class EngineSession implements SessionPolicy {
@@ -30,7 +30,7 @@ export class EngineSession implements SessionPolicy {
   readonly masks: SessionMasks;
   readonly limits: SessionLimits;
   readonly table: RuleTable;
-  private readonly record: Facts;
+  private readonly record: AttributeRecord;
 
   constructor(
     parts: SessionParts,
