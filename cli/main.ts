@@ -16,6 +16,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: () => import("./commands/demo.js"),
   token: () => import("./commands/token.js"),
   provider: () => import("./commands/provider.js"),
+  audit: () => import("./commands/audit.js"),
+  approvals: () => import("./commands/approvals.js"),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -126,6 +126,13 @@ export interface ProxyAudit {
   sessionEnded(event: SessionAuditEnd): void;
 }
 
+/** Counters the API's /metrics exposes (runtime/api/metrics.ts implements it). */
+export interface ProxyMetrics {
+  decided(effect: "allow" | "deny" | "review", seconds: number): void;
+  sessionOpened(): void;
+  sessionClosed(): void;
+}
+
 export interface ProxyTls {
   key: string | Buffer;
   cert: string | Buffer;
@@ -141,6 +148,7 @@ export interface ProxyContext {
   audit: ProxyAudit;
   /** absent: `review` statements are refused, never held */
   approvals?: ProxyApprovals;
+  metrics?: ProxyMetrics;
   tls?: ProxyTls;
   /** ask for the token in clear text over plain TCP when the client is on loopback */
   allowCleartextOnLoopback: boolean;

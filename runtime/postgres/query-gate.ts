@@ -16,7 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { serialize } from "pg-protocol";
 import type { Decision, SessionPolicy } from "../engine/types.js";
-import type { ApprovalVerdict } from "./context.js";
+import type { ApprovalVerdict, ProxyMetrics } from "./context.js";
 import type { ExpectationQueue, StatementInfo } from "./expectations.js";
 import { errorResponse, readCString } from "./messages.js";
 
@@ -46,7 +46,12 @@ export class QueryGate {
   private readonly masking: boolean;
 
   /** canHold: review statements are held for approval instead of refused */
-  constructor(private readonly policy: SessionPolicy, private readonly queue: ExpectationQueue, private readonly canHold: boolean) {
+  constructor(
+    private readonly policy: SessionPolicy,
+    private readonly queue: ExpectationQueue,
+    private readonly canHold: boolean,
+    private readonly metrics?: ProxyMetrics,
+  ) {
     this.maskedTables = maskedTableNames(policy.masks.columns.keys());
     this.masking = policy.masks.columns.size > 0 || policy.masks.detectors.size > 0;
   }
@@ -171,9 +176,11 @@ export class QueryGate {
   }
 
   private decide(text: string): StatementInfo {
+    const started = process.hrtime.bigint();
     let decision = this.policy.decideSql(text);
     const tables = [...new Set(decision.statements.flatMap((s) => s.tables))];
     if (decision.effect === "allow") decision = this.denyMaskedCopy(decision);
+    this.metrics?.decided(decision.effect, Number(process.hrtime.bigint() - started) / 1e9);
     return { text, decision, tables };
   }
 

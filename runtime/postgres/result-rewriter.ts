@@ -81,6 +81,9 @@ export class ResultRewriter {
         this.count(piece.messages, piece.bytes.length);
         this.capture.run(piece.bytes);
         out.push(piece.bytes);
+      } else if (piece.type === D) {
+        // rows of a masked result: kept off the async path, one await per row costs more than the mask
+        out.push(this.dataRow(piece.frame));
       } else {
         const replaced = await this.message(piece.type, piece.frame);
         if (replaced !== null) out.push(replaced);
@@ -114,17 +117,20 @@ export class ResultRewriter {
     if (bytesPerSession !== undefined && this.sessionBytes > bytesPerSession) throw limit(`byte limit of ${bytesPerSession} per session exceeded`);
   }
 
+  private dataRow(frame: Buffer): Buffer {
+    this.count(1, frame.length);
+    const row = this.rowPlan()?.maskDataRow(frame) ?? frame;
+    this.capture.message(row);
+    return row;
+  }
+
   /** a whole message: returns what to forward, or null to swallow it */
   private async message(type: number, frame: Buffer): Promise<Buffer | null> {
     const queue = this.options.queue;
     const head = queue.peek();
     switch (String.fromCharCode(type)) {
-      case "D": {
-        this.count(1, frame.length);
-        const row = this.rowPlan()?.maskDataRow(frame) ?? frame;
-        this.capture.message(row);
-        return row;
-      }
+      case "D":
+        return this.dataRow(frame);
       case "d": {
         this.count(1, frame.length);
         return this.copyPlan?.maskCopyData(frame) ?? frame;
