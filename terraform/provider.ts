@@ -74,7 +74,10 @@ export function providerService(definition: ProviderDefinition, onStop: () => vo
     GetProviderSchema: unary(async () => schemas()),
     ValidateProviderConfig: unary(async () => ({ diagnostics: [] })),
     ValidateResourceConfig: unary(async (request) => {
-      resourceOf(request.type_name);
+      const resource = resourceOf(request.type_name);
+      const config = dynamic(request, "config");
+      const problems = config === null || !resource.validate ? [] : resource.validate(normalize(resource.schema, config));
+      if (problems.length > 0) throw new DiagnosticsError(problems);
       return { diagnostics: [] };
     }),
     ValidateDataResourceConfig: unary(async () => ({ diagnostics: [] })),

@@ -29,8 +29,8 @@ export async function servePlugin(makeProvider: ProviderFactory, env: NodeJS.Pro
   const server = new Server();
   const stop = (): void => {
     server.tryShutdown(() => process.exit(0));
-    // a client that holds the connection open must not keep the provider alive
-    setTimeout(() => process.exit(0), 2000).unref();
+    // terraform is done with this process: a connection it leaves open must not keep it alive
+    setTimeout(() => process.exit(0), 250).unref();
   };
   server.addService(protocol.provider.service, makeProvider(stop));
   server.addService(protocol.controller.service, {

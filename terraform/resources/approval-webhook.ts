@@ -2,6 +2,7 @@
 
 import { requiredString } from "../schema/read-values.js";
 import type { ResourceDefinition } from "../schema/resource.js";
+import { DiagnosticError } from "../schema/types.js";
 
 interface WebhookView {
   id: string;
@@ -18,6 +19,11 @@ export const approvalWebhook: ResourceDefinition = {
       url: { type: "string", required: true, description: "http(s) URL receiving a JSON POST per request" },
       id: { type: "string", computed: true, keepPriorOnUnknown: true, description: "id the gateway assigned" },
     },
+  },
+  validate(config) {
+    return typeof config.url === "string" && !/^https?:\/\/[^/]/.test(config.url)
+      ? [new DiagnosticError("invalid url", "must be an http:// or https:// URL", ["url"])]
+      : [];
   },
   async create(client, planned) {
     const view = await client.post<WebhookView>("webhooks", { url: requiredString(planned, "url") });

@@ -1,8 +1,10 @@
 // resource "hoopgate_connection": a connection's target and credentials on the gateway. The
 // password is write-only on the API; the state keeps the configured one.
 
+import { parseTarget } from "../../runtime/config/values.js";
 import { optionalString, requiredString } from "../schema/read-values.js";
 import type { ResourceDefinition } from "../schema/resource.js";
+import { DiagnosticError } from "../schema/types.js";
 
 interface ConnectionView {
   name: string;
@@ -28,6 +30,17 @@ export const connection: ResourceDefinition = {
       password: { type: "string", optional: true, sensitive: true, description: "the target's password" },
       id: { type: "string", computed: true, keepPriorOnUnknown: true, description: "the connection name" },
     },
+  },
+  validate(config) {
+    const problems: DiagnosticError[] = [];
+    if (typeof config.name === "string" && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(config.name)) {
+      problems.push(new DiagnosticError("invalid connection name", "letters, digits, _ and -, not starting with a digit or -", ["name"]));
+    }
+    if (typeof config.target === "string") {
+      const target = parseTarget(config.target);
+      if (!target.ok) problems.push(new DiagnosticError("invalid target", `target ${target.message}`, ["target"]));
+    }
+    return problems;
   },
   create: save,
   update: save,

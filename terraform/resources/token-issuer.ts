@@ -1,7 +1,9 @@
 // resource "hoopgate_token_issuer": an OIDC issuer whose tokens the gateway accepts.
 
+import { parseJwksUrl } from "../../runtime/config/values.js";
 import { requiredString, stringList } from "../schema/read-values.js";
 import type { ResourceDefinition } from "../schema/resource.js";
+import { DiagnosticError } from "../schema/types.js";
 
 interface IssuerView {
   issuer: string;
@@ -27,6 +29,15 @@ export const tokenIssuer: ResourceDefinition = {
       jwks_url: { type: "string", required: true, description: "https URL of the issuer's JWKS" },
       id: { type: "string", computed: true, keepPriorOnUnknown: true, description: "the issuer" },
     },
+  },
+  validate(config) {
+    const problems: DiagnosticError[] = [];
+    if (typeof config.jwks_url === "string") {
+      const url = parseJwksUrl(config.jwks_url);
+      if (!url.ok) problems.push(new DiagnosticError("invalid jwks_url", `jwks_url ${url.message}`, ["jwks_url"]));
+    }
+    if (Array.isArray(config.audience) && config.audience.length === 0) problems.push(new DiagnosticError("audience is empty", "tokens must carry one of the accepted audiences", ["audience"]));
+    return problems;
   },
   create: save,
   update: save,

@@ -4,11 +4,13 @@
 
 import type { TfObject } from "../protocol/values.js";
 import type { AdminClient } from "../client.js";
-import type { BlockSpec } from "./types.js";
+import type { BlockSpec, DiagnosticError } from "./types.js";
 
 export interface ResourceDefinition {
   typeName: string;
   schema: BlockSpec;
+  /** problems in the configuration, found before any plan (unknown values are skipped) */
+  validate?(config: TfObject): DiagnosticError[];
   /** computed values known at plan time from the proposed values (see planResource) */
   derive?(proposed: TfObject): TfObject;
   create(client: AdminClient, planned: TfObject): Promise<TfObject>;

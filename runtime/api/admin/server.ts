@@ -12,7 +12,7 @@ export interface AdminServer {
 }
 
 export async function startAdminServer(listen: HostPort, options: AdminApiOptions, logger: Logger): Promise<AdminServer> {
-  const app = Fastify({ loggerInstance: logger, bodyLimit: 64 * 1024 * 1024, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: logger, bodyLimit: 64 * 1024 * 1024 });
   await app.register(adminApi, { ...options, prefix: "/api/admin" });
   await app.listen({ host: listen.host, port: listen.port });
   const address = app.server.address();
