@@ -85,6 +85,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       ports.postgres = proxy.port;
       logger.info({ host: config.listen.postgres.host, port: proxy.port, tls: config.tls !== undefined }, "postgres listener ready");
     }
+    // Until startApi (runtime/api/server.ts) is wired here, the API listener serves the admin API
+    // alone; then pass `extraPlugins: [adminApiPlugin(admin)]` to startApi instead.
     if (config.listen.api !== undefined) {
       const api = await startAdminServer(config.listen.api, admin.api, logger);
       cleanups.push(() => api.close());

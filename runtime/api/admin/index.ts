@@ -1,6 +1,7 @@
 // The admin API and the live state behind it, as the gateway wires them.
 
 import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
 import type { AuditSink } from "../../audit/index.js";
 import type { BundleSource } from "../../bundle/source.js";
 import type { GatewayConfig } from "../../config/types.js";
@@ -9,10 +10,10 @@ import { createAdminAuthenticator } from "./auth.js";
 import { createBundleDeployer } from "./bundle-deploy.js";
 import { createLiveSettings, type LiveSettings } from "./live.js";
 import { jsonFileAdminPersistence, type AdminPersistence } from "./persistence.js";
-import type { AdminApiOptions } from "./plugin.js";
+import { adminApi, type AdminApiOptions } from "./plugin.js";
 import { AdminState } from "./state.js";
 
-export { adminApi, type AdminApiOptions } from "./plugin.js";
+export { adminApi, type AdminApiOptions };
 export { startAdminServer, type AdminServer } from "./server.js";
 export { AdminState, AdminError } from "./state.js";
 export type { LiveSettings } from "./live.js";
@@ -23,6 +24,13 @@ export interface AdminControl {
   live: LiveSettings;
   /** options for the admin API plugin */
   api: AdminApiOptions;
+}
+
+/** For startApi's `extraPlugins`: the admin API under `/api/admin` on the gateway's API server. */
+export function adminApiPlugin(control: AdminControl): (app: FastifyInstance) => Promise<void> {
+  return async (app) => {
+    await app.register(adminApi, { ...control.api, prefix: "/api/admin" });
+  };
 }
 
 /** Loads the persisted admin changes (default: `<state dir>/admin.json`) over the config. */

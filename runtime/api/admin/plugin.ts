@@ -3,6 +3,7 @@
 // authenticated; every change is validated, audited, persisted and applied live.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { MAX_BUNDLE_BYTES } from "../../bundle/fetch.js";
 import type { AdminActor } from "./auth.js";
 import { AdminAuthError } from "./auth.js";
 import type { AdminAudit } from "./audit.js";
@@ -62,7 +63,8 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
   });
 
   app.get("/bundle", async () => bundle.status());
-  app.put("/bundle", async (request) => {
+  // bundles outgrow the API's default body limit
+  app.put("/bundle", { bodyLimit: MAX_BUNDLE_BYTES }, async (request) => {
     const { bundle: document } = body<{ bundle: string }>("bundle", request);
     return change(request, () => bundle.deploy(document));
   });

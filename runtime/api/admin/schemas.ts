@@ -2,13 +2,14 @@
 // unknown properties are refused, not silently dropped (fastify's default removes them).
 
 import { Ajv, type ValidateFunction } from "ajv";
+import { MAX_BUNDLE_BYTES } from "../../bundle/fetch.js";
 
 const NON_EMPTY = { type: "string", minLength: 1, maxLength: 4096 };
 
 const object = (properties: Record<string, unknown>, required: string[]) => ({ type: "object", additionalProperties: false, properties, required });
 
 export const bodySchemas = {
-  bundle: object({ bundle: { type: "string", minLength: 2, maxLength: 64 * 1024 * 1024 } }, ["bundle"]),
+  bundle: object({ bundle: { type: "string", minLength: 2, maxLength: MAX_BUNDLE_BYTES } }, ["bundle"]),
   connection: object({ target: NON_EMPTY, password: NON_EMPTY }, ["target"]),
   issuer: object({ audience: { type: "array", minItems: 1, items: NON_EMPTY }, jwks_url: NON_EMPTY }, ["audience", "jwks_url"]),
   webhook: object({ url: { type: "string", pattern: "^https?://", maxLength: 4096 } }, ["url"]),

@@ -1,5 +1,6 @@
-// A standalone fastify server for the admin API, used by the gateway while it has no general
-// API server: the same plugin mounts there under `/api/admin` (app.register(adminApi, …)).
+// A standalone fastify server for the admin API, used by the gateway until it starts the
+// general API server (runtime/api/server.ts); there the same plugin mounts through
+// `extraPlugins: [adminApiPlugin(gateway.admin)]`.
 
 import Fastify from "fastify";
 import type { HostPort } from "../../config/types.js";
@@ -12,7 +13,7 @@ export interface AdminServer {
 }
 
 export async function startAdminServer(listen: HostPort, options: AdminApiOptions, logger: Logger): Promise<AdminServer> {
-  const app = Fastify({ loggerInstance: logger, bodyLimit: 64 * 1024 * 1024 });
+  const app = Fastify({ loggerInstance: logger });
   await app.register(adminApi, { ...options, prefix: "/api/admin" });
   await app.listen({ host: listen.host, port: listen.port });
   const address = app.server.address();
