@@ -113,11 +113,21 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   };
 
   let holding = false;
-  const fromClient = (chunk: Buffer): void => {
+  /** what the client sent while a statement was held, processed once it is decided */
+  const waiting: Buffer[] = [];
+  let waitingBytes = 0;
+  /** chunk null: go on with what the framer still holds */
+  const fromClient = (chunk: Buffer | null): void => {
     if (ended) return;
     try {
-      clientFramer.push(chunk);
-      if (holding) return; // kept in the framer until the held statement is decided
+      if (holding) {
+        if (chunk === null) return;
+        waitingBytes += chunk.length;
+        if (waitingBytes > MAX_CLIENT_MESSAGE) throw new FramingError("too much data sent while a statement is held for approval");
+        waiting.push(chunk);
+        return;
+      }
+      if (chunk !== null) clientFramer.push(chunk);
       const forward: Buffer[] = [];
       for (let piece = clientFramer.next(); piece !== null; piece = clientFramer.next()) {
         if (piece.kind !== "message") throw new FramingError("unexpected raw bytes");
@@ -165,8 +175,13 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     take(outcome, forward);
     writeAll(server, forward);
     holding = false;
-    socket.resume();
-    fromClient(Buffer.alloc(0));
+    fromClient(null);
+    while (!holding && !ended && waiting.length > 0) {
+      const next = waiting.shift()!;
+      waitingBytes -= next.length;
+      fromClient(next);
+    }
+    if (!holding) socket.resume();
   };
 
   const decideHeld = async (held: HeldMessage): Promise<GateOutcome> => {

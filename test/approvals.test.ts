@@ -1,0 +1,259 @@
+// Approvals end to end through the PostgreSQL proxy, with the store on the machine's real
+// PostgreSQL and on PGlite: held statements, approval through the API, denial, expiry,
+// single use, restarts, two replicas on one store, and the audit chain over the whole run.
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyAuditLog, getSession, replayTranscript } from "../runtime/audit/index.js";
+import { openStore, type Store } from "../runtime/store/index.js";
+import type { StoreConfig } from "../runtime/config/types.js";
+import { createLogger } from "../runtime/log.js";
+import { decide, heldRequest, startApprovalGateway, startIdentities, type ApprovalGateway, type Identities } from "./support/approval-gateway.js";
+import { freshDatabase, PG } from "./support/pg-gateway.js";
+
+const TARGET_DB = "hoopgate_approvals_target";
+const STORE_DB = "hoopgate_store_test";
+const logger = createLogger({ level: "silent" });
+
+const policy = (issuer: string): string => `
+connection testdb { kind = postgres }
+group writers {
+  issuer = "${issuer}"
+  when   = claims.role == "writer"
+}
+group dba {
+  issuer = "${issuer}"
+  when   = claims.role == "dba"
+}
+policy work {
+  subjects    = [group.writers, group.dba]
+  connections = [connection.testdb]
+  review when sql.command == delete and not sql.has_where { id = "wipe", approvers = [group.dba] }
+  review when sql.command == update and not sql.has_where { id = "mass-update", approvers = [group.dba], timeout = 2s }
+  allow  when sql.command in [select, insert, update, delete, begin, commit, rollback]
+}
+`;
+
+let ids: Identities;
+let direct: pg.Client;
+
+beforeAll(async () => {
+  await freshDatabase(TARGET_DB);
+  await freshDatabase(STORE_DB);
+  direct = new pg.Client({ ...PG, database: TARGET_DB });
+  await direct.connect();
+  ids = await startIdentities(policy);
+});
+
+afterAll(async () => {
+  await direct?.end();
+  await ids?.close();
+});
+
+const targets = { testdb: { ...PG, database: TARGET_DB } };
+
+async function fill(table: string, rows: number): Promise<void> {
+  await direct.query(`drop table if exists ${table}; create table ${table} (id int primary key, v text)`);
+  await direct.query(`insert into ${table} select g, 'v' || g from generate_series(1, ${rows}) g`);
+}
+
+async function count(table: string): Promise<number> {
+  return (await direct.query<{ n: number }>(`select count(*)::int as n from ${table}`)).rows[0]!.n;
+}
+
+const stores: { kind: string; config: () => StoreConfig }[] = [
+  { kind: "PostgreSQL", config: () => ({ kind: "postgres", url: `postgres://postgres@127.0.0.1:5432/${STORE_DB}` }) },
+  { kind: "PGlite", config: () => ({ kind: "pglite", dir: mkdtempSync(join(tmpdir(), "hoopgate-store-")) }) },
+];
+
+describe.each(stores)("approvals with the $kind store", ({ kind, config }) => {
+  let storeConfig: StoreConfig;
+  let store: Store;
+  let gw: ApprovalGateway;
+
+  beforeAll(async () => {
+    storeConfig = config();
+    if (storeConfig.kind === "postgres") await freshDatabase(STORE_DB);
+    store = await openStore(storeConfig, logger);
+    gw = await startApprovalGateway(ids, store, targets);
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await store?.close();
+  });
+
+  it("holds a DELETE without WHERE until an approver approves it through the API, then returns its result", async () => {
+    await fill("t1", 5);
+    const client = gw.client(await ids.token("writer"));
+    await client.connect();
+    try {
+      const held = heldRequest(client);
+      const running = client.query("DELETE FROM t1");
+      const { id, message } = await held;
+      expect(message).toContain(`${gw.api.url}/console#approval=${id}`);
+      expect(await count("t1")).toBe(5);
+      const listed = await fetch(`${gw.api.url}/api/approvals?state=pending`, { headers: { authorization: `Bearer ${await ids.token("dba", "alice")}` } });
+      const body = (await listed.json()) as { approvals: { id: string; statement: string; rules: { id: string }[] }[] };
+      expect(body.approvals.find((a) => a.id === id)).toMatchObject({ statement: "DELETE FROM t1", rules: [{ id: "wipe", approvers: ["dba"] }] });
+      const metrics = await (await fetch(`${gw.api.url}/metrics`)).text();
+      expect(metrics).toMatch(/hoopgate_pending_approvals [1-9]/);
+      expect(metrics).toMatch(/hoopgate_decisions_total\{effect="review"\} [1-9]/);
+      const approved = await decide(gw.api, id, "approve", await ids.token("dba", "alice"));
+      expect(approved).toMatchObject({ status: 200, body: { state: "approved", decidedBy: { subject: "alice" } } });
+      const result = await running;
+      expect(result.rowCount).toBe(5);
+      expect(await count("t1")).toBe(0);
+      // single use: the same statement again asks anew
+      const again = heldRequest(client);
+      const rerun = client.query("DELETE FROM t1").catch((e: unknown) => e);
+      const second = await again;
+      expect(second.id).not.toBe(id);
+      expect((await decide(gw.api, second.id, "deny", await ids.token("dba", "alice"))).status).toBe(200);
+      expect(await rerun).toMatchObject({ code: "42501" });
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("refuses the requester's own approval (403) and an approver outside the groups, then a denial errors and the session goes on", async () => {
+    await fill("t2", 3);
+    const requesterToken = await ids.token("dba", "bob");
+    const client = gw.client(requesterToken);
+    await client.connect();
+    try {
+      const held = heldRequest(client);
+      const running = client.query("DELETE FROM t2").catch((e: unknown) => e);
+      const { id } = await held;
+      const own = await decide(gw.api, id, "approve", requesterToken);
+      expect(own.status).toBe(403);
+      expect(String(own.body.message)).toContain("bob asked for this statement and cannot approve it");
+      const outsider = await decide(gw.api, id, "approve", await ids.token("writer", "carol"));
+      expect(outsider.status).toBe(403);
+      expect(String(outsider.body.message)).toContain("wipe needs one of [dba]");
+      expect((await decide(gw.api, id, "approve", "not-a-token")).status).toBe(401);
+      const denied = await decide(gw.api, id, "deny", await ids.token("dba", "alice"), "not during business hours");
+      expect(denied.status).toBe(200);
+      const err = (await running) as Error & { code?: string };
+      expect(err.code).toBe("42501");
+      expect(err.message).toBe(`statement denied by approver alice (approval request ${id}): not during business hours`);
+      expect(await count("t2")).toBe(3);
+      expect((await client.query("select count(*)::int as n from t2")).rows[0]).toEqual({ n: 3 });
+      expect((await decide(gw.api, id, "approve", await ids.token("dba", "alice"))).status).toBe(409);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("expires a request nobody decides: a clear error, and the session goes on (extended protocol)", async () => {
+    await fill("t3", 2);
+    const client = gw.client(await ids.token("writer"));
+    await client.connect();
+    try {
+      const held = heldRequest(client);
+      const started = Date.now();
+      const err = await client.query({ text: "UPDATE t3 SET v = $1", values: ["x"] }).catch((e: unknown) => e as Error & { code?: string });
+      const { id } = await held;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+      expect(err).toMatchObject({ code: "42501", message: `approval request ${id} expired before anyone approved it: statement not run` });
+      expect((await client.query({ text: "select count(*)::int as n from t3 where v = $1", values: ["x"] })).rows[0]).toEqual({ n: 0 });
+      const request = await gw.approvals.get(id);
+      expect(request?.state).toBe("expired");
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("loses nothing across a restart: the client reconnects, re-runs, attaches to the pending request and goes through once approved", async () => {
+    await fill("t4", 4);
+    const token = await ids.token("writer", "deployer");
+    const first = gw.client(token);
+    await first.connect();
+    first.on("error", () => undefined);
+    const held = heldRequest(first);
+    const lost = first.query("DELETE FROM t4").catch((e: unknown) => e);
+    const { id } = await held;
+    await gw.close();
+    await lost;
+    if (storeConfig.kind === "pglite") {
+      await store.close();
+      store = await openStore(storeConfig, logger);
+    }
+    gw = await startApprovalGateway(ids, store, targets);
+    expect((await gw.approvals.get(id))?.state).toBe("pending");
+    const second = gw.client(token);
+    await second.connect();
+    try {
+      const attached = heldRequest(second);
+      const running = second.query("DELETE FROM t4");
+      const again = await attached;
+      expect(again.id).toBe(id);
+      expect(again.message).toContain("already pending");
+      expect(await count("t4")).toBe(4);
+      expect((await decide(gw.api, id, "approve", await ids.token("dba", "alice"))).status).toBe(200);
+      expect((await running).rowCount).toBe(4);
+    } finally {
+      await second.end();
+    }
+  });
+
+  it("records everything in a hash chain that verifies, replays the session, and names an edited entry", async () => {
+    await fill("t5", 2);
+    const client = gw.client(await ids.token("writer", "replayer"));
+    await client.connect();
+    await client.query("insert into t5 values (3, 'secret-ish')");
+    await client.query("select id, v from t5 order by id");
+    await client.end();
+    await new Promise((r) => setTimeout(r, 100)); // session_ended is appended after the socket closes
+    await gw.audit.close().catch(() => undefined);
+    const verified = await verifyAuditLog(store);
+    expect(verified).toMatchObject({ ok: true });
+    const [session] = await store.query<{ id: string }>(`select id from sessions where subject = 'replayer'`);
+    const found = await getSession(store, session!.id);
+    const transcript = replayTranscript(found!.session, found!.entries);
+    expect(transcript).toContain("select id, v from t5 order by id");
+    expect(transcript).toMatch(/3\s+\| secret-ish/);
+    const byApi = await fetch(`${gw.api.url}/api/sessions/${session!.id}?format=text`, { headers: { authorization: `Bearer ${await ids.token("dba", "alice")}` } });
+    expect(await byApi.text()).toBe(transcript);
+
+    const [target] = await store.query<{ seq: unknown }>(`select seq from audit_log where type = 'statement' and session_id = $1 order by seq limit 1`, [session!.id]);
+    const seq = Number(target!.seq);
+    await store.query(`update audit_log set entry = replace(entry, 'insert into t5', 'insert into t6') where seq = $1`, [seq]);
+    expect(await verifyAuditLog(store)).toMatchObject({ ok: false, seq, problem: "edited" });
+  });
+});
+
+describe("two gateway replicas sharing one PostgreSQL store", () => {
+  it("an approval on one replica releases the statement the other holds (LISTEN/NOTIFY)", async () => {
+    await freshDatabase(STORE_DB);
+    const config: StoreConfig = { kind: "postgres", url: `postgres://postgres@127.0.0.1:5432/${STORE_DB}` };
+    const storeA = await openStore(config, logger);
+    const storeB = await openStore(config, logger);
+    const a = await startApprovalGateway(ids, storeA, targets);
+    const b = await startApprovalGateway(ids, storeB, targets);
+    try {
+      await fill("t6", 6);
+      const client = a.client(await ids.token("writer"));
+      await client.connect();
+      const held = heldRequest(client);
+      const running = client.query("DELETE FROM t6");
+      const { id } = await held;
+      const listed = await fetch(`${b.api.url}/api/approvals/${id}`, { headers: { authorization: `Bearer ${await ids.token("dba", "alice")}` } });
+      expect(((await listed.json()) as { state: string }).state).toBe("pending");
+      expect((await decide(b.api, id, "approve", await ids.token("dba", "alice"))).status).toBe(200);
+      expect((await running).rowCount).toBe(6);
+      await client.end();
+      await a.audit.close();
+      await b.audit.close();
+      expect(await verifyAuditLog(storeA)).toMatchObject({ ok: true });
+    } finally {
+      await a.close().catch(() => undefined);
+      await b.close().catch(() => undefined);
+      await storeA.close();
+      await storeB.close();
+    }
+  });
+});
