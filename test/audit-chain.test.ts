@@ -1,0 +1,129 @@
+// The hash-chained audit log on a PGlite directory: appends from several writers stay one
+// chain; `hoopgate audit verify` passes, then names the entry after an edit, a deletion or a
+// reordering; sessions, replay and the OCSF export through the CLI.
+
+import { cpSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../cli/main.js";
+import { StoreAuditLog, verifyAuditLog } from "../runtime/audit/index.js";
+import { createLogger } from "../runtime/log.js";
+import { openStore, type Store } from "../runtime/store/index.js";
+
+const logger = createLogger({ level: "silent" });
+const identity = { issuer: "https://issuer.test", subject: "bot-1", claims: { iss: "https://issuer.test", sub: "bot-1" } };
+let pristine: string;
+
+/** runs the CLI in-process; returns exit code and what it printed */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((out += String(chunk)), true));
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((err += String(chunk)), true));
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+/** a copy of the recorded store, to tamper with */
+async function copy(): Promise<{ dir: string; store: Store }> {
+  const dir = mkdtempSync(join(tmpdir(), "hoopgate-audit-copy-"));
+  cpSync(pristine, dir, { recursive: true });
+  return { dir, store: await openStore({ kind: "pglite", dir }, logger) };
+}
+
+beforeAll(async () => {
+  pristine = mkdtempSync(join(tmpdir(), "hoopgate-audit-"));
+  const store = await openStore({ kind: "pglite", dir: pristine }, logger);
+  const first = new StoreAuditLog(store);
+  const second = new StoreAuditLog(store);
+  const writes: Promise<void>[] = [];
+  for (let s = 1; s <= 3; s++) {
+    const log = s % 2 === 0 ? second : first;
+    const session = `s${s}`;
+    writes.push(log.sessionStarted({ session, identity, connection: "orders-db", protocol: "postgres", client: "127.0.0.1:5000" }));
+    for (let i = 0; i < 4; i++) {
+      writes.push(log.statement({
+        session, identity: { issuer: identity.issuer, subject: identity.subject }, connection: "orders-db",
+        text: `select ${i} as n`, decision: "allow", rules: ["work/allow#1"], rows: 1, bytes: 20, durationMs: 1,
+        output: { columns: ["n"], rows: [[String(i)]], truncated: false },
+      }));
+    }
+    writes.push(log.append({ type: "bundle_loaded", data: { sha256: "ab".repeat(32), origin: "bundle.json" } }));
+    writes.push(log.sessionEnded({ session, rows: 4, bytes: 80, durationMs: 10 }));
+  }
+  await Promise.all(writes);
+  await first.close();
+  await second.close();
+  await store.close();
+});
+
+let open: Store | undefined;
+afterEach(async () => {
+  await open?.close();
+  open = undefined;
+});
+
+describe("audit chain", () => {
+  it("verifies a log written by two writers as one linear chain", async () => {
+    const result = await cli("audit", "verify", "--store", pristine);
+    expect(result).toMatchObject({ code: 0, out: expect.stringContaining("audit log intact: 21 entries") });
+  });
+
+  it("names an edited entry", async () => {
+    const { dir, store } = await copy();
+    await store.query(`update audit_log set entry = replace(entry, '"select 2 as n"', '"select 3 as n"') where seq = 4`);
+    await store.close();
+    const result = await cli("audit", "verify", "--store", dir);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain("broken at entry 4 (edited)");
+  });
+
+  it("names an entry rewritten with a recomputed hash by the link that breaks after it", async () => {
+    const { store } = await copy();
+    open = store;
+    const [row] = await store.query<{ entry: string; prev_hash: string }>(`select entry, prev_hash from audit_log where seq = 5`);
+    const { chainHash } = await import("../runtime/audit/chain.js");
+    const forged = row!.entry.replace('"select 3 as n"', '"select 9 as n"');
+    await store.query(`update audit_log set entry = $1, hash = $2 where seq = 5`, [forged, chainHash(row!.prev_hash, forged)]);
+    expect(await verifyAuditLog(store)).toMatchObject({ ok: false, seq: 5, problem: "edited" });
+  });
+
+  it("names a deleted entry, in the middle and at the end", async () => {
+    const { store } = await copy();
+    open = store;
+    await store.query(`delete from audit_log where seq = 7`);
+    expect(await verifyAuditLog(store)).toMatchObject({ ok: false, seq: 7, problem: "deleted" });
+    await store.query(`delete from audit_log where seq >= 7`);
+    expect(await verifyAuditLog(store)).toMatchObject({ ok: false, seq: 7, problem: "deleted", message: expect.stringContaining("end of the log") });
+  });
+
+  it("names reordered entries", async () => {
+    const { store } = await copy();
+    open = store;
+    await store.query(`update audit_log set seq = -1 where seq = 9`);
+    await store.query(`update audit_log set seq = 9 where seq = 10`);
+    await store.query(`update audit_log set seq = 10 where seq = -1`);
+    expect(await verifyAuditLog(store)).toMatchObject({ ok: false, seq: 9, problem: "reordered" });
+  });
+
+  it("lists sessions, replays one, and exports OCSF-shaped JSON lines", async () => {
+    const list = await cli("audit", "sessions", "list", "--store", pristine, "--format", "json");
+    expect(list.code).toBe(0);
+    expect((JSON.parse(list.out) as { id: string; statements: number }[]).map((s) => [s.id, s.statements]).sort()).toEqual([["s1", 4], ["s2", 4], ["s3", 4]]);
+    const replay = await cli("audit", "replay", "s2", "--store", pristine);
+    expect(replay.out).toContain("session s2 — bot-1 (https://issuer.test) on orders-db [postgres]");
+    expect(replay.out).toMatch(/select 3 as n\n\s+n\n\s+-\n\s+3\n/);
+    const exported = await cli("audit", "export", "--store", pristine);
+    const lines = exported.out.trimEnd().split("\n").map((l) => JSON.parse(l) as { class_uid: number; metadata: { sequence: number } });
+    expect(lines).toHaveLength(21);
+    expect(lines.map((l) => l.metadata.sequence)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    expect(new Set(lines.map((l) => l.class_uid))).toEqual(new Set([3002, 6005, 6003]));
+    expect((await cli("audit", "replay", "nope", "--store", pristine)).code).toBe(1);
+    expect((await cli("audit", "frobnicate", "--store", pristine)).code).toBe(2);
+  });
+});
