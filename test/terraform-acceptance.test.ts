@@ -209,7 +209,7 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
     expect((await api("GET", "connections/orders")).status).toBe(404);
     expect((await api("GET", "webhooks")).status).toBe(200);
     expect(await (await api("GET", "webhooks")).json()).toEqual([]);
-    await expect(query("SELECT 1")).rejects.toThrow();
+    await expect(query("SELECT 1")).rejects.toMatchObject({ code: "3D000", message: 'unknown connection "orders"' });
   });
 
   it("fails plan on a broken policy with the compiler's located message", async () => {
@@ -221,7 +221,9 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
 
   it("synthesizes the cdktf-live example and applies it through the same mirror", async () => {
     const outdir = join(scratch, "cdktf.out");
+    // cdktf's default local backend keeps the state next to where the app ran: the scratch directory
     execFileSync(process.execPath, [join(ROOT, "dist", "examples", "cdktf-live", "main.js")], {
+      cwd: scratch,
       env: {
         ...process.env,
         CDKTF_OUTDIR: outdir,
