@@ -56,11 +56,13 @@ export class WebhookNotifier {
       this.options.logger.warn({ approval: dropped.id, url: dropped.url }, "webhook queue full: oldest notification dropped");
     }
     this.queue.push(delivery);
-    if (!this.running) void this.run();
+    if (this.running) return;
+    this.running = true;
+    // on the next turn: even fetch's first-use setup stays off the caller's path
+    setImmediate(() => void this.run());
   }
 
   private async run(): Promise<void> {
-    this.running = true;
     while (this.queue.length > 0 && !this.closed) {
       const delivery = this.queue.shift()!;
       const failure = await this.post(delivery);
