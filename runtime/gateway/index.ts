@@ -59,7 +59,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     }
     // connection targets and token issuers as the config and the admin API define them, read per session
     const admin = await openAdminControl(config, { stateDir, bundle, sink });
-    cleanups.push(() => admin.live.close());
+    cleanups.push(() => admin.close());
     const audit = createAuditPort(sink, logger);
     // runs after the listeners closed: the sessions they cut short still record their end
     cleanups.push(() => audit.drain(SESSION_END_GRACE_MS));

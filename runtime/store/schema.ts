@@ -85,4 +85,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "admin API objects",
+    sql: `
+      -- what the admin API added to the config file (connections, issuers, webhooks): one
+      -- document, replaced whole in each change; NOTIFY hoopgate_admin tells the other replicas
+      create table admin_state (
+        id         boolean primary key default true check (id),
+        document   jsonb not null,
+        updated_at timestamptz not null
+      );
+    `,
+  },
 ];

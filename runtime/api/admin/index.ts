@@ -17,13 +17,15 @@ export { adminApi, type AdminApiOptions };
 export { startAdminServer, type AdminServer } from "./server.js";
 export { AdminState, AdminError } from "./state.js";
 export type { LiveSettings } from "./live.js";
-export type { AdminPersistence } from "./persistence.js";
+export { jsonFileAdminPersistence, type AdminPersistence } from "./persistence.js";
+export { storeAdminPersistence } from "./store-persistence.js";
 
 export interface AdminControl {
   state: AdminState;
   live: LiveSettings;
   /** options for the admin API plugin */
   api: AdminApiOptions;
+  close(): Promise<void>;
 }
 
 /** For startApi's `extraPlugins`: the admin API under `/api/admin` on the gateway's API server. */
@@ -33,7 +35,10 @@ export function adminApiPlugin(control: AdminControl): (app: FastifyInstance) =>
   };
 }
 
-/** Loads the persisted admin changes (default: `<state dir>/admin.json`) over the config. */
+/**
+ * Loads the persisted admin changes over the config: from the store when the gateway has one
+ * (storeAdminPersistence: shared and followed across replicas), else `<state dir>/admin.json`.
+ */
 export async function openAdminControl(
   config: GatewayConfig,
   deps: { stateDir: string; bundle: BundleSource | undefined; sink: Pick<AuditSink, "statement">; persistence?: AdminPersistence },
@@ -43,6 +48,10 @@ export async function openAdminControl(
   return {
     state,
     live,
+    close: async () => {
+      live.close();
+      await state.close();
+    },
     api: {
       state,
       bundle: createBundleDeployer(config.bundle, deps.bundle),

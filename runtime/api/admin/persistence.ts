@@ -10,6 +10,8 @@ export interface AdminPersistence {
   readonly location: string;
   load(): Promise<AdminDocument>;
   save(document: AdminDocument): Promise<void>;
+  /** where several gateways share the data: calls back when any of them saved; returns the unsubscribe */
+  watch?(onChange: () => void): Promise<() => Promise<void>>;
 }
 
 export function jsonFileAdminPersistence(path: string): AdminPersistence {

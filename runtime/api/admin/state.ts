@@ -55,7 +55,27 @@ export class AdminState {
   ) {}
 
   static async open(config: Pick<GatewayConfig, "connections" | "issuers">, persistence: AdminPersistence): Promise<AdminState> {
-    return new AdminState(config, persistence, await persistence.load());
+    const state = new AdminState(config, persistence, await persistence.load());
+    state.unwatch = await persistence.watch?.(() => void state.reload());
+    return state;
+  }
+
+  private unwatch: (() => Promise<void>) | undefined;
+
+  /** Stops following other replicas' changes. */
+  async close(): Promise<void> {
+    await this.unwatch?.();
+  }
+
+  /** Takes what another replica saved; the last good document stays on a failed read. */
+  private reload(): Promise<void> {
+    const run = async (): Promise<void> => {
+      this.document = await this.persistence.load();
+      for (const listener of this.listeners) listener();
+    };
+    const done = this.queue.then(run, run);
+    this.queue = done.catch(() => undefined);
+    return done;
   }
 
   onChange(listener: Listener): () => void {
