@@ -12,6 +12,7 @@ import { openStore, type Store } from "../runtime/store/index.js";
 import type { StoreConfig } from "../runtime/config/types.js";
 import { createLogger } from "../runtime/log.js";
 import { decide, heldRequest, startApprovalGateway, startIdentities, type ApprovalGateway, type Identities } from "./support/approval-gateway.js";
+import { cli } from "./support/cli.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
 
 const TARGET_DB = "hoopgate_approvals_target";
@@ -112,7 +113,10 @@ describe.each(stores)("approvals with the $kind store", ({ kind, config }) => {
       const rerun = client.query("DELETE FROM t1").catch((e: unknown) => e);
       const second = await again;
       expect(second.id).not.toBe(id);
-      expect((await decide(gw.api, second.id, "deny", await ids.token("dba", "alice"))).status).toBe(200);
+      const dba = await ids.token("dba", "alice");
+      const listed2 = await cli("approvals", "list", "--api", gw.api.url, "--token", dba);
+      expect(listed2).toMatchObject({ code: 0, out: expect.stringContaining(`${second.id}  pending  testdb  writer-1`) });
+      expect(await cli("approvals", "deny", second.id, "--api", gw.api.url, "--token", dba)).toMatchObject({ code: 0, out: `✓ ${second.id} denied\n` });
       expect(await rerun).toMatchObject({ code: "42501" });
     } finally {
       await client.end();

@@ -5,29 +5,15 @@
 import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../cli/main.js";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { StoreAuditLog, verifyAuditLog } from "../runtime/audit/index.js";
 import { createLogger } from "../runtime/log.js";
 import { openStore, type Store } from "../runtime/store/index.js";
+import { cli } from "./support/cli.js";
 
 const logger = createLogger({ level: "silent" });
 const identity = { issuer: "https://issuer.test", subject: "bot-1", claims: { iss: "https://issuer.test", sub: "bot-1" } };
 let pristine: string;
-
-/** runs the CLI in-process; returns exit code and what it printed */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((out += String(chunk)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((err += String(chunk)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 /** a copy of the recorded store, to tamper with */
 async function copy(): Promise<{ dir: string; store: Store }> {

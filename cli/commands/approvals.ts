@@ -25,11 +25,18 @@ export async function run(argv: string[]): Promise<number> {
   if (token === undefined) throw new UsageError("--token T (or HOOPGATE_TOKEN) is required: your own OIDC token");
   const base = values.api.replace(/\/+$/, "");
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  const response = verb === "list"
-    ? await fetch(`${base}/api/approvals?state=${encodeURIComponent(values.state ?? "pending")}`, { headers: { authorization: headers.authorization } })
-    : await fetch(`${base}/api/approvals/${encodeURIComponent(id!)}/${verb}`, {
+  const request = verb === "list"
+    ? fetch(`${base}/api/approvals?state=${encodeURIComponent(values.state ?? "pending")}`, { headers: { authorization: headers.authorization } })
+    : fetch(`${base}/api/approvals/${encodeURIComponent(id!)}/${verb}`, {
       method: "POST", headers, body: JSON.stringify(values.note === undefined ? {} : { note: values.note }),
     });
+  let response: Response;
+  try {
+    response = await request;
+  } catch (err) {
+    process.stderr.write(`hoopgate approvals: cannot reach ${base}: ${(err as Error).message}\n`);
+    return 2;
+  }
   const body = (await response.json()) as { message?: string; approvals?: Approval[] } & Partial<Approval>;
   if (!response.ok) {
     process.stderr.write(`hoopgate approvals ${verb}: ${response.status} ${body.message ?? response.statusText}\n`);
