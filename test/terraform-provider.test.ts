@@ -2,12 +2,15 @@
 // the go-plugin handshake and the AutoMTLS certificate, and a real gRPC call over mutual TLS
 // to a provider process started the way terraform starts it.
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { credentials, type ServiceClientConstructor } from "@grpc/grpc-js";
 import { encode } from "@msgpack/msgpack";
 import { describe, expect, it } from "vitest";
+import { terraformPlatform } from "../terraform/install.js";
 import { selfSignedCertificate } from "../terraform/protocol/cert.js";
 import { handshakeLine, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, readHandshakeEnv } from "../terraform/protocol/handshake.js";
 import { loadProtocol } from "../terraform/protocol/load.js";
@@ -144,5 +147,21 @@ describe("provider process", () => {
 
     await call(protocol.controller, "Shutdown");
     expect(await exited).toBe(0);
+  });
+});
+
+describe("hoopgate provider install", () => {
+  it("writes an executable launcher in the filesystem-mirror layout", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hoopgate-mirror-"));
+    try {
+      const run = spawnSync(process.execPath, [join(ROOT, "bin", "hoopgate.js"), "provider", "install", dir], { encoding: "utf8" });
+      expect(run.status, run.stderr).toBe(0);
+      const launcher = join(dir, "registry.terraform.io", "hoopgate", "hoopgate", "0.1.0", terraformPlatform(), "terraform-provider-hoopgate_v0.1.0");
+      expect(statSync(launcher).mode & 0o111).toBe(0o111);
+      expect(readFileSync(launcher, "utf8")).toContain(`exec '${process.execPath}' '${join(ROOT, "dist", "terraform", "main.js")}' "$@"`);
+      expect(spawnSync(process.execPath, [join(ROOT, "bin", "hoopgate.js"), "provider", "install"], { encoding: "utf8" }).status).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -48,10 +48,10 @@ export function selfSignedCertificate(now = new Date()): ServerCertificate {
   );
   const signature = sign("sha256", tbs, { key: privateKey, dsaEncoding: "der" });
   const der = sequence(tbs, ECDSA_WITH_SHA256, bitString(signature));
-  const base64 = der.toString("base64").replace(/(.{64})/g, "$1\n");
+  const lines = der.toString("base64").match(/.{1,64}/g) ?? [];
   return {
     der,
-    certPem: `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n`.replace("\n\n", "\n"),
+    certPem: `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`,
     keyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
   };
 }

@@ -1,6 +1,6 @@
-// Admin changes go into the same audit trail as data-path statements: one record per change
-// on the pseudo-connection `hoopgate.admin`, written before the change is made (so a sink that
-// cannot record refuses the change), and one more if the change then fails.
+// Admin changes go into the same audit trail as data-path statements, on the pseudo-connection
+// `hoopgate.admin`: an authorized change is recorded before it is made (so a sink that cannot
+// record refuses the change); a refused or failed one is recorded with the reason.
 
 import { randomUUID } from "node:crypto";
 import type { AuditSink } from "../../audit/index.js";
@@ -9,7 +9,7 @@ import type { AdminActor } from "./auth.js";
 export const ADMIN_CONNECTION = "hoopgate.admin";
 
 export interface AdminAudit {
-  /** Records the change, runs it, records a failure; rejects when the audit cannot be written. */
+  /** Records the change, then runs it; rejects without running it when the audit cannot be written. */
   change<T>(actor: AdminActor, action: string, run: () => Promise<T>): Promise<T>;
   refused(actor: AdminActor | undefined, action: string, reason: string): void;
 }
@@ -28,12 +28,7 @@ export function createAdminAudit(sink: Pick<AuditSink, "statement">): AdminAudit
   return {
     async change(actor, action, run) {
       await record(actor, action, "allow");
-      try {
-        return await run();
-      } catch (error) {
-        await record(actor, action, "deny", (error as Error).message).catch(() => undefined);
-        throw error;
-      }
+      return run();
     },
     refused(actor, action, reason) {
       void record(actor ?? { issuer: "", subject: "anonymous" }, action, "deny", reason).catch(() => undefined);

@@ -53,8 +53,8 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method !== "GET") audit.refused(request.adminActor, action(request), error.message);
     if (error instanceof AdminError) {
-      if (request.method !== "GET") audit.refused(request.adminActor, action(request), error.message);
       return reply.code(error.status).send({ error: error.status === 404 ? "not_found" : error.status === 409 ? "conflict" : "bad_request", message: error.message });
     }
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.code(error.statusCode).send({ error: "bad_request", message: error.message });
