@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compilePaths, signBundle } from "../compiler/index.js";
 import { canonicalJson } from "../runtime/bundle/canonical.js";
-import { loadConfig } from "../runtime/config/index.js";
+import { ConfigError, loadConfig } from "../runtime/config/index.js";
 import { startGateway, type Gateway } from "../runtime/gateway/index.js";
 import { startDevIssuer, type DevIssuer } from "../runtime/identity/index.js";
 
@@ -115,5 +115,32 @@ describe("admin API", () => {
     expect(admin).toContainEqual(expect.objectContaining({ text: "PUT /api/admin/connections/from-config", decision: "deny" }));
     expect(admin).toContainEqual(expect.objectContaining({ text: "PUT /api/admin/connections/x", decision: "deny" }));
     expect(JSON.stringify(audit)).not.toContain("s3cret");
+  });
+});
+
+describe("admin config", () => {
+  const load = async (admin: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "hoopgate-admin-config-"));
+    try {
+      writeFileSync(join(dir, "gateway.yaml"), `listen: { api: 127.0.0.1:0 }\nissuers: [ { issuer: https://login.example, audience: x, jwks_url: https://login.example/jwks } ]\nadmin: ${admin}\n`);
+      return await loadConfig(join(dir, "gateway.yaml"), { ADMIN: "from-the-environment-0123" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const problem = (admin: string) => load(admin).then(() => "", (error: unknown) => (error instanceof ConfigError ? error.message : String(error)));
+
+  it("resolves the token secret and the admin group", async () => {
+    expect((await load("{ token: env:ADMIN, issuer: https://login.example, group: ops }")).admin).toEqual({
+      token: "from-the-environment-0123",
+      group: { issuer: "https://login.example", name: "ops" },
+    });
+  });
+
+  it("names what is wrong", async () => {
+    expect(await problem("{ token: short }")).toContain("admin.token: must be at least 16 characters");
+    expect(await problem("{ group: ops }")).toContain("admin: set issuer and group together");
+    expect(await problem("{ issuer: https://other.example, group: ops }")).toContain('admin.issuer: "https://other.example" is not one of the configured issuers');
+    expect(await problem("{ tokne: x }")).toContain("admin");
   });
 });
