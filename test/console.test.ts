@@ -8,8 +8,6 @@ import { join } from "node:path";
 import pg from "pg";
 import { chromium, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../runtime/log.js";
-import { openStore, type Store } from "../runtime/store/index.js";
 import { heldRequest, startApprovalGateway, startIdentities, type ApprovalGateway, type Identities } from "./support/approval-gateway.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
 
@@ -35,7 +33,6 @@ policy work {
 `;
 
 let ids: Identities;
-let store: Store;
 let gw: ApprovalGateway;
 let browser: BrowserContext;
 let direct: pg.Client;
@@ -47,8 +44,7 @@ beforeAll(async () => {
   await direct.connect();
   await direct.query("create table jobs (id int primary key, name text); insert into jobs select g, 'job ' || g from generate_series(1, 7) g");
   ids = await startIdentities(policy);
-  store = await openStore({ kind: "memory" }, createLogger({ level: "silent" }));
-  gw = await startApprovalGateway(ids, store, { testdb: { ...PG, database: DB } });
+  gw = await startApprovalGateway(ids, { kind: "memory" }, { testdb: { ...PG, database: DB } });
   // a fresh profile directory per run (playwright passes it as --user-data-dir)
   browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "hoopgate-chromium-")), {
     executablePath: CHROMIUM,
@@ -59,7 +55,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await gw?.close();
-  await store?.close();
   await ids?.close();
   await direct?.end();
 });

@@ -3,9 +3,10 @@
 // several replicas on one store and restart them.
 
 import pg from "pg";
-import { ApprovalService } from "../../runtime/approvals/index.js";
-import { createGatewayMetrics, startApi, type ApiServer } from "../../runtime/api/index.js";
-import { StoreAuditLog } from "../../runtime/audit/index.js";
+import type { ApprovalService } from "../../runtime/approvals/index.js";
+import { openControlPlane, type ApiServer } from "../../runtime/api/index.js";
+import type { StoreAuditLog } from "../../runtime/audit/index.js";
+import type { StoreConfig } from "../../runtime/config/types.js";
 import { compileSources } from "../../compiler/index.js";
 import { loadEngine, type Engine } from "../../runtime/engine/index.js";
 import { createAuditPort } from "../../runtime/gateway/audit-port.js";
@@ -46,48 +47,36 @@ export interface ApprovalGateway {
   store: Store;
   /** a pg client to `connection` through this replica */
   client(token: string, connection?: string): pg.Client;
+  /** the proxy, then the control plane (API, approvals, audit log, store) */
   close(): Promise<void>;
 }
 
-export async function startApprovalGateway(ids: Identities, store: Store, targets: Record<string, PgTarget>): Promise<ApprovalGateway> {
+/** one gateway replica: its own store handle, control plane, proxy and API */
+export async function startApprovalGateway(ids: Identities, store: StoreConfig | { kind: "memory" }, targets: Record<string, PgTarget>): Promise<ApprovalGateway> {
   const logger = createLogger({ level: "silent" });
-  const audit = new StoreAuditLog(store);
-  let apiUrl = "";
-  const approvals = await ApprovalService.start({
-    store, audit, logger,
-    verifyToken: (t) => ids.verifier.verify(t),
-    groupsOf: (identity) => ids.engine.groupsOf(identity),
-    approvalUrl: (id) => `${apiUrl}/console#approval=${id}`,
-  });
-  const metrics = createGatewayMetrics(() => approvals.pendingCount());
-  const api = await startApi({
-    logger, store, approvals, metrics,
-    verifyToken: (t) => ids.verifier.verify(t),
-    engine: () => ids.engine,
+  const plane = await openControlPlane({ store, logger, verifyToken: (t) => ids.verifier.verify(t), engine: () => ids.engine });
+  const api = await plane.startApi({ host: "127.0.0.1", port: 0 }, {
     bundleStatus: () => ({ origin: "test.hoop", sha256: ids.engine.bundle.sha256, loadedAt: new Date() }),
-  }, { host: "127.0.0.1", port: 0 });
-  apiUrl = api.url;
+  });
   const context: ProxyContext = {
     openSession: (identity, connection) => ids.engine.openSession(identity, connection),
     verifyToken: (t) => ids.verifier.verify(t),
     target: (name) => (Object.hasOwn(targets, name) ? targets[name] : undefined),
     masking: createRowMasking(Buffer.alloc(32, 7)),
-    audit: createAuditPort(audit, logger),
-    approvals,
-    metrics: metrics.proxy,
+    audit: createAuditPort(plane.audit, logger),
+    approvals: plane.approvals,
+    metrics: plane.metrics.proxy,
     allowCleartextOnLoopback: true,
     logger,
   };
   const proxy = await startPostgresProxy({ context });
   return {
-    proxy, api, approvals, audit, store,
+    proxy, api, approvals: plane.approvals, audit: plane.audit, store: plane.store,
     client: (token, connection = "testdb") =>
       new pg.Client({ host: "127.0.0.1", port: proxy.port, user: "ci", database: connection, password: token }),
     async close() {
       await proxy.close();
-      await api.close();
-      await approvals.close();
-      await audit.close();
+      await plane.close();
     },
   };
 }
