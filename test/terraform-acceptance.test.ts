@@ -198,9 +198,15 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
     await tf("plan after repair", ["plan", "-detailed-exitcode"], 0);
   });
 
-  it("imports a connection by id", async () => {
-    await tf("state rm", ["state", "rm", "hoopgate_connection.orders"], 0);
-    await tf("import", ["import", "hoopgate_connection.orders", "orders"], 0);
+  it("imports a connection, a token issuer and a webhook by id", async () => {
+    const [webhook] = (await (await api("GET", "webhooks")).json()) as { id: string }[];
+    await tf("state rm", ["state", "rm", "hoopgate_connection.orders", "hoopgate_token_issuer.ci", "hoopgate_approval_webhook.approvals"], 0);
+    const missing = await tf("import of a missing webhook", ["import", "hoopgate_approval_webhook.approvals", "no-such-webhook"], 1);
+    expect(missing.stderr).toContain("Cannot import non-existent remote object");
+    const imported = await tf("import connection", ["import", "hoopgate_connection.orders", "orders"], 0);
+    expect(imported.stdout).toContain("Import successful!");
+    await tf("import issuer", ["import", "hoopgate_token_issuer.ci", issuer.issuer], 0);
+    await tf("import webhook", ["import", "hoopgate_approval_webhook.approvals", webhook!.id], 0);
     await tf("plan after import", ["plan", "-detailed-exitcode"], 0);
   });
 
