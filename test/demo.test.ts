@@ -57,9 +57,10 @@ function startDemo(dir: string): Promise<Running> {
       clearTimeout(timer);
       reject(new Error(`hoopgate demo exited with ${code} before it was ready\nstdout:\n${stdout}\nstderr:\n${stderr}`));
     });
-    child.stdout.on("data", (chunk: Buffer) => {
+    const onStdout = (chunk: Buffer): void => {
       stdout += chunk.toString();
       if (!stdout.includes("Press Ctrl-C to stop.")) return;
+      child.stdout.off("data", onStdout);
       clearTimeout(timer);
       child.removeAllListeners("exit");
       const line = /PGPASSWORD=(\S+) psql "([^"]+)"/.exec(stdout);
@@ -69,7 +70,8 @@ function startDemo(dir: string): Promise<Running> {
       }
       const port = Number(/port=(\d+)/.exec(line[2]!)?.[1]);
       resolve({ child, stdout, token: line[1]!, conninfo: line[2]!, port });
-    });
+    };
+    child.stdout.on("data", onStdout);
   });
 }
 
