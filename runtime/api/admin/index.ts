@@ -1,4 +1,11 @@
-// The admin API and the live state behind it, as the gateway wires them.
+// The admin API and the live state behind it, as the gateway wires them. With the control
+// plane (runtime/api/control-plane.ts) the admin objects live in its store and its audit log:
+//
+//   let admin: AdminControl;
+//   const plane = await openControlPlane({ …, verifyToken: (t) => admin.live.verifier().verify(t),
+//                                          webhookUrls: () => admin.state.webhooks().map((w) => w.url) });
+//   admin = await openAdminControl(config, { stateDir, bundle, sink: plane.audit, persistence: storeAdminPersistence(plane.store) });
+//   await plane.startApi(config.listen.api, { bundleStatus: () => bundle?.status(), extraPlugins: [adminApiPlugin(admin)] });
 
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
