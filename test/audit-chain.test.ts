@@ -60,6 +60,17 @@ describe("audit chain", () => {
     expect(result).toMatchObject({ code: 0, out: expect.stringContaining("audit log intact: 21 entries") });
   });
 
+  it("refuses a PGlite store another opener holds, naming the process", async () => {
+    const store = await openStore({ kind: "pglite", dir: pristine }, logger);
+    try {
+      const result = await cli("audit", "verify", "--store", pristine);
+      expect(result.code).toBe(2);
+      expect(result.err).toContain(`is in use by process ${process.pid}`);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("names an edited entry", async () => {
     const { dir, store } = await copy();
     await store.query(`update audit_log set entry = replace(entry, '"select 2 as n"', '"select 3 as n"') where seq = 4`);

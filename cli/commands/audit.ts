@@ -15,7 +15,14 @@ export async function run(argv: string[]): Promise<number> {
   const known = ["verify", "sessions list", "sessions show", "replay", "export"];
   if (!known.includes(action)) throw new UsageError(`expected one of: ${known.join(", ")}`);
   if ((action === "sessions show" || action === "replay") && id === undefined) throw new UsageError(`${action} needs a session ID`);
-  const store = await openStoreFrom(values);
+  let store;
+  try {
+    store = await openStoreFrom(values);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    process.stderr.write(`hoopgate audit: ${(err as Error).message}\n`);
+    return 2;
+  }
   try {
     switch (action) {
       case "verify": {

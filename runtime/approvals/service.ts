@@ -16,6 +16,7 @@ import { ApprovalError, type ApprovalRequest, type ApprovalState, type ReviewRul
 import { Wakeups } from "./wakeups.js";
 
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 15 * 60_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ApprovalServiceOptions {
   store: Store;
@@ -170,7 +171,15 @@ export class ApprovalService implements ProxyApprovals {
       };
       const aborted = (): void => finish(new Error("the session ended while its statement was held"));
       const off = this.wakeups.on(id, queueCheck);
-      const timer = setTimeout(queueCheck, Math.max(0, expiresAt - Date.now()) + 5);
+      // setTimeout caps at about 24.8 days: a longer expiry re-arms until it is reached
+      let timer: NodeJS.Timeout;
+      const arm = (): void => {
+        timer = setTimeout(() => {
+          if (Date.now() < expiresAt) arm();
+          else queueCheck();
+        }, Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - Date.now()) + 5));
+      };
+      arm();
       signal.addEventListener("abort", aborted);
       if (signal.aborted) return aborted();
       queueCheck(); // decided before we started listening (an attach to an approved request)
