@@ -123,11 +123,14 @@ describe("pg, simple and extended protocol", () => {
     expect((await direct.query("select count(*)::int as n from items")).rows[0]).toEqual({ n: 200 });
   });
 
-  it("refuses review statements with an approval-required error", async () => {
+  // With an approvals service the statement is held instead (test/approvals.test.ts); this
+  // gateway has none, so it must fail closed.
+  it("refuses review statements when the gateway has no approvals service", async () => {
     await withClient("writer", async (c) => {
       const err = await c.query("delete from log").catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: "42501" });
+      expect(err).toMatchObject({ code: "42501", hint: "this gateway has no approvals service: statements that need review are refused" });
       expect((err as Error).message).toMatch(/approval required \(approvers: readers\)/);
+      expect((await c.query("select 1 as ok")).rows).toEqual([{ ok: 1 }]);
     });
   });
 
