@@ -80,6 +80,24 @@ describe.each(stores)("approvals with the $kind store", ({ kind, config }) => {
     await gw?.close();
   });
 
+  it("serves health, readiness, bundle status, and refuses readers without an approver token", async () => {
+    const get = async (path: string, token?: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const response = await fetch(`${gw.api.url}${path}`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    expect(await get("/healthz")).toEqual({ status: 200, body: { status: "ok" } });
+    expect(await get("/readyz")).toEqual({ status: 200, body: { status: "ready", checks: { bundle: "ok", store: "ok" } } });
+    expect((await get("/api/bundle")).body).toMatchObject({ origin: "test.hoop", sha256: ids.engine.bundle.sha256 });
+    expect((await get("/api/approvals")).status).toBe(401);
+    expect((await get("/api/sessions", "garbage")).status).toBe(401);
+    expect(await get("/api/approvals", await ids.token("writer"))).toMatchObject({ status: 403, body: { message: "writer-1 is in no approver group" } });
+    const dba = await ids.token("dba", "alice");
+    expect((await get("/api/approvals/not-an-id", dba)).status).toBe(400);
+    expect((await get("/api/approvals?state=bogus", dba)).status).toBe(400);
+    expect((await get("/api/approvals/apr_00000000000000000000000000000000", dba)).status).toBe(404);
+    expect((await decide(gw.api, "apr_00000000000000000000000000000000", "approve", dba)).status).toBe(404);
+  });
+
   it("holds a DELETE without WHERE until an approver approves it through the API, then returns its result", async () => {
     await fill("t1", 5);
     const client = gw.client(await ids.token("writer"));
