@@ -265,3 +265,22 @@ describe("two gateway replicas sharing one PostgreSQL store", () => {
     }
   });
 });
+
+describe("a store outage", () => {
+  it("refuses a review statement at once when its request cannot be recorded (fail closed)", async () => {
+    const gw = await startApprovalGateway(ids, { kind: "postgres", url: `postgres://postgres@127.0.0.1:5432/${STORE_DB}` }, targets);
+    try {
+      await fill("t7", 2);
+      const client = gw.client(await ids.token("writer"));
+      await client.connect();
+      await gw.store.close();
+      const err = await client.query("DELETE FROM t7").catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "42501", message: expect.stringMatching(/^approval required, but the request could not be recorded \(.+\): statement not run$/) });
+      expect(await count("t7")).toBe(2);
+      expect((await client.query("select count(*)::int as n from t7")).rows).toEqual([{ n: 2 }]);
+      await client.end();
+    } finally {
+      await gw.close();
+    }
+  });
+});

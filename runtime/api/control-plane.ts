@@ -86,11 +86,19 @@ export async function openControlPlane(options: ControlPlaneOptions): Promise<Co
       return api;
     },
     async close() {
-      await api?.close();
-      webhook.close();
-      await approvals.close();
-      await audit.close().catch((err: unknown) => logger.error({ err }, "audit log closed with an error"));
-      await store.close();
+      // every step runs even when an earlier one fails (a store that is already down)
+      const step = async (what: string, run: () => Promise<void> | void): Promise<void> => {
+        try {
+          await run();
+        } catch (err) {
+          logger.error({ err }, `closing the ${what} failed`);
+        }
+      };
+      await step("API", () => api?.close());
+      await step("webhook", () => webhook.close());
+      await step("approvals service", () => approvals.close());
+      await step("audit log", () => audit.close());
+      await step("store", () => store.close());
     },
   };
 }

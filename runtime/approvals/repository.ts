@@ -58,17 +58,24 @@ export class ApprovalRepository {
     });
   }
 
-  async get(id: string): Promise<ApprovalRequest | undefined> {
+  /** `now`: report a lapsed pending request as expired (for readers); without it, the stored state */
+  async get(id: string, now?: Date): Promise<ApprovalRequest | undefined> {
     const [row] = await this.store.query<RequestRow>(`select * from approval_requests where id = $1`, [id]);
-    return row === undefined ? undefined : toRequest(row);
+    return row === undefined ? undefined : toRequest(row, now);
   }
 
   async list(options: { state?: ApprovalState; limit?: number }): Promise<ApprovalRequest[]> {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
+    const now = new Date();
+    // a pending request past its expiry is expired, whether or not a waiter has marked it yet
     const rows = options.state === undefined
       ? await this.store.query<RequestRow>(`select * from approval_requests order by created_at desc limit $1`, [limit])
-      : await this.store.query<RequestRow>(`select * from approval_requests where state = $2 order by created_at desc limit $1`, [limit, options.state]);
-    return rows.map(toRequest);
+      : options.state === "pending"
+        ? await this.store.query<RequestRow>(`select * from approval_requests where state = 'pending' and expires_at > $2 order by created_at desc limit $1`, [limit, now])
+        : options.state === "expired"
+          ? await this.store.query<RequestRow>(`select * from approval_requests where state = 'expired' or (state = 'pending' and expires_at <= $2) order by created_at desc limit $1`, [limit, now])
+          : await this.store.query<RequestRow>(`select * from approval_requests where state = $2 order by created_at desc limit $1`, [limit, options.state]);
+    return rows.map((row) => toRequest(row, now));
   }
 
   async countPending(now: Date): Promise<number> {
@@ -129,10 +136,12 @@ async function expire(tx: Queryable, id: string): Promise<boolean> {
   return rows.length === 1;
 }
 
-function toRequest(row: RequestRow): ApprovalRequest {
+/** `now`: report a pending request past its expiry as expired */
+function toRequest(row: RequestRow, now?: Date): ApprovalRequest {
+  const lapsed = now !== undefined && row.state === "pending" && new Date(row.expires_at) <= now;
   return {
     id: row.id,
-    state: row.state,
+    state: lapsed ? "expired" : row.state,
     createdAt: iso(row.created_at),
     expiresAt: iso(row.expires_at),
     requester: { issuer: row.issuer, subject: row.subject },

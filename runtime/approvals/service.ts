@@ -94,7 +94,7 @@ export class ApprovalService implements ProxyApprovals {
   }
 
   get(id: string): Promise<ApprovalRequest | undefined> {
-    return this.repo.get(id);
+    return this.repo.get(id, new Date());
   }
 
   pendingCount(): Promise<number> {
