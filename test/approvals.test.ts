@@ -6,6 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditLog, getSession, replayTranscript } from "../runtime/audit/index.js";
 import type { StoreConfig } from "../runtime/config/types.js";
@@ -262,6 +263,32 @@ describe("two gateway replicas sharing one PostgreSQL store", () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe("a pipelining client (postgres.js, extended protocol)", () => {
+  it("keeps the order: statements sent after the held one wait for it, then run", async () => {
+    const gw = await startApprovalGateway(ids, { kind: "postgres", url: `postgres://postgres@127.0.0.1:5432/${STORE_DB}` }, targets);
+    await fill("t8", 3);
+    let noticed: (message: string) => void = () => undefined;
+    const notice = new Promise<string>((resolve) => (noticed = resolve));
+    const sql = postgres({
+      host: "127.0.0.1", port: gw.proxy.port, database: "testdb", username: "ci", pass: await ids.token("writer"), max: 1,
+      onnotice: (n) => noticed(String(n.message)),
+    });
+    try {
+      const deleting = sql`DELETE FROM t8`.execute();
+      const after = sql`select count(*)::int as n from t8`.execute();
+      const id = /request (apr_[0-9a-f]{32})/.exec(await notice)?.[1];
+      expect(id).toBeDefined();
+      expect(await count("t8")).toBe(3);
+      expect((await decide(gw.api, id!, "approve", await ids.token("dba", "alice"))).status).toBe(200);
+      expect((await deleting).count).toBe(3);
+      expect([...(await after)]).toEqual([{ n: 0 }]);
+    } finally {
+      await sql.end();
+      await gw.close();
     }
   });
 });
