@@ -1,30 +1,27 @@
-// The hash-chained audit log on a PGlite directory: appends from several writers stay one
+// The hash-chained audit log on the machine's PostgreSQL: appends from several writers stay one
 // chain; `hoopgate audit verify` passes, then names the entry after an edit, a deletion or a
-// reordering; sessions, replay and the OCSF export through the CLI.
+// reordering; sessions, replay and the OCSF export through the CLI. (The same chain on PGlite is
+// verified and tampered with in approvals.test.ts; the embedded store's lock is checked here.)
 
-import { cpSync, mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { StoreAuditLog, verifyAuditLog } from "../runtime/audit/index.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { chainHash, StoreAuditLog, verifyAuditLog } from "../runtime/audit/index.js";
 import { createLogger } from "../runtime/log.js";
 import { openStore, type Store } from "../runtime/store/index.js";
 import { cli } from "./support/cli.js";
+import { freshDatabase } from "./support/pg-gateway.js";
 
 const logger = createLogger({ level: "silent" });
 const identity = { issuer: "https://issuer.test", subject: "bot-1", claims: { iss: "https://issuer.test", sub: "bot-1" } };
-let pristine: string;
-
-/** a copy of the recorded store, to tamper with */
-async function copy(): Promise<{ dir: string; store: Store }> {
-  const dir = mkdtempSync(join(tmpdir(), "hoopgate-audit-copy-"));
-  cpSync(pristine, dir, { recursive: true });
-  return { dir, store: await openStore({ kind: "pglite", dir }, logger) };
-}
+const DB = "hoopgate_audit_chain";
+const URL = `postgres://postgres@127.0.0.1:5432/${DB}`;
+let store: Store;
 
 beforeAll(async () => {
-  pristine = mkdtempSync(join(tmpdir(), "hoopgate-audit-"));
-  const store = await openStore({ kind: "pglite", dir: pristine }, logger);
+  await freshDatabase(DB);
+  store = await openStore({ kind: "postgres", url: URL }, logger);
   const first = new StoreAuditLog(store);
   const second = new StoreAuditLog(store);
   const writes: Promise<void>[] = [];
@@ -45,54 +42,48 @@ beforeAll(async () => {
   await Promise.all(writes);
   await first.close();
   await second.close();
-  await store.close();
+  await store.exec(`create table pristine_log as select * from audit_log; create table pristine_head as select * from audit_head`);
 });
 
-let open: Store | undefined;
 afterEach(async () => {
-  await open?.close();
-  open = undefined;
+  // every tamper test starts from the log as it was written
+  await store.exec(`delete from audit_log; insert into audit_log select * from pristine_log; delete from audit_head; insert into audit_head select * from pristine_head`);
+});
+
+afterAll(async () => {
+  await store?.close();
 });
 
 describe("audit chain", () => {
   it("verifies a log written by two writers as one linear chain", async () => {
-    const result = await cli("audit", "verify", "--store", pristine);
+    const result = await cli("audit", "verify", "--store", URL);
     expect(result).toMatchObject({ code: 0, out: expect.stringContaining("audit log intact: 21 entries") });
   });
 
-  it("refuses a PGlite store another opener holds, naming the process", async () => {
-    const store = await openStore({ kind: "pglite", dir: pristine }, logger);
-    try {
-      const result = await cli("audit", "verify", "--store", pristine);
-      expect(result.code).toBe(2);
-      expect(result.err).toContain(`is in use by process ${process.pid}`);
-    } finally {
-      await store.close();
-    }
+  it("refuses a PGlite store another process holds, naming it", async () => {
+    // the lock a running gateway holds (its pid is alive: this one's parent)
+    const dir = mkdtempSync(join(tmpdir(), "hoopgate-audit-"));
+    writeFileSync(join(dir, "store.lock"), `${process.ppid}\n`);
+    const result = await cli("audit", "verify", "--store", dir);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(`embedded store ${dir} is in use by process ${process.ppid}`);
   });
 
   it("names an edited entry", async () => {
-    const { dir, store } = await copy();
     await store.query(`update audit_log set entry = replace(entry, '"select 2 as n"', '"select 3 as n"') where seq = 4`);
-    await store.close();
-    const result = await cli("audit", "verify", "--store", dir);
+    const result = await cli("audit", "verify", "--store", URL);
     expect(result.code).toBe(1);
     expect(result.err).toContain("broken at entry 4 (edited)");
   });
 
   it("names an entry rewritten with a recomputed hash by the link that breaks after it", async () => {
-    const { store } = await copy();
-    open = store;
     const [row] = await store.query<{ entry: string; prev_hash: string }>(`select entry, prev_hash from audit_log where seq = 5`);
-    const { chainHash } = await import("../runtime/audit/chain.js");
     const forged = row!.entry.replace('"select 3 as n"', '"select 9 as n"');
     await store.query(`update audit_log set entry = $1, hash = $2 where seq = 5`, [forged, chainHash(row!.prev_hash, forged)]);
     expect(await verifyAuditLog(store)).toMatchObject({ ok: false, seq: 5, problem: "edited" });
   });
 
   it("names a deleted entry, in the middle and at the end", async () => {
-    const { store } = await copy();
-    open = store;
     await store.query(`delete from audit_log where seq = 7`);
     expect(await verifyAuditLog(store)).toMatchObject({ ok: false, seq: 7, problem: "deleted" });
     await store.query(`delete from audit_log where seq >= 7`);
@@ -100,8 +91,6 @@ describe("audit chain", () => {
   });
 
   it("names reordered entries", async () => {
-    const { store } = await copy();
-    open = store;
     await store.query(`update audit_log set seq = -1 where seq = 9`);
     await store.query(`update audit_log set seq = 9 where seq = 10`);
     await store.query(`update audit_log set seq = 10 where seq = -1`);
@@ -109,18 +98,18 @@ describe("audit chain", () => {
   });
 
   it("lists sessions, replays one, and exports OCSF-shaped JSON lines", async () => {
-    const list = await cli("audit", "sessions", "list", "--store", pristine, "--format", "json");
+    const list = await cli("audit", "sessions", "list", "--store", URL, "--format", "json");
     expect(list.code).toBe(0);
     expect((JSON.parse(list.out) as { id: string; statements: number }[]).map((s) => [s.id, s.statements]).sort()).toEqual([["s1", 4], ["s2", 4], ["s3", 4]]);
-    const replay = await cli("audit", "replay", "s2", "--store", pristine);
+    const replay = await cli("audit", "replay", "s2", "--store", URL);
     expect(replay.out).toContain("session s2 — bot-1 (https://issuer.test) on orders-db [postgres]");
     expect(replay.out).toMatch(/select 3 as n\n\s+n\n\s+-\n\s+3\n/);
-    const exported = await cli("audit", "export", "--store", pristine);
+    const exported = await cli("audit", "export", "--store", URL);
     const lines = exported.out.trimEnd().split("\n").map((l) => JSON.parse(l) as { class_uid: number; metadata: { sequence: number } });
     expect(lines).toHaveLength(21);
     expect(lines.map((l) => l.metadata.sequence)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
     expect(new Set(lines.map((l) => l.class_uid))).toEqual(new Set([3002, 6005, 6003]));
-    expect((await cli("audit", "replay", "nope", "--store", pristine)).code).toBe(1);
-    expect((await cli("audit", "frobnicate", "--store", pristine)).code).toBe(2);
+    expect((await cli("audit", "replay", "nope", "--store", URL)).code).toBe(1);
+    expect((await cli("audit", "frobnicate", "--store", URL)).code).toBe(2);
   });
 });
