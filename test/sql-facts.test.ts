@@ -1,6 +1,6 @@
 import { scanSync } from "libpg-query";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { LruCache } from "../runtime/facts/sql/cache.js";
+import { BoundedCache } from "../runtime/facts/sql/cache.js";
 import { extractSqlFacts, loadSqlParser } from "../runtime/facts/sql/index.js";
 import type { SqlStatementFacts } from "../runtime/facts/types.js";
 
@@ -367,19 +367,16 @@ describe("cache", () => {
     expect(b.ok && b.statements.map((s) => s.text)).toEqual(["SELECT 2", "SELECT 'bb'"]);
   });
 
-  it("is bounded in entries and in characters", () => {
-    const lru = new LruCache<number>(3, 10);
-    lru.set("a", 1);
-    lru.set("b", 2);
-    lru.set("c", 3);
-    lru.get("a");
-    lru.set("d", 4);
-    expect([lru.get("a"), lru.get("b"), lru.get("c"), lru.get("d")]).toEqual([1, undefined, 3, 4]);
-    lru.set("eeeeeeeee", 5); // 9 characters: only "d" (1) still fits beside it
-    expect(lru.size).toBe(2);
-    expect([lru.get("d"), lru.get("eeeeeeeee")]).toEqual([4, 5]);
-    lru.set("x".repeat(11), 6);
-    expect(lru.get("x".repeat(11))).toBeUndefined();
+  it("is bounded in entries and in key length", () => {
+    const cache = new BoundedCache<number>(2, 10);
+    cache.set("a", 1);
+    cache.set("b", 2);
+    cache.set("c", 3); // young {a,b} becomes old; young {c}
+    expect(cache.get("a")).toBe(1); // promoted from old
+    cache.set("d", 4); // young full {c,a}: becomes old, {b} dropped
+    expect([cache.get("b"), cache.get("c"), cache.get("d")]).toEqual([undefined, 3, 4]);
+    cache.set("x".repeat(11), 6);
+    expect(cache.get("x".repeat(11))).toBeUndefined();
   });
 });
 

@@ -3,9 +3,8 @@
 
 import type { Bundle } from "../bundle/format.js";
 import { validateBundle } from "../bundle/validate.js";
-import type { Identity, SqlFacts } from "../facts/types.js";
+import type { Identity } from "../facts/types.js";
 import type { FactExtractors } from "./extractors.js";
-import { FactsCache } from "./facts-cache.js";
 import { sessionRecord } from "./facts-record.js";
 import { GroupMatcher } from "./groups.js";
 import { mergeLimits } from "./limits.js";
@@ -31,7 +30,6 @@ export class Engine {
   private readonly rules: readonly (readonly CompiledRule[])[];
   private readonly masks: readonly (readonly CompiledMask[])[];
   private readonly merged = new Map<string, Merged>();
-  private readonly sqlFacts: FactsCache<SqlFacts>;
   private readonly slots = new AttributeSlots();
 
   /** Validates `json` (throws naming the first problem); prefer `loadEngine`, which wires the real extractors. */
@@ -40,7 +38,6 @@ export class Engine {
     this.groups = new GroupMatcher(this.bundle, this.slots);
     this.rules = this.bundle.policies.map((p) => p.rules.map((r) => compileRule(r, this.slots)));
     this.masks = this.bundle.policies.map((p) => p.masks.map((m) => compileMask(m, this.slots)));
-    this.sqlFacts = new FactsCache((text) => extractors.sql(text));
   }
 
   groupsOf(identity: Identity): string[] {
@@ -83,7 +80,6 @@ export class Engine {
         record,
       },
       this.extractors,
-      this.sqlFacts,
     );
     return { ok: true, session };
   }

@@ -5,7 +5,6 @@ import type { K8sFacts, SqlFacts, SshFacts } from "../facts/types.js";
 import type { ConnectionKind } from "../schema/attributes.js";
 import { decideRequest, decideSqlQuery, refusal } from "./decide.js";
 import type { FactExtractors } from "./extractors.js";
-import type { FactsCache } from "./facts-cache.js";
 import { setK8s, setSsh, setTime } from "./facts-record.js";
 import type { RuleTable } from "./rule-table.js";
 import type { AttributeRecord } from "./slots.js";
@@ -35,7 +34,6 @@ export class EngineSession implements SessionPolicy {
   constructor(
     parts: SessionParts,
     private readonly extractors: FactExtractors,
-    private readonly sqlFacts: FactsCache<SqlFacts>,
   ) {
     this.connection = parts.connection;
     this.groups = parts.groups;
@@ -47,7 +45,7 @@ export class EngineSession implements SessionPolicy {
   }
 
   decideSql(text: string, now?: Date): Decision {
-    return this.wrongKind("postgres") ?? this.decideSqlFacts(this.sqlFacts.get(text), now);
+    return this.wrongKind("postgres") ?? this.decideSqlFacts(this.extractors.sql(text), now);
   }
 
   /** For callers that hold facts already (explain, benchmarks). */

@@ -1,41 +1,30 @@
-// A bounded least-recently-used map, bounded both in entries and in total key length.
+// A bounded cache. Two generations approximate LRU without reordering on every hit: when the
+// young map is full it becomes the old one (the previous old one is dropped), and an old hit
+// is promoted. Keys longer than `maxKeyLength` (bulk INSERTs) are not kept.
 
-export class LruCache<V> {
-  private readonly entries = new Map<string, V>();
-  private weight = 0;
+export class BoundedCache<V> {
+  private young = new Map<string, V>();
+  private old = new Map<string, V>();
 
   constructor(
-    private readonly maxEntries: number,
-    private readonly maxChars: number,
+    private readonly capacity: number,
+    private readonly maxKeyLength: number,
   ) {}
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   get(key: string): V | undefined {
-    const value = this.entries.get(key);
-    if (value !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, value);
-    }
-    return value;
+    const hit = this.young.get(key);
+    if (hit !== undefined) return hit;
+    const old = this.old.get(key);
+    if (old !== undefined) this.set(key, old);
+    return old;
   }
 
   set(key: string, value: V): void {
-    if (key.length > this.maxChars) return;
-    if (this.entries.delete(key)) this.weight -= key.length;
-    this.entries.set(key, value);
-    this.weight += key.length;
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= this.maxEntries && this.weight <= this.maxChars) break;
-      this.entries.delete(oldest);
-      this.weight -= oldest.length;
+    if (key.length > this.maxKeyLength) return;
+    if (this.young.size >= this.capacity) {
+      this.old = this.young;
+      this.young = new Map();
     }
-  }
-
-  clear(): void {
-    this.entries.clear();
-    this.weight = 0;
+    this.young.set(key, value);
   }
 }

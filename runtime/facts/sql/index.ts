@@ -1,14 +1,17 @@
 // SQL facts from the real PostgreSQL parser. See docs/sql-facts.md for the decisions.
 
 import type { SqlFacts, SqlStatementFacts } from "../types.js";
-import { LruCache } from "./cache.js";
+import { BoundedCache } from "./cache.js";
 import { assertParserLoaded } from "./parser.js";
 import { extractUncached } from "./statements.js";
+import { singleStatementText, templateKey } from "./template-key.js";
 
 export { loadSqlParser } from "./parser.js";
 
-/** Exact-text cache: the lexer is no cheaper than the parser here, so no literal-free key (docs/sql-facts.md). */
-const cache = new LruCache<SqlFacts>(10_000, 4_000_000);
+/** Exact text → facts: applications send the same statements over and over. */
+const exact = new BoundedCache<SqlFacts>(5_000, 8_192);
+/** Literal-free template → facts of a single statement (template-key.ts says when one exists). */
+const templates = new BoundedCache<SqlStatementFacts>(5_000, 8_192);
 
 /**
  * Facts of every statement in `text`. Synchronous; throws only when loadSqlParser() has not
@@ -18,10 +21,15 @@ const cache = new LruCache<SqlFacts>(10_000, 4_000_000);
 export function extractSqlFacts(text: string): SqlFacts {
   assertParserLoaded();
   if (typeof text !== "string") return { ok: false, error: "query text is not a string" };
-  const cached = cache.get(text);
+  const cached = exact.get(text);
   if (cached) return cached;
+  const key = templateKey(text);
+  const shared = key === undefined ? undefined : templates.get(key);
+  // A literal variant is answered from its template and not kept itself: variants are many.
+  if (shared) return freeze({ ok: true, statements: [{ ...shared, text: singleStatementText(text) }] });
   const facts = freeze(safely(text));
-  cache.set(text, facts);
+  exact.set(text, facts);
+  if (key !== undefined && facts.ok && facts.statements.length === 1) templates.set(key, facts.statements[0]!);
   return facts;
 }
 
