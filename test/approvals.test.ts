@@ -95,6 +95,11 @@ describe.each(stores)("approvals with the $kind store", ({ kind, config }) => {
     const dba = await ids.token("dba", "alice");
     expect((await get("/api/approvals/not-an-id", dba)).status).toBe(400);
     expect((await get("/api/approvals?state=bogus", dba)).status).toBe(400);
+    expect((await get("/api/approvals?color=red", dba)).status).toBe(400);
+    const extra = await fetch(`${gw.api.url}/api/approvals/apr_00000000000000000000000000000000/approve`, {
+      method: "POST", headers: { authorization: `Bearer ${dba}`, "content-type": "application/json" }, body: JSON.stringify({ approve: "all" }),
+    });
+    expect(extra.status).toBe(400);
     expect((await get("/api/approvals/apr_00000000000000000000000000000000", dba)).status).toBe(404);
     expect((await decide(gw.api, "apr_00000000000000000000000000000000", "approve", dba)).status).toBe(404);
   });

@@ -22,20 +22,22 @@ export function unauthorized(reply: FastifyReply, message: string): FastifyReply
 
 /** a preHandler that lets approvers read; anything else gets 401/403/503 */
 export function requireReader(auth: ApiAuth) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  // a hook that answers must return the reply, or fastify would go on to the handler
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const token = bearer(request);
-    if (token === undefined) return void unauthorized(reply, "missing bearer token");
+    if (token === undefined) return unauthorized(reply, "missing bearer token");
     let identity: Identity;
     try {
       identity = await auth.verifyToken(token);
     } catch (err) {
-      return void unauthorized(reply, `token refused: ${(err as Error).message}`);
+      return unauthorized(reply, `token refused: ${(err as Error).message}`);
     }
     const engine = auth.engine();
-    if (engine === undefined) return void reply.code(503).send({ error: "unavailable", message: "no policy bundle is loaded" });
+    if (engine === undefined) return reply.code(503).send({ error: "unavailable", message: "no policy bundle is loaded" });
     const approverGroups = new Set(engine.bundle.policies.flatMap((p) => p.rules.flatMap((r) => r.approvers ?? [])));
     if (!engine.groupsOf(identity).some((g) => approverGroups.has(g))) {
-      return void reply.code(403).send({ error: "forbidden", message: `${identity.subject} is in no approver group` });
+      return reply.code(403).send({ error: "forbidden", message: `${identity.subject} is in no approver group` });
     }
+    return undefined;
   };
 }

@@ -40,7 +40,12 @@ export interface ApiServer {
 
 export async function startApi(deps: ApiDeps, listen: HostPort): Promise<ApiServer> {
   // pino's Logger is fastify's base logger; the generic parameter only narrows it
-  const app: FastifyInstance = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    // unknown fields are refused (400), not silently dropped
+    ajv: { customOptions: { removeAdditional: false } },
+  });
   const auth = { verifyToken: deps.verifyToken, engine: deps.engine };
   await app.register(healthApi, { store: deps.store, bundleLoaded: () => deps.engine() !== undefined });
   await app.register(metricsApi, { registry: deps.metrics.registry });

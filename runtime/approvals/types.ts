@@ -28,7 +28,7 @@ export interface ApprovalRequest {
 /** a refused API action: the HTTP status and a message the caller may see */
 export class ApprovalError extends Error {
   override name = "ApprovalError";
-  constructor(readonly status: 400 | 401 | 403 | 404 | 409 | 503, message: string) {
+  constructor(readonly status: 401 | 403 | 404 | 409 | 503, message: string) {
     super(message);
   }
 }

@@ -51,5 +51,5 @@ export async function approvalsApi(app: FastifyInstance, options: { approvals: A
 }
 
 function errorName(status: number): string {
-  return ({ 400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict", 503: "unavailable" } as Record<number, string>)[status] ?? "error";
+  return ({ 403: "forbidden", 404: "not_found", 409: "conflict", 503: "unavailable" } as Record<number, string>)[status] ?? "error";
 }
