@@ -2,6 +2,7 @@
 
 import type { SqlFacts } from "../types.js";
 import { statementFacts } from "./facts.js";
+import { lexerSettingChange } from "./lexer-settings.js";
 import { parse } from "./parser.js";
 
 export function extractUncached(text: string): SqlFacts {
@@ -11,6 +12,10 @@ export function extractUncached(text: string): SqlFacts {
   if (text === "") return { ok: true, statements: [] };
   const parsed = parse(text);
   if (!parsed.ok) return parsed;
+  for (const raw of parsed.tree.stmts ?? []) {
+    const refused = raw.stmt && lexerSettingChange(raw.stmt);
+    if (refused) return { ok: false, error: refused, ...(raw.stmt_location !== undefined ? { position: raw.stmt_location } : {}) };
+  }
   const slice = slicer(text);
   const statements = (parsed.tree.stmts ?? []).map((raw) => {
     if (!raw.stmt) throw new Error("parser returned a statement without a tree");
