@@ -33,7 +33,8 @@ export function toOcsf(entry: ChainEntry): Record<string, unknown> {
         activity_id: 99, activity_name: "Query",
         severity_id: d.decision === "allow" ? SEVERITY.info : SEVERITY.medium,
         status_id: d.decision === "deny" || d.error ? 2 : 1, status_detail: d.error ?? d.reason,
-        disposition: d.decision === "deny" ? "Blocked" : d.decision === "review" ? "Approved" : "Allowed",
+        // a review that was refused (denied, expired) carries the refusal as its error
+        disposition: d.decision === "deny" || (d.decision === "review" && d.error !== undefined) ? "Blocked" : d.decision === "review" ? "Approved" : "Allowed",
         actor, session: { uid: entry.session }, database: { name: d.connection },
         query_info: { query_string: d.text }, policy: { uid: Array.isArray(d.rules) ? d.rules.join(",") : undefined },
       };
