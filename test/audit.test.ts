@@ -1,6 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { openJsonlAuditFile, type AuditEntry } from "../runtime/audit/index.js";
 
@@ -56,6 +58,26 @@ describe("JSON-lines audit file", () => {
     await expect(sink.sessionEnded({ session: "s", rows: 0, bytes: 0, durationMs: 0 })).rejects.toThrow(/is closed/);
     await writeFile(join(dir, "not-a-dir"), "");
     await expect(openJsonlAuditFile(join(dir, "not-a-dir", "b.jsonl"))).rejects.toThrow(/ENOTDIR|EEXIST/);
+  });
+
+  it("writes what is still buffered when the process exits or crashes before the next flush", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-"));
+    const sinkModule = fileURLToPath(new URL("../runtime/audit/index.ts", import.meta.url));
+    const viteNode = fileURLToPath(new URL("../node_modules/.bin/vite-node", import.meta.url));
+    for (const ending of ["process.exit(0);", "throw new Error('crash');"]) {
+      const script = join(dir, "child.ts");
+      await writeFile(script, [
+        `import { openJsonlAuditFile } from ${JSON.stringify(sinkModule)};`,
+        `const sink = await openJsonlAuditFile(${JSON.stringify(join(dir, "audit.jsonl"))});`,
+        `void sink.sessionEnded({ session: ${JSON.stringify(ending)}, rows: 1, bytes: 2, durationMs: 3 });`,
+        ending,
+      ].join("\n"));
+      const child = spawnSync(viteNode, [script], { encoding: "utf8" });
+      expect(child.error, `cannot run ${viteNode}`).toBeUndefined();
+      expect(child.status, child.stderr).toBe(ending.startsWith("throw") ? 1 : 0);
+    }
+    expect((await lines(join(dir, "audit.jsonl"))).map((e) => e.type === "session_ended" && e.session))
+      .toEqual(["process.exit(0);", "throw new Error('crash');"]);
   });
 
   it("fails closed once the disk refuses a write", async () => {

@@ -1,35 +1,37 @@
-// An append-only JSON-lines audit file. Records are buffered and written in batches on the
-// next turn of the event loop, so the data path never waits on the disk; a write error
-// makes every later record fail, so callers fail closed instead of losing records silently.
+// An append-only JSON-lines audit file. Records are buffered and appended in batches on a short
+// timer (or at once past a size cap), so a busy data path costs one write per interval instead
+// of one per event-loop turn. Each batch is one synchronous append: batches land in order, and
+// whatever is still buffered when the process exits is written by an `exit` hook, so close(),
+// process.exit() and an uncaught exception all keep every accepted record. A write error makes
+// every later record fail, so callers fail closed instead of losing records silently.
 
-import { createWriteStream, type WriteStream } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { AuditEntry, AuditSink, SessionEndedRecord, SessionStartedRecord, StatementRecord } from "./sink.js";
 
+/** Longest a record waits in memory. */
+const FLUSH_INTERVAL_MS = 20;
+/** Buffered characters that trigger a write at once. */
+const FLUSH_CHARS = 1 << 20;
+
 export async function openJsonlAuditFile(path: string): Promise<AuditSink> {
   await mkdir(dirname(path), { recursive: true });
-  const stream = createWriteStream(path, { flags: "a", mode: 0o600 });
-  await new Promise<void>((resolve, reject) => {
-    stream.once("open", () => resolve());
-    stream.once("error", reject);
-  });
-  return new JsonlAuditFile(stream, path);
+  return new JsonlAuditFile(openSync(path, "a", 0o600), path);
 }
 
 class JsonlAuditFile implements AuditSink {
-  private pending: string[] = [];
-  private scheduled = false;
+  private pending = "";
+  private timer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
   private closed = false;
+  private readonly onExit = (): void => this.flush();
 
   constructor(
-    private readonly stream: WriteStream,
+    private readonly fd: number,
     private readonly path: string,
   ) {
-    stream.on("error", (error) => {
-      this.failure ??= new Error(`audit file ${path} cannot be written: ${error.message}`);
-    });
+    process.on("exit", this.onExit);
   }
 
   sessionStarted(record: SessionStartedRecord): Promise<void> {
@@ -48,25 +50,30 @@ class JsonlAuditFile implements AuditSink {
     if (this.closed) return;
     this.closed = true;
     this.flush();
-    await new Promise<void>((resolve) => this.stream.end(resolve));
+    process.off("exit", this.onExit);
+    closeSync(this.fd);
     if (this.failure) throw this.failure;
   }
 
   private append(entry: AuditEntry): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error(`audit file ${this.path} is closed`));
-    this.pending.push(`${JSON.stringify(entry)}\n`);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.pending += `${JSON.stringify(entry)}\n`;
+    if (this.pending.length >= FLUSH_CHARS) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
     return Promise.resolve();
   }
 
   private flush(): void {
-    this.scheduled = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.pending.length === 0 || this.failure) return;
-    this.stream.write(this.pending.join(""));
-    this.pending = [];
+    const batch = Buffer.from(this.pending, "utf8");
+    this.pending = "";
+    try {
+      for (let written = 0; written < batch.length; ) written += writeSync(this.fd, batch, written);
+    } catch (error) {
+      this.failure = new Error(`audit file ${this.path} cannot be written: ${(error as Error).message}`);
+    }
   }
 }
