@@ -5,7 +5,8 @@
 import pg from "pg";
 import type { PgTarget } from "./context.js";
 
-const TTL_MS = 60_000;
+/** how long catalog answers (and plans built on them) are trusted */
+export const CATALOG_TTL_MS = 60_000;
 
 export interface Relation {
   schema: string;
@@ -94,7 +95,7 @@ export class Catalog {
 
 function cached<K, T>(cache: Map<K, Cached<T>>, key: K, load: () => Promise<T>): Promise<T> {
   const hit = cache.get(key);
-  if (hit !== undefined && Date.now() - hit.at < TTL_MS) return hit.value;
+  if (hit !== undefined && Date.now() - hit.at < CATALOG_TTL_MS) return hit.value;
   const value = load();
   cache.set(key, { value, at: Date.now() });
   value.catch(() => cache.delete(key));

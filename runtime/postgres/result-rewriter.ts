@@ -12,6 +12,7 @@ import type { ColumnMasks } from "./mask-columns.js";
 import { decodeRowDescription } from "./mask-columns.js";
 import { decodeFields, type ErrorFields } from "./messages.js";
 import { OutputCapture } from "./output-capture.js";
+import { RowPlanCache } from "./row-plan-cache.js";
 
 const D = 0x44; // DataRow
 const COPY_DATA = 0x64;
@@ -54,6 +55,7 @@ export class ResultRewriter {
   private unitBytes = 0;
   private unitError: string | undefined;
   private readonly capture = new OutputCapture();
+  private readonly plans = new RowPlanCache();
   sessionRows = 0;
   sessionBytes = 0;
 
@@ -70,10 +72,17 @@ export class ResultRewriter {
     return this.framer.atBoundary;
   }
 
-  /** one upstream chunk in; what to send the client out (in order) */
-  async process(chunk: Buffer): Promise<Buffer[]> {
-    const out: Buffer[] = [];
+  /**
+   * One upstream chunk in; what to send the client out (in order). A promise only when a message
+   * needs the catalog (a result shape not planned yet, COPY out): the common case stays off the
+   * microtask queue.
+   */
+  process(chunk: Buffer): Buffer[] | Promise<Buffer[]> {
     this.framer.push(chunk);
+    return this.drain([]);
+  }
+
+  private drain(out: Buffer[]): Buffer[] | Promise<Buffer[]> {
     for (;;) {
       const piece = this.framer.next(this.rowsLeft());
       if (piece === null) return out;
@@ -85,7 +94,13 @@ export class ResultRewriter {
         // rows of a masked result: kept off the async path, one await per row costs more than the mask
         out.push(this.dataRow(piece.frame));
       } else {
-        const replaced = await this.message(piece.type, piece.frame);
+        const replaced = this.message(piece.type, piece.frame);
+        if (replaced instanceof Promise) {
+          return replaced.then((r) => {
+            if (r !== null) out.push(r);
+            return this.drain(out);
+          });
+        }
         if (replaced !== null) out.push(replaced);
       }
     }
@@ -125,7 +140,7 @@ export class ResultRewriter {
   }
 
   /** a whole message: returns what to forward, or null to swallow it */
-  private async message(type: number, frame: Buffer): Promise<Buffer | null> {
+  private message(type: number, frame: Buffer): Buffer | null | Promise<Buffer | null> {
     const queue = this.options.queue;
     const head = queue.peek();
     switch (String.fromCharCode(type)) {
@@ -156,8 +171,7 @@ export class ResultRewriter {
         this.portalPlans.delete(head.portal);
         return frame;
       case "H":
-        await this.copyOut(head);
-        return frame;
+        return this.copyOut(head).then(() => frame);
       case "C":
       case "I":
       case "s":
@@ -188,21 +202,49 @@ export class ResultRewriter {
     }
   }
 
-  private async rowDescription(head: Expectation | undefined, frame: Buffer): Promise<Buffer | null> {
+  private rowDescription(head: Expectation | undefined, frame: Buffer): Buffer | null | Promise<Buffer | null> {
     this.capture.describe(frame);
     if (head?.kind === "query") {
-      this.queryPlan = await this.plan(frame, head.info);
-      return frame;
+      const plan = this.plan(frame, head.info);
+      if (!(plan instanceof Promise)) {
+        this.queryPlan = plan;
+        return frame;
+      }
+      return plan.then((p) => {
+        this.queryPlan = p;
+        return frame;
+      });
     }
     if (head?.kind !== "describe") throw desync("RowDescription", head);
     this.options.queue.shift();
-    if (head.target === "P") this.portalPlans.set(head.name, await this.plan(frame, head.info));
-    return head.swallow ? null : frame;
+    const forward = head.swallow ? null : frame;
+    if (head.target !== "P") return forward;
+    const plan = this.plan(frame, head.info);
+    if (!(plan instanceof Promise)) {
+      this.portalPlans.set(head.name, plan);
+      return forward;
+    }
+    return plan.then((p) => {
+      this.portalPlans.set(head.name, p);
+      return forward;
+    });
   }
 
-  private async plan(frame: Buffer, info: StatementInfo | null): Promise<RowMaskPlan | null> {
-    const { columnMasks, masks, masking } = this.options;
+  /** the result's mask plan: from the session's cache when this shape was planned before */
+  private plan(frame: Buffer, info: StatementInfo | null): RowMaskPlan | null | Promise<RowMaskPlan | null> {
+    const { columnMasks, masks } = this.options;
     if (columnMasks === null && masks.detectors.size === 0) return null;
+    const key = this.plans.key(frame, info);
+    const cached = this.plans.get(key);
+    if (cached !== undefined) return cached;
+    return this.buildPlan(frame, info).then((plan) => {
+      this.plans.set(key, plan);
+      return plan;
+    });
+  }
+
+  private async buildPlan(frame: Buffer, info: StatementInfo | null): Promise<RowMaskPlan | null> {
+    const { columnMasks, masks, masking } = this.options;
     const fields = decodeRowDescription(frame);
     const columns = columnMasks !== null
       ? await columnMasks.resolve(fields, info)

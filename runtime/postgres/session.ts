@@ -207,19 +207,47 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   };
 
   let chain = Promise.resolve();
+  /** upstream chunks whose rewriting waits on the catalog, handled in order on `chain` */
+  let waitingChunks = 0;
+  /** writes a rewritten chunk; false: the upstream is paused until the client's socket drains */
+  const toClient = (out: Buffer[]): boolean => {
+    const written = writeAll(socket, out);
+    flushNotice();
+    if (!written) {
+      server.pause();
+      socket.once("drain", () => server.resume());
+    }
+    return written;
+  };
   const fromServer = (chunk: Buffer): void => {
+    if (ended) return;
+    if (waitingChunks > 0) return later(() => rewriter.process(chunk));
+    // the common case: rewritten and written in this turn, the upstream keeps flowing
+    let out: Buffer[] | Promise<Buffer[]>;
+    try {
+      out = rewriter.process(chunk);
+    } catch (err) {
+      return fail(err);
+    }
+    if (out instanceof Promise) {
+      const pending = out;
+      pending.catch(() => undefined); // rejections are handled in order on the chain
+      return later(() => pending);
+    }
+    toClient(out);
+  };
+  const later = (rewrite: () => Buffer[] | Promise<Buffer[]>): void => {
     server.pause();
+    waitingChunks += 1;
     chain = chain.then(async () => {
-      if (ended) return;
       try {
-        const out = await rewriter.process(chunk);
         if (ended) return;
-        const written = writeAll(socket, out);
-        flushNotice();
-        if (written) server.resume();
-        else socket.once("drain", () => server.resume());
+        const out = await rewrite();
+        if (!ended && toClient(out)) server.resume();
       } catch (err) {
         fail(err);
+      } finally {
+        waitingChunks -= 1;
       }
     });
   };

@@ -1,0 +1,41 @@
+// A session's row mask plans by result shape. A statement run again returns the same
+// RowDescription, and its plan depends only on those bytes, the tables the statement read and
+// catalog answers: reusing it skips the description's decoding, the provenance lookups and the
+// plan's construction on every execution. An entry lives as long as a catalog answer does, so a
+// changed view is seen within twice the catalog's TTL at most.
+
+import { CATALOG_TTL_MS } from "./catalog.js";
+import type { RowMaskPlan } from "./context.js";
+import type { StatementInfo } from "./expectations.js";
+
+/** distinct result shapes one session keeps; past it the cache starts over */
+const MAX_SHAPES = 256;
+
+interface Entry {
+  plan: RowMaskPlan | null;
+  at: number;
+}
+
+export class RowPlanCache {
+  private readonly entries = new Map<string, Entry>();
+
+  /** the key of a RowDescription for a statement (null: one the gateway never saw parsed) */
+  key(frame: Buffer, info: StatementInfo | null): string {
+    // identifiers cannot contain NUL, so it cannot occur inside a table name
+    return `${info === null ? "?" : info.tables.join("\0")}\0\0${frame.toString("latin1", 5)}`;
+  }
+
+  /** the cached plan (null: nothing to mask), or undefined on a miss */
+  get(key: string): RowMaskPlan | null | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (Date.now() - entry.at < CATALOG_TTL_MS) return entry.plan;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, plan: RowMaskPlan | null): void {
+    if (this.entries.size >= MAX_SHAPES) this.entries.clear();
+    this.entries.set(key, { plan, at: Date.now() });
+  }
+}
