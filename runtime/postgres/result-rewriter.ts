@@ -8,6 +8,7 @@ import type { SessionLimits, SessionMasks } from "../engine/types.js";
 import type { CapturedOutput, CopyMaskPlan, RowMaskPlan, RowMasking } from "./context.js";
 import type { Expectation, ExpectationQueue, StatementInfo } from "./expectations.js";
 import { BACKEND_TYPES, Framer } from "./framing.js";
+import { parameterStatusProblem } from "./lexer-guard.js";
 import type { ColumnMasks } from "./mask-columns.js";
 import { decodeRowDescription } from "./mask-columns.js";
 import { decodeFields, type ErrorFields } from "./messages.js";
@@ -196,8 +197,13 @@ export class ResultRewriter {
       case "R":
       case "K":
         throw desync("an authentication message", head);
+      case "S": {
+        const problem = parameterStatusProblem(frame);
+        if (problem !== undefined) throw new SessionEnd({ severity: "FATAL", code: "55000", message: `${problem}: session closed` });
+        return frame;
+      }
       default:
-        // ParameterStatus, NoticeResponse, NotificationResponse, CopyIn/CopyDone, FunctionCallResponse
+        // NoticeResponse, NotificationResponse, CopyIn/CopyDone, FunctionCallResponse
         return frame;
     }
   }

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { serialize } from "pg-protocol";
 import type { PgTarget } from "./context.js";
+import { parameterStatusProblem } from "./lexer-guard.js";
 import { decodeFields, readCString } from "./messages.js";
 import { PacketReader } from "./packet-reader.js";
 import { SCRAM_SHA_256, ScramClient } from "./scram.js";
@@ -48,6 +49,7 @@ export async function connectUpstream(target: PgTarget, clientParams: ReadonlyMa
       const letter = String.fromCharCode(type);
       if (letter === "Z") return { socket, pending: reader.detach(), relay, backendKey, status: frame[5]! };
       if (letter === "K") backendKey = { pid: frame.readInt32BE(5), secret: frame.readInt32BE(9) };
+      else if (letter === "S" && parameterStatusProblem(frame)) throw new UpstreamError(parameterStatusProblem(frame)!);
       else if (letter === "S" || letter === "N") relay.push(frame);
       else if (letter === "E") throw upstreamError(frame);
       else throw new UpstreamError(`unexpected message "${letter}" during upstream startup`);

@@ -12,6 +12,7 @@ import type { Catalog } from "./catalog.js";
 import type { ProxyContext } from "./context.js";
 import { ExpectationQueue } from "./expectations.js";
 import { FRONTEND_TYPES, Framer, FramingError } from "./framing.js";
+import { clientEncodingProblem } from "./lexer-guard.js";
 import { ColumnMasks } from "./mask-columns.js";
 import { authenticationRequest, backendKeyData, errorResponse, noticeResponse, readyForQuery, type ErrorFields } from "./messages.js";
 import { QueryGate, type GateOutcome, type HeldMessage } from "./query-gate.js";
@@ -31,6 +32,12 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   const { ctx } = deps;
   const sessionId = randomUUID();
   const log = ctx.logger.child({ session: sessionId, connection: client.connection, subject: client.identity.subject });
+  const encoding = client.params.get("client_encoding");
+  const badEncoding = encoding === undefined ? undefined : clientEncodingProblem(encoding);
+  if (badEncoding !== undefined) {
+    client.socket.end(errorResponse({ severity: "FATAL", code: "22023", message: badEncoding }));
+    return;
+  }
   let upstream: UpstreamSession;
   try {
     upstream = await connectUpstream(client.target, client.params);
