@@ -8,7 +8,7 @@ import { profileBytes } from "../runtime/masking/detectors/byte-profile.js";
 import { DETECTOR_BY_NAME } from "../runtime/masking/detectors/index.js";
 import type { ByteProfile } from "../runtime/masking/detectors/types.js";
 import {
-  buildRowMaskPlan, type ColumnType, CopyMasker, type CopyFormat, maskDataRow, MaskingError, type RowMaskPlan,
+  buildRowMaskPlan, type ColumnType, CopyMasker, type CopyFormat, maskDataRow, maskDataRows, MaskingError, type RowMaskPlan,
 } from "../runtime/masking/index.js";
 import { DETECTORS, type DetectorName } from "../runtime/schema/attributes.js";
 
@@ -289,6 +289,51 @@ describe("maskDataRow", () => {
     const trailing = Buffer.concat([good, Buffer.from("zz")]);
     trailing.writeInt32BE(trailing.length - 1, 1);
     expect(() => maskDataRow(trailing, plan)).toThrow(/after its last field/);
+  });
+});
+
+describe("maskDataRows", () => {
+  const rowsOf = (values: (string | null)[][]): Buffer => Buffer.concat(values.map((v) => encodeDataRow(v)));
+  const oneByOne = (values: (string | null)[][], plan: RowMaskPlan) => values.flatMap((v) => parseDataRows(maskDataRow(encodeDataRow(v), plan)));
+
+  it("masks same-length values in place and returns the run itself", () => {
+    const plan = planFor([undefined, { kind: "partial", keep: 4 }], [["email", { kind: "partial", keep: 4 }]]);
+    const values = [["1", "ada@example.com"], ["2", null], ["3", "mail grace@example.org today"]];
+    const run = rowsOf(values);
+    const expected = oneByOne(values, plan);
+    expect(maskDataRows(run, plan)).toBe(run);
+    expect(parseDataRows(run)).toEqual(expected);
+    expect(expected[0]).toEqual(["1", "***********.com"]);
+  });
+
+  it("rebuilds rows that change size into one buffer with the rows around them", () => {
+    const plan = planFor([undefined, { kind: "partial", keep: 2 }, { kind: "null" }], [["email", { kind: "hash" }]]);
+    const values: (string | null)[][] = [
+      ["untouched", "abcd", null],
+      ["日本語のテキスト", "Zoë Müller", "gone"],
+      ["write to bob@example.org", "xy", null],
+      ["plain", "ascii", null],
+      ["plain", "ascii", "gone too"],
+    ];
+    const expected = oneByOne(values, plan);
+    const out = maskDataRows(rowsOf(values), plan);
+    expect(parseDataRows(out)).toEqual(expected);
+    expect(expected[1]).toEqual(["日本語のテキスト", "********er", null]);
+    expect(expected[2]![0]).toBe(`write to ${hashOf("bob@example.org")}`);
+  });
+
+  it("grows its output when masked rows are longer than the originals", () => {
+    const plan = planFor([REDACT, REDACT]);
+    const values = Array.from({ length: 300 }, (_, i) => [String(i % 10), i % 3 === 0 ? null : "x"]);
+    expect(parseDataRows(maskDataRows(rowsOf(values), plan))).toEqual(oneByOne(values, plan));
+  });
+
+  it("rejects a run that is malformed or cut inside a message", () => {
+    const plan = planFor([REDACT]);
+    const run = rowsOf([["a"], ["b"]]);
+    expect(() => maskDataRows(run.subarray(0, run.length - 1), plan)).toThrow(/length/);
+    expect(() => maskDataRows(Buffer.concat([run, Buffer.from("C\0\0\0\x04")]), plan)).toThrow(/not a DataRow/);
+    expect(() => maskDataRows(rowsOf([["a", "b"]]), plan)).toThrow(/2 fields/);
   });
 });
 

@@ -1,6 +1,6 @@
-import { EditList } from "./edit-list.js";
+import { copyBytes, EditList } from "./edit-list.js";
 import { MaskingError } from "./errors.js";
-import type { RowMaskPlan } from "./plan.js";
+import { MASKED_IN_PLACE, type RowMaskPlan } from "./plan.js";
 
 const DATA_ROW = 0x44; // 'D'
 const HEADER = 7; // type, int32 length, int16 field count
@@ -16,33 +16,78 @@ const edits = new EditList();
 export function maskDataRow(msg: Buffer, plan: RowMaskPlan): Buffer {
   if (msg.length < HEADER || msg[0] !== DATA_ROW) throw new MaskingError("not a DataRow message");
   if (msg.readInt32BE(1) !== msg.length - 1) throw new MaskingError("DataRow length does not match the message");
-  const fields = msg.readUInt16BE(5);
+  findEdits(msg, 0, msg.length, plan, false);
+  if (edits.count === 0) return msg;
+  const out = Buffer.allocUnsafe(msg.length + edits.delta);
+  const written = edits.applyTo(msg, 0, msg.length, out, 0);
+  out.writeInt32BE(written - 1, 1);
+  return out;
+}
+
+/**
+ * Masks a run of whole DataRow messages, as one upstream chunk carries them. A value whose
+ * masked bytes are as long as the original is overwritten where it stands in `run` (so `run` is
+ * modified); rows that change size are rebuilt into one new buffer together with the unchanged
+ * stretches between them. Returns `run` itself when no row changed size, else that buffer.
+ * Throws `MaskingError` like `maskDataRow`, and when `run` does not end at a message boundary.
+ */
+export function maskDataRows(run: Buffer, plan: RowMaskPlan): Buffer {
+  let out: Buffer | null = null;
+  let outLength = 0;
+  /** start of the stretch of `run` not yet copied to `out` */
+  let copied = 0;
+  for (let row = 0; row < run.length; ) {
+    if (run.length - row < HEADER || run[row] !== DATA_ROW) throw new MaskingError("not a DataRow message");
+    const end = row + 1 + run.readInt32BE(row + 1);
+    if (end > run.length || end < row + HEADER) throw new MaskingError("DataRow length does not match the message");
+    findEdits(run, row, end, plan, true);
+    if (edits.count > 0) {
+      const needed = outLength + (row - copied) + (end - row + edits.delta);
+      if (out === null || needed > out.length) out = grown(out, outLength, needed + (run.length - end) + (run.length >> 3));
+      outLength = copyBytes(run, copied, row, out, outLength);
+      const rowEnd = edits.applyTo(run, row, end, out, outLength);
+      out.writeInt32BE(rowEnd - outLength - 1, outLength + 1);
+      outLength = rowEnd;
+      copied = end;
+    }
+    row = end;
+  }
+  if (out === null) return run;
+  const needed = outLength + (run.length - copied);
+  if (needed > out.length) out = grown(out, outLength, needed);
+  outLength = copyBytes(run, copied, run.length, out, outLength);
+  return out.subarray(0, outLength);
+}
+
+/** a buffer of at least `size` bytes holding the first `used` bytes of `old` */
+function grown(old: Buffer | null, used: number, size: number): Buffer {
+  const next = Buffer.allocUnsafe(size);
+  if (old !== null) copyBytes(old, 0, used, next, 0);
+  return next;
+}
+
+/**
+ * Fills `edits` with the changes to the DataRow at `msg[start, end)`; with `inPlace`, values
+ * whose masked bytes keep their length are written into `msg` instead.
+ */
+function findEdits(msg: Buffer, start: number, end: number, plan: RowMaskPlan, inPlace: boolean): void {
+  const fields = msg.readUInt16BE(start + 5);
   if (fields !== plan.columnCount) {
     throw new MaskingError(`DataRow has ${fields} fields, the result has ${plan.columnCount} columns`);
   }
   plan.beginMessage();
   edits.clear();
-  const end = msg.length;
-  let pos = HEADER;
+  let pos = start + HEADER;
   for (let col = 0; col < fields; col++) {
     if (pos + 4 > end) throw new MaskingError("DataRow truncated in a field length");
     const len = msg.readInt32BE(pos);
     pos += 4;
     if (len === -1) continue;
     if (len < 0 || pos + len > end) throw new MaskingError("DataRow field length out of bounds");
-    const result = plan.maskField(col, msg, pos, pos + len);
+    const result = inPlace ? plan.maskFieldInPlace(col, msg, pos, pos + len) : plan.maskField(col, msg, pos, pos + len);
     if (result === null) edits.add(pos - 4, pos + len, NULL_LENGTH, false);
-    else if (result !== undefined) edits.add(pos - 4, pos + len, result, true);
+    else if (result !== undefined && result !== MASKED_IN_PLACE) edits.add(pos - 4, pos + len, result, true);
     pos += len;
   }
   if (pos !== end) throw new MaskingError("DataRow has bytes after its last field");
-  if (edits.count === 0) return msg;
-  return rebuild(msg);
-}
-
-function rebuild(msg: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(msg.length + edits.delta);
-  const written = edits.applyTo(msg, 0, msg.length, out, 0);
-  out.writeInt32BE(written - 1, 1);
-  return out;
 }

@@ -3,7 +3,8 @@ import type { SessionMasks } from "../engine/types.js";
 import { DETECTOR_BY_NAME } from "./detectors/index.js";
 import { MaskingError } from "./errors.js";
 import { isStringType, mayHoldDetectable } from "./pg-types.js";
-import { checkStrategy, Hasher, maskBytes } from "./strategies.js";
+import { copyBytes } from "./edit-list.js";
+import { checkStrategy, Hasher, maskBytes, partialMaskInPlace } from "./strategies.js";
 import { type ArmedDetector, ValueScanner } from "./value-scanner.js";
 
 /** A result column as RowDescription (or CopyOutResponse) describes it. */
@@ -24,6 +25,9 @@ export interface MaskPlanOptions {
 
 /** A field's fate: `undefined` unchanged, `null` SQL NULL, else the replacement value. */
 export type FieldResult = Buffer | string | null | undefined;
+
+/** `maskFieldInPlace`: the masked value had the original's byte length and was written over it. */
+export const MASKED_IN_PLACE = 1;
 
 const NULL_STRATEGY: MaskStrategy = { kind: "null" };
 
@@ -54,6 +58,22 @@ export class RowMaskPlan {
     const masked = this.scanner.scan(buf, start, end);
     if (masked === undefined || masked === null) return masked;
     return this.inPlace[col] === 1 ? masked : null;
+  }
+
+  /** `maskField`, but a replacement as long as the value is written over `buf[start, end)`. */
+  maskFieldInPlace(col: number, buf: Buffer, start: number, end: number): FieldResult | typeof MASKED_IN_PLACE {
+    const strategy = this.columnMasks[col];
+    if (strategy?.kind === "partial" && partialMaskInPlace(buf, start, end, strategy.keep ?? 0)) return MASKED_IN_PLACE;
+    const result = this.maskField(col, buf, start, end);
+    if (result === null || result === undefined) return result;
+    if (typeof result !== "string") {
+      if (result.length !== end - start) return result;
+      copyBytes(result, 0, result.length, buf, start);
+      return MASKED_IN_PLACE;
+    }
+    if (Buffer.byteLength(result, "utf8") !== end - start) return result;
+    buf.write(result, start, "utf8");
+    return MASKED_IN_PLACE;
   }
 }
 

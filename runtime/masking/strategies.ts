@@ -53,6 +53,21 @@ export function partialMaskBytes(buf: Buffer, start: number, end: number, keep: 
 }
 
 /**
+ * `partialMaskBytes` written over `buf[start, end)` when every hidden character is one byte
+ * (the masked value then has the same length); false, leaving `buf` as it was, otherwise.
+ */
+export function partialMaskInPlace(buf: Buffer, start: number, end: number, keep: number): boolean {
+  let chars = 0;
+  for (let i = start; i < end; i++) if ((buf[i]! & 0xc0) !== 0x80) chars++;
+  const shown = Math.min(keep, Math.floor(chars / 2));
+  let tail = end;
+  for (let n = 0; n < shown; ) if ((buf[--tail]! & 0xc0) !== 0x80) n++;
+  if (tail - start !== chars - shown) return false;
+  for (let i = start; i < tail; i++) buf[i] = 0x2a; // '*'
+  return true;
+}
+
+/**
  * `hash:` + the first 16 hex digits of HMAC-SHA256 under the gateway's key: equal values
  * give equal output (joins and group-bys still work), and without the key no dictionary of
  * precomputed hashes can reverse it.

@@ -42,6 +42,8 @@ export interface CopyMaskPlan {
 export interface RowMaskPlan {
   /** a whole DataRow message (type byte included) in, the masked message out */
   maskDataRow(message: Buffer): Buffer;
+  /** whole DataRow messages back to back; may overwrite values in `run` and return it */
+  maskDataRows(run: Buffer): Buffer;
 }
 
 export interface SessionAuditStart {

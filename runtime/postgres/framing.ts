@@ -89,6 +89,27 @@ export class Framer {
     return this.pos > start ? { kind: "run", bytes: chunk.subarray(start, this.pos), messages } : null;
   }
 
+  /**
+   * The whole messages of `type` next in the chunk, at most `maxMessages`, as one run of raw
+   * bytes (no copy); null when the next message is of another type or is cut at the chunk's end.
+   */
+  nextWhole(type: number, maxMessages: number): { bytes: Buffer; messages: number } | null {
+    if (!this.atBoundary) return null;
+    const chunk = this.chunk;
+    const start = this.pos;
+    let at = start;
+    let messages = 0;
+    while (messages < maxMessages && chunk.length - at >= 5 && chunk[at] === type) {
+      const size = this.checkHeader(type, chunk.readInt32BE(at + 1));
+      if (chunk.length - at < size) break;
+      at += size;
+      messages += 1;
+    }
+    if (messages === 0) return null;
+    this.pos = at;
+    return { bytes: chunk.subarray(start, at), messages };
+  }
+
   private checkHeader(type: number, length: number): number {
     if (!this.options.types.has(type)) {
       throw new FramingError(`unexpected message type 0x${type.toString(16).padStart(2, "0")}`);

@@ -1,7 +1,7 @@
 // The proxy's masking port implemented by runtime/masking.
 
 import { buildRowMaskPlan } from "../masking/plan.js";
-import { maskDataRow } from "../masking/datarow.js";
+import { maskDataRow, maskDataRows } from "../masking/datarow.js";
 import type { RowMasking } from "./context.js";
 
 /** `hashKey`: the gateway's HMAC key for the `hash` strategy (at least 32 bytes). */
@@ -13,7 +13,7 @@ export function createRowMasking(hashKey: Uint8Array): RowMasking {
         detectors,
         { hashKey, columnTypes: columns.map((c) => ({ dataTypeID: c.typeOid, format: c.format === 1 ? "binary" : "text" })) },
       );
-      return plan === undefined ? null : { maskDataRow: (message) => maskDataRow(message, plan) };
+      return plan === undefined ? null : { maskDataRow: (message) => maskDataRow(message, plan), maskDataRows: (run) => maskDataRows(run, plan) };
     },
     planCopy() {
       // Fails closed until runtime/masking offers a COPY masker: the session ends at the first row.

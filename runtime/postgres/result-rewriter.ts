@@ -57,13 +57,14 @@ export class ResultRewriter {
   private unitError: string | undefined;
   private readonly capture = new OutputCapture();
   private readonly plans = new RowPlanCache();
+  private readonly masking: boolean;
   sessionRows = 0;
   sessionBytes = 0;
 
   constructor(private readonly options: RewriterOptions) {
     this.marker = Buffer.from(options.marker);
-    const masking = options.columnMasks !== null || options.masks.detectors.size > 0;
-    this.framer.streamable = masking
+    this.masking = options.columnMasks !== null || options.masks.detectors.size > 0;
+    this.framer.streamable = this.masking
       ? (type) => (type === D ? this.rowPlan() === null : type === COPY_DATA && this.copyPlan === null)
       : (type) => type === D || type === COPY_DATA;
   }
@@ -85,6 +86,18 @@ export class ResultRewriter {
 
   private drain(out: Buffer[]): Buffer[] | Promise<Buffer[]> {
     for (;;) {
+      const plan = this.masking ? this.rowPlan() : null;
+      if (plan !== null) {
+        // the whole rows of a masked result in this chunk, masked together into one buffer
+        const rows = this.framer.nextWhole(D, this.rowsLeft());
+        if (rows !== null) {
+          this.count(rows.messages, rows.bytes.length);
+          const masked = plan.maskDataRows(rows.bytes);
+          this.capture.run(masked);
+          out.push(masked);
+          continue;
+        }
+      }
       const piece = this.framer.next(this.rowsLeft());
       if (piece === null) return out;
       if (piece.kind === "run") {
@@ -92,7 +105,7 @@ export class ResultRewriter {
         this.capture.run(piece.bytes);
         out.push(piece.bytes);
       } else if (piece.type === D) {
-        // rows of a masked result: kept off the async path, one await per row costs more than the mask
+        // a masked row cut at the chunk's edge, whole again
         out.push(this.dataRow(piece.frame));
       } else {
         const replaced = this.message(piece.type, piece.frame);
