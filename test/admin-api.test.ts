@@ -43,6 +43,7 @@ describe("admin API", () => {
       `issuers: [ { issuer: "${issuer.issuer}", audience: hoopgate, jwks_url: "${issuer.jwksUrl}" } ]`,
       "connections: { from-config: { target: postgres://app@127.0.0.1:5432/app } }",
       `admin: { token: ${ADMIN_TOKEN}, issuer: "${issuer.issuer}", group: hoopgate-admins }`,
+      "audit: { file: ./.hoopgate/audit.jsonl }",
       "log: { level: silent }",
     ].join("\n"));
     await start();

@@ -70,6 +70,7 @@ bundle: { path: ./bundle.jws, reload_interval: 1s, keys: [ { kid: k1, jwk_file: 
 issuers: [ { issuer: "${issuer.issuer}", audience: hoopgate, jwks_url: "${issuer.jwksUrl}" } ]
 connections: { orders: { target: "postgres://postgres@127.0.0.1:5432/${DB}" } }
 auth: { allow_cleartext_on_loopback: true }
+audit: { file: ./.hoopgate/audit.jsonl }
 log: { level: silent }
 `);
 });

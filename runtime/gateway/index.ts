@@ -1,11 +1,14 @@
 // startGateway: everything `hoopgate serve` runs, built from a loaded config — logger, bundle
-// source, token verifier, connection targets, audit, TLS and the protocol listeners.
+// source, the store (approvals, hash-chained audit log, admin objects), token verifier,
+// connection targets, TLS, the PostgreSQL listener and the API (with the console and the admin API).
 
 import { dirname, join } from "node:path";
 import { openJsonlAuditFile, type AuditSink } from "../audit/index.js";
+import { teeAuditSink } from "../audit/tee.js";
 import { BundleSource } from "../bundle/source.js";
 import type { GatewayConfig } from "../config/types.js";
-import { openAdminControl, startAdminServer, type AdminControl } from "../api/admin/index.js";
+import { adminApiPlugin, openAdminControl, storeAdminPersistence, type AdminControl } from "../api/admin/index.js";
+import { openControlPlane } from "../api/control-plane.js";
 import { createLogger, type Logger } from "../log.js";
 import type { ProxyContext } from "../postgres/context.js";
 import { createRowMasking } from "../postgres/masking-port.js";
@@ -19,7 +22,7 @@ const SESSION_END_GRACE_MS = 2_000;
 export interface GatewayOptions {
   /** default: pino to stderr at the config's level */
   logger?: Logger;
-  /** default: the JSON-lines file `audit.file`, else `<state dir>/audit.jsonl` */
+  /** default: the store's hash-chained audit log, teed to the JSON-lines file `audit.file` when set */
   audit?: AuditSink;
   /** key for the `hash` mask strategy; default: persisted in the state directory */
   hashKey?: Uint8Array;
@@ -44,22 +47,37 @@ export function stateDirectory(config: GatewayConfig): string {
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.log.level === undefined ? {} : { level: config.log.level });
   const stateDir = stateDirectory(config);
-  const sink = options.audit ?? (await openJsonlAuditFile(config.audit?.file ?? join(stateDir, "audit.jsonl")));
-  const cleanups: (() => Promise<void> | void)[] = [() => sink.close()];
+  const cleanups: (() => Promise<void> | void)[] = [];
   const close = async (): Promise<void> => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
   try {
     const hashKey = options.hashKey ?? (await loadOrCreateHashKey(stateDir));
     const bundle = config.bundle === undefined ? undefined : new BundleSource(config.bundle, logger);
+    // The store behind approvals, the hash-chained audit log and the admin objects. The admin
+    // state is opened right after, and only read once sessions and requests arrive.
+    let admin: AdminControl | undefined;
+    const plane = await openControlPlane({
+      store: config.store,
+      logger,
+      verifyToken: (token) => admin!.live.verifier().verify(token),
+      engine: () => bundle?.current(),
+      webhookUrls: () => admin!.state.webhooks().map((w) => w.url),
+    });
+    cleanups.push(() => plane.close());
+    const file = config.audit === undefined ? undefined : await openJsonlAuditFile(config.audit.file);
+    if (file !== undefined) cleanups.push(() => file.close());
+    const sink = options.audit ?? (file === undefined ? plane.audit : teeAuditSink([plane.audit, file]));
+    if (options.audit !== undefined) cleanups.push(() => sink.close());
+    admin = await openAdminControl(config, { stateDir, bundle, sink, persistence: storeAdminPersistence(plane.store) });
+    const adminControl = admin;
+    cleanups.push(() => adminControl.close());
     if (bundle === undefined) logger.warn("no bundle configured: every connection is refused");
     else {
-      cleanups.push(() => bundle.close());
+      const unsubscribe = plane.auditBundleChanges(bundle);
+      cleanups.push(() => bundle.close(), unsubscribe);
       await bundle.start();
     }
-    // connection targets and token issuers as the config and the admin API define them, read per session
-    const admin = await openAdminControl(config, { stateDir, bundle, sink });
-    cleanups.push(() => admin.close());
     const audit = createAuditPort(sink, logger);
     // runs after the listeners closed: the sessions they cut short still record their end
     cleanups.push(() => audit.drain(SESSION_END_GRACE_MS));
@@ -70,10 +88,12 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         if (audit.failure() !== undefined) return { ok: false, reason: "the audit log cannot be written: connections are refused" };
         return engine.openSession(identity, connection);
       },
-      verifyToken: (token) => admin.live.verifier().verify(token),
-      target: (connection) => admin.live.target(connection),
+      verifyToken: (token) => adminControl.live.verifier().verify(token),
+      target: (connection) => adminControl.live.target(connection),
       masking: createRowMasking(hashKey),
       audit,
+      approvals: plane.approvals,
+      metrics: plane.metrics.proxy,
       allowCleartextOnLoopback: config.auth.allowCleartextOnLoopback,
       logger,
       ...(config.tls !== undefined && { tls: { cert: config.tls.cert, key: config.tls.key } }),
@@ -85,16 +105,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       ports.postgres = proxy.port;
       logger.info({ host: config.listen.postgres.host, port: proxy.port, tls: config.tls !== undefined }, "postgres listener ready");
     }
-    // Until startApi (runtime/api/server.ts) is wired here, the API listener serves the admin API
-    // alone; then pass `extraPlugins: [adminApiPlugin(admin)]` to startApi instead.
     if (config.listen.api !== undefined) {
-      const api = await startAdminServer(config.listen.api, admin.api, logger);
-      cleanups.push(() => api.close());
+      // closed by plane.close()
+      const api = await plane.startApi(config.listen.api, { bundleStatus: () => bundle?.status(), extraPlugins: [adminApiPlugin(adminControl)] });
       ports.api = api.port;
-      logger.info({ host: config.listen.api.host, port: api.port }, "admin API listener ready");
+      logger.info({ host: config.listen.api.host, port: api.port }, "API listener ready");
     }
     if (config.listen.ssh !== undefined) logger.warn({ listener: "ssh" }, "listen.ssh is not served by this version");
-    return { ports, bundle, admin, logger, close };
+    return { ports, bundle, admin: adminControl, logger, close };
   } catch (error) {
     await close();
     throw error;

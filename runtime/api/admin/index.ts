@@ -21,7 +21,6 @@ import { adminApi, type AdminApiOptions } from "./plugin.js";
 import { AdminState } from "./state.js";
 
 export { adminApi, type AdminApiOptions };
-export { startAdminServer, type AdminServer } from "./server.js";
 export { AdminState, AdminError } from "./state.js";
 export type { LiveSettings } from "./live.js";
 export { jsonFileAdminPersistence, type AdminPersistence } from "./persistence.js";

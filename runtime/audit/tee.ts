@@ -1,0 +1,16 @@
+// One audit sink writing to several: the store's hash-chained log and, when configured, a
+// JSON-lines file for log shippers. A record counts as written only when every sink took it.
+
+import type { AuditSink } from "./sink.js";
+
+export function teeAuditSink(sinks: readonly AuditSink[]): AuditSink {
+  const all = async (write: (sink: AuditSink) => Promise<void>): Promise<void> => {
+    await Promise.all(sinks.map(write));
+  };
+  return {
+    sessionStarted: (record) => all((s) => s.sessionStarted(record)),
+    statement: (record) => all((s) => s.statement(record)),
+    sessionEnded: (record) => all((s) => s.sessionEnded(record)),
+    close: () => all((s) => s.close()),
+  };
+}
