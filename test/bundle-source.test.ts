@@ -187,11 +187,4 @@ describe("BundleSource", () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
-
-  it("says s3:// is not supported yet", () => {
-    expect(() => new BundleSource(
-      { location: { kind: "url", url: "s3://bucket/bundle.json" }, keys: [trustedKey.trusted], reloadIntervalMs: 30_000, allowUnsigned: false },
-      logger,
-    )).toThrow("bundle.url: s3:// bundle sources are not supported yet (use a file path or an https:// URL): s3://bucket/bundle.json");
-  });
 });

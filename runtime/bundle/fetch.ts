@@ -1,4 +1,5 @@
-// Reads the bundle document from where the config says it lives: a file or an http(s) URL.
+// Reads the bundle document from where the config says it lives: a file, an http(s) URL or
+// an S3 object.
 
 import { readFile, stat } from "node:fs/promises";
 import type { BundleLocation } from "../config/types.js";
@@ -7,17 +8,19 @@ import type { BundleLocation } from "../config/types.js";
 export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
 const FETCH_TIMEOUT_MS = 10_000;
 
-/** The same "not supported" answer wherever an s3:// location is met. */
-export function checkBundleLocation(location: BundleLocation): void {
-  if (location.kind === "url" && location.url.startsWith("s3://")) {
-    throw new Error(`bundle.url: s3:// bundle sources are not supported yet (use a file path or an https:// URL): ${location.url}`);
-  }
-}
-
 /** The document's text, or undefined when the file does not exist (yet). */
 export async function fetchBundleText(location: BundleLocation): Promise<string | undefined> {
-  checkBundleLocation(location);
-  return location.kind === "file" ? readBundleFile(location.path) : fetchBundleUrl(location.url);
+  switch (location.kind) {
+    case "file":
+      return readBundleFile(location.path);
+    case "url":
+      return fetchBundleUrl(location.url);
+    case "s3": {
+      // loaded only here, so file and URL sources (and `hoopgate check`/`test`) never load the AWS SDK
+      const { fetchS3Object } = await import("./s3.js");
+      return fetchS3Object(location, MAX_BUNDLE_BYTES);
+    }
+  }
 }
 
 async function readBundleFile(path: string): Promise<string | undefined> {

@@ -1,5 +1,5 @@
 // The gateway's current bundle (DESIGN.md §3): loaded at start, reloaded when the file
-// changes (watched) and on an interval (files and URLs), never replaced by a bundle that
+// changes (watched) and on an interval (files, URLs and S3 objects), never replaced by a bundle that
 // fails to fetch, verify or load. With no good bundle, current() is undefined and the
 // gateway refuses every connection.
 
@@ -10,10 +10,10 @@ import type { BundleConfig } from "../config/types.js";
 import type { Engine } from "../engine/index.js";
 import type { Logger } from "../log.js";
 import { decodeBundle } from "./decode.js";
-import { checkBundleLocation, fetchBundleText } from "./fetch.js";
+import { fetchBundleText } from "./fetch.js";
 
 export interface BundleStatus {
-  /** file path or URL */
+  /** file path, URL or s3:// URL */
   origin: string;
   /** the engine in force: its bundle's sha256 and when it was loaded */
   sha256?: string;
@@ -41,12 +41,10 @@ export class BundleSource {
   private debounce: NodeJS.Timeout | undefined;
   private missingLogged = false;
 
-  /** Throws for a location that can never work (s3://). */
   constructor(
     private readonly config: BundleConfig,
     private readonly logger: Logger,
   ) {
-    checkBundleLocation(config.location);
     const { location } = config;
     this.state = { origin: location.kind === "file" ? location.path : location.url };
   }

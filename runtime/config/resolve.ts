@@ -8,7 +8,7 @@ import type { JWK } from "jose";
 import type { RawConfig } from "./schema.js";
 import { keyPath, type ConfigIssue, type KeySegment } from "./errors.js";
 import { errorCode, resolveSecret } from "./secrets.js";
-import { checkPublicJwk, durationMs, parseHostPort, parseJwksUrl, parseTarget, type Parsed } from "./values.js";
+import { checkPublicJwk, durationMs, parseBundleUrl, parseHostPort, parseJwksUrl, parseTarget, type Parsed } from "./values.js";
 import type {
   AdminAuthConfig,
   BundleConfig,
@@ -48,8 +48,10 @@ class Resolver {
     return resolve(this.baseDir, relative);
   }
 
-  async secret(at: KeySegment[], reference: string | undefined): Promise<string | undefined> {
-    return reference === undefined ? undefined : this.take(at, await resolveSecret(reference, this.baseDir, this.env));
+  /** `at` ends with the key's name, which picks the field of a JSON Secrets Manager secret. */
+  async secret(at: [...KeySegment[], string], reference: string | undefined): Promise<string | undefined> {
+    if (reference === undefined) return undefined;
+    return this.take(at, await resolveSecret(reference, { baseDir: this.baseDir, env: this.env, field: at[at.length - 1] as string }));
   }
 
   async readText(at: KeySegment[], relative: string): Promise<string | undefined> {
@@ -87,10 +89,13 @@ class Resolver {
     const reloadIntervalMs = raw.reload_interval === undefined ? DEFAULT_RELOAD_MS : durationMs(raw.reload_interval);
     if (reloadIntervalMs < 1000) this.fail([...at, "reload_interval"], "must be at least 1s");
     if ((raw.path === undefined) === (raw.url === undefined)) return this.fail(at, "set exactly one of path or url");
+    if (raw.path !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(raw.path)) {
+      return this.fail([...at, "path"], "is a file path; put s3:// and https:// sources in bundle.url");
+    }
     const location = raw.path !== undefined
       ? { kind: "file" as const, path: this.path(raw.path) }
-      : { kind: "url" as const, url: raw.url ?? "" };
-    return { location, keys, reloadIntervalMs, allowUnsigned };
+      : this.take([...at, "url"], parseBundleUrl(raw.url ?? ""));
+    return location === undefined ? undefined : { location, keys, reloadIntervalMs, allowUnsigned };
   }
 
   async trustedKey(at: KeySegment[], raw: { kid: string; jwk_file?: string; jwk?: Record<string, unknown> }) {

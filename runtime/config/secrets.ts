@@ -1,28 +1,30 @@
-// Secret references in the config: `env:NAME` and `file:PATH` (relative to the config file's
-// directory) are read at start; anything else is taken literally. Messages name where the
-// secret was looked for, never its value.
+// Secret references in the config: `env:NAME`, `file:PATH` (relative to the config file's
+// directory) and AWS Secrets Manager ARNs are read at start; anything else is taken
+// literally. Messages name where the secret was looked for, never its value.
 
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 
 export type SecretResult = { ok: true; value: string } | { ok: false; message: string };
 
-const UNSUPPORTED = /^arn:aws:secretsmanager:/;
+export interface SecretContext {
+  /** `file:` paths are relative to it */
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
+  /** the config key's own name (`password`, `private_key`, …): the field read from a JSON secret */
+  field: string;
+}
 
-export async function resolveSecret(
-  reference: string,
-  baseDir: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<SecretResult> {
+export async function resolveSecret(reference: string, context: SecretContext): Promise<SecretResult> {
   if (reference.startsWith("env:")) {
     const name = reference.slice(4);
-    const value = env[name];
+    const value = context.env[name];
     if (value === undefined) return { ok: false, message: `environment variable ${name} is not set` };
     if (value === "") return { ok: false, message: `environment variable ${name} is empty` };
     return { ok: true, value };
   }
   if (reference.startsWith("file:")) {
-    const path = resolve(baseDir, reference.slice(5));
+    const path = resolve(context.baseDir, reference.slice(5));
     try {
       const value = (await readFile(path, "utf8")).replace(/\r?\n$/, "");
       if (value === "") return { ok: false, message: `secret file ${path} is empty` };
@@ -31,8 +33,10 @@ export async function resolveSecret(
       return { ok: false, message: `cannot read secret file ${path} (${errorCode(error)})` };
     }
   }
-  if (UNSUPPORTED.test(reference)) {
-    return { ok: false, message: "AWS Secrets Manager references are not supported yet (use env: or file:)" };
+  if (reference.startsWith("arn:")) {
+    // loaded only here, so configs without ARNs (and `hoopgate check`/`test`) never load the AWS SDK
+    const { readSecretsManagerSecret } = await import("./secrets-manager.js");
+    return readSecretsManagerSecret(reference, context.field);
   }
   return { ok: true, value: reference };
 }

@@ -16,13 +16,17 @@ export interface TrustedKey {
   key: JWK;
 }
 
-export type BundleLocation = { kind: "file"; path: string } | { kind: "url"; url: string };
+export type BundleLocation =
+  | { kind: "file"; path: string }
+  | { kind: "url"; url: string }
+  /** `url` is `s3://bucket/key` as written; the key is taken literally (no percent-decoding) */
+  | { kind: "s3"; url: string; bucket: string; key: string };
 
 export interface BundleConfig {
   location: BundleLocation;
   /** trusted bundle signing keys; empty only when `allowUnsigned` */
   keys: TrustedKey[];
-  /** polling interval (files are also watched); default 30 s */
+  /** polling interval for every kind of location (files are also watched); default 30 s */
   reloadIntervalMs: number;
   /** development only: accept a plain JSON bundle; never together with keys */
   allowUnsigned: boolean;

@@ -1,7 +1,7 @@
 // Parsers for the config's scalar values. Each returns the value or a message for the key.
 
 import type { JWK } from "jose";
-import type { ConnectionTarget, HostPort } from "./types.js";
+import type { BundleLocation, ConnectionTarget, HostPort } from "./types.js";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -50,6 +50,20 @@ export function parseTarget(text: string): Parsed<ConnectionTarget> {
     user,
     database: database === "" ? user : database,
   });
+}
+
+const S3_URL = /^s3:\/\/([^/]*)\/(.*)$/s;
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** `bundle.url`: http(s) as written (the schema checked the scheme), or `s3://bucket/key`. */
+export function parseBundleUrl(text: string): Parsed<BundleLocation> {
+  if (!text.startsWith("s3://")) return ok({ kind: "url", url: text });
+  const match = S3_URL.exec(text);
+  if (match === null) return bad("must be s3://BUCKET/KEY");
+  const [, bucket = "", key = ""] = match;
+  if (!S3_BUCKET.test(bucket)) return bad("must name an S3 bucket (3 to 63 lowercase letters, digits, dots and hyphens): s3://BUCKET/KEY");
+  if (key === "") return bad("must name the object's key: s3://BUCKET/KEY");
+  return ok({ kind: "s3", url: text, bucket, key });
 }
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
