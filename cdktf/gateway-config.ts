@@ -20,7 +20,8 @@ export interface GatewayTlsFiles {
 
 export interface GatewayConfigDocument {
   listen: { postgres: string; ssh: string; api: string };
-  bundle: { path: string; keys: { kid: string; jwk: JsonWebKey }[] };
+  /** `url` is the bundle object's `s3://bucket/key` (runtime/config/README.md) */
+  bundle: { url: string; keys: { kid: string; jwk: JsonWebKey }[] };
   issuers: { issuer: string; audience: string[]; jwks_url: string }[];
   connections: Record<string, ConnectionConfigEntry>;
   store?: string;
@@ -40,7 +41,7 @@ export function gatewayConfig(inputs: GatewayConfigInputs): GatewayConfigDocumen
   const listen = (port: number) => `0.0.0.0:${port}`;
   const config: GatewayConfigDocument = {
     listen: { postgres: listen(inputs.ports.postgres), ssh: listen(inputs.ports.ssh), api: listen(inputs.ports.api) },
-    bundle: { path: inputs.bundle.s3Url, keys: inputs.bundle.verificationKeys.map((k) => ({ kid: k.kid, jwk: k.jwk })) },
+    bundle: { url: inputs.bundle.s3Url, keys: inputs.bundle.verificationKeys.map((k) => ({ kid: k.kid, jwk: k.jwk })) },
     issuers: inputs.identityProviders.map((p) => ({ issuer: p.issuer, audience: p.audience, jwks_url: p.jwksUrl })),
     connections: Object.fromEntries(inputs.connections.map((c) => [c.name, c.configEntry()])),
   };

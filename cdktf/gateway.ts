@@ -282,8 +282,12 @@ export class HoopGateway extends Construct {
         options: { "awslogs-group": this.logGroup.name, "awslogs-region": region.region, "awslogs-stream-prefix": "gateway" },
       },
     }) as Record<string, unknown>;
-    // the config is escaped once, on its own; it must not pass through escapeLiterals again
-    container.environment = [{ name: "HOOPGATE_CONFIG", value: terraformJson(this.config) }];
+    // the config is escaped once, on its own; it must not pass through escapeLiterals again.
+    // AWS_REGION: the region the gateway reads its s3:// bundle in (its secrets carry theirs in the ARN)
+    container.environment = [
+      { name: "HOOPGATE_CONFIG", value: terraformJson(this.config) },
+      { name: "AWS_REGION", value: region.region },
+    ];
     return JSON.stringify([container]);
   }
 

@@ -253,8 +253,10 @@ describe("HoopGateway", () => {
   it("passes the generated config with the bundle, its key, the issuer and the connections", () => {
     const { deployment: { stack, bundle }, json } = defaultDeployment();
     const container = JSON.parse(only(json, "aws_ecs_task_definition").container_definitions as string)[0] as Json;
+    expect(container.environment.map((e: Json) => e.name)).toEqual(["HOOPGATE_CONFIG", "AWS_REGION"]);
+    expect(container.environment[1].value).toMatch(/^\$\{data\.aws_region\.[^}]+\.region\}$/);
     const config = JSON.parse(container.environment[0].value as string) as Json;
-    expect(config.bundle.path).toBe(resolve(stack, bundle.s3Url));
+    expect(config.bundle.url).toBe(resolve(stack, bundle.s3Url));
     expect(config.bundle.keys).toEqual([{ kid: "test-1", jwk: { kty: "OKP", crv: "Ed25519", x: expect.any(String) } }]);
     expect(config.issuers).toEqual([
       { issuer: "https://token.actions.githubusercontent.com", audience: ["hoopgate"], jwks_url: "https://token.actions.githubusercontent.com/.well-known/jwks" },
