@@ -10,7 +10,13 @@ import type { AuditSink, SessionEndedRecord, SessionStartedRecord, StatementReco
 
 /** arbitrary constant: the advisory lock every hoopgate audit writer takes */
 const APPEND_LOCK = 7_320_114_002;
-const MAX_BATCH = 256;
+const MAX_BATCH = 2048;
+/**
+ * How long records gather before a batch is written. Every transaction has a fixed cost (on the
+ * embedded store several milliseconds of this thread): one per event-loop turn would throttle
+ * the data path to that rate.
+ */
+const BATCH_INTERVAL_MS = 50;
 
 export interface AuditEvent {
   type: string;
@@ -70,9 +76,8 @@ export class StoreAuditLog implements AuditSink {
   }
 
   private async drain(): Promise<void> {
-    // let records arriving in the same tick join the batch
-    await new Promise((resolve) => setImmediate(resolve));
     while (this.queue.length > 0) {
+      if (this.queue.length < MAX_BATCH && !this.closed) await new Promise((resolve) => setTimeout(resolve, BATCH_INTERVAL_MS));
       const batch = this.queue.splice(0, MAX_BATCH);
       if (this.failure) {
         for (const item of batch) item.done(this.failure);
@@ -90,24 +95,35 @@ export class StoreAuditLog implements AuditSink {
   }
 }
 
+/** one multi-row INSERT per batch: on the embedded store a statement costs far more than a row */
 async function appendBatch(tx: Queryable, batch: Queued[]): Promise<void> {
   await tx.query(`select pg_advisory_xact_lock($1)`, [APPEND_LOCK]);
   const [head] = await tx.query<{ seq: unknown; hash: string }>(`select seq, hash from audit_head`);
   let seq = head === undefined ? 0 : Number(head.seq);
   let prev = head?.hash ?? GENESIS;
+  const columns: [number[], string[], string[], (string | null)[], string[], string[], string[]] = [[], [], [], [], [], [], []];
   for (const { event, time } of batch) {
     seq += 1;
     const entry: ChainEntry = { seq, time: time.toISOString(), type: event.type, data: event.data };
     if (event.session !== undefined) entry.session = event.session;
     const text = entryText(entry);
     const hash = chainHash(prev, text);
-    await tx.query(
-      `insert into audit_log (seq, time, type, session_id, entry, prev_hash, hash) values ($1, $2, $3, $4, $5, $6, $7)`,
-      [seq, time, event.type, event.session ?? null, text, prev, hash],
-    );
-    await project(tx, event, time);
+    const [seqs, times, types, sessions, entries, prevs, hashes] = columns;
+    seqs.push(seq);
+    times.push(entry.time);
+    types.push(event.type);
+    sessions.push(event.session ?? null);
+    entries.push(text);
+    prevs.push(prev);
+    hashes.push(hash);
     prev = hash;
   }
+  await tx.query(
+    `insert into audit_log (seq, time, type, session_id, entry, prev_hash, hash)
+     select * from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+    columns,
+  );
+  await project(tx, batch);
   await tx.query(
     `insert into audit_head (id, seq, hash) values (true, $1, $2) on conflict (id) do update set seq = excluded.seq, hash = excluded.hash`,
     [seq, prev],
@@ -115,26 +131,48 @@ async function appendBatch(tx: Queryable, batch: Queued[]): Promise<void> {
 }
 
 /** the sessions table is a queryable projection of the chained entries */
-async function project(tx: Queryable, event: AuditEvent, time: Date): Promise<void> {
-  const d = event.data;
-  switch (event.type) {
-    case "session_started": {
+async function project(tx: Queryable, batch: Queued[]): Promise<void> {
+  const started: [string[], unknown[], string[], string[], unknown[], (string | null)[], string[]] = [[], [], [], [], [], [], []];
+  const statements = new Map<string, number>();
+  const ended: Queued[] = [];
+  for (const queued of batch) {
+    const { event, time } = queued;
+    const d = event.data;
+    if (event.session === undefined) continue;
+    if (event.type === "session_started") {
       const identity = d.identity as { issuer: string; subject: string };
-      await tx.query(
-        `insert into sessions (id, protocol, issuer, subject, connection, client, started_at) values ($1, $2, $3, $4, $5, $6, $7) on conflict (id) do nothing`,
-        [event.session, d.protocol, identity.issuer, identity.subject, d.connection, d.client ?? null, time],
-      );
-      return;
+      const [ids, protocols, issuers, subjects, connections, clients, times] = started;
+      ids.push(event.session);
+      protocols.push(d.protocol);
+      issuers.push(identity.issuer);
+      subjects.push(identity.subject);
+      connections.push(d.connection);
+      clients.push((d.client as string | undefined) ?? null);
+      times.push(time.toISOString());
+    } else if (event.type === "statement") {
+      statements.set(event.session, (statements.get(event.session) ?? 0) + 1);
+    } else if (event.type === "session_ended") {
+      ended.push(queued);
     }
-    case "statement":
-      await tx.query(`update sessions set statements = statements + 1 where id = $1`, [event.session]);
-      return;
-    case "session_ended":
-      await tx.query(`update sessions set ended_at = $2, rows_out = $3, bytes_out = $4, error = $5 where id = $1`, [
-        event.session, time, d.rows ?? 0, d.bytes ?? 0, d.error ?? null,
-      ]);
-      return;
-    default:
-      return;
+  }
+  if (started[0].length > 0) {
+    await tx.query(
+      `insert into sessions (id, protocol, issuer, subject, connection, client, started_at)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+       on conflict (id) do nothing`,
+      started,
+    );
+  }
+  if (statements.size > 0) {
+    await tx.query(
+      `update sessions s set statements = s.statements + c.n from unnest($1::text[], $2::int[]) as c(id, n) where s.id = c.id`,
+      [[...statements.keys()], [...statements.values()]],
+    );
+  }
+  for (const { event, time } of ended) {
+    const d = event.data;
+    await tx.query(`update sessions set ended_at = $2, rows_out = $3, bytes_out = $4, error = $5 where id = $1`, [
+      event.session, time, d.rows ?? 0, d.bytes ?? 0, d.error ?? null,
+    ]);
   }
 }
