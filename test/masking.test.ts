@@ -322,6 +322,17 @@ describe("maskDataRows", () => {
     expect(expected[2]![0]).toBe(`write to ${hashOf("bob@example.org")}`);
   });
 
+  it("detects across a run as row by row: needle cursors carry over rows, in-place writes stay behind them", () => {
+    const plan = planFor([undefined, undefined], [["email", { kind: "partial", keep: 4 }], ["aws_access_key", REDACT]]);
+    const values = Array.from({ length: 60 }, (_, i) => [
+      i % 7 === 3 ? `to ann${i}@example.com and bo${i}@example.org` : `row ${i}`,
+      i % 11 === 5 ? `key AKIAIOSFODNN7EXAMPL${i % 10}` : i % 13 === 0 ? "x@y" : "plain",
+    ]);
+    const expected = oneByOne(values, plan);
+    expect(parseDataRows(maskDataRows(rowsOf(values), plan))).toEqual(expected);
+    expect(expected[3]![0]).toBe(`to ${"*".repeat(12)}.com and ${"*".repeat(11)}.org`);
+  });
+
   it("grows its output when masked rows are longer than the originals", () => {
     const plan = planFor([REDACT, REDACT]);
     const values = Array.from({ length: 300 }, (_, i) => [String(i % 10), i % 3 === 0 ? null : "x"]);

@@ -16,6 +16,7 @@ const edits = new EditList();
 export function maskDataRow(msg: Buffer, plan: RowMaskPlan): Buffer {
   if (msg.length < HEADER || msg[0] !== DATA_ROW) throw new MaskingError("not a DataRow message");
   if (msg.readInt32BE(1) !== msg.length - 1) throw new MaskingError("DataRow length does not match the message");
+  plan.beginMessage();
   findEdits(msg, 0, msg.length, plan, false);
   if (edits.count === 0) return msg;
   const out = Buffer.allocUnsafe(msg.length + edits.delta);
@@ -36,6 +37,8 @@ export function maskDataRows(run: Buffer, plan: RowMaskPlan): Buffer {
   let outLength = 0;
   /** start of the stretch of `run` not yet copied to `out` */
   let copied = 0;
+  // one needle cursor per run: rows are visited in order, and in-place writes stay behind it
+  plan.beginMessage();
   for (let row = 0; row < run.length; ) {
     if (run.length - row < HEADER || run[row] !== DATA_ROW) throw new MaskingError("not a DataRow message");
     const end = row + 1 + run.readInt32BE(row + 1);
@@ -75,7 +78,6 @@ function findEdits(msg: Buffer, start: number, end: number, plan: RowMaskPlan, i
   if (fields !== plan.columnCount) {
     throw new MaskingError(`DataRow has ${fields} fields, the result has ${plan.columnCount} columns`);
   }
-  plan.beginMessage();
   edits.clear();
   let pos = start + HEADER;
   for (let col = 0; col < fields; col++) {
