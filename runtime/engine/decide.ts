@@ -5,7 +5,7 @@
 import type { Effect } from "../bundle/format.js";
 import type { SqlFacts } from "../facts/types.js";
 import { setSqlStatement } from "./facts-record.js";
-import type { CompiledRule, RuleSet, RuleTable } from "./rule-table.js";
+import type { CompiledRule, RuleList, RuleTable } from "./rule-table.js";
 import type { AttributeRecord } from "./slots.js";
 import type { Decision, StatementDecision } from "./types.js";
 
@@ -31,9 +31,24 @@ function matchRules(table: RuleTable, record: AttributeRecord, connection: strin
   return { effect: "deny", rules: [], reason: `no policy allows ${String(value)} on ${connection}` };
 }
 
-function matching(rules: RuleSet[keyof RuleSet], record: AttributeRecord): CompiledRule[] | undefined {
+/** The list's matching rules in source order: the scanned ones, then those pinned to an element of the statement's set. */
+function matching(list: RuleList, record: AttributeRecord): CompiledRule[] | undefined {
   let found: CompiledRule[] | undefined;
-  for (const rule of rules) if (rule.test(record)) (found ??= []).push(rule);
+  for (const rule of list.scan) if (rule.test(record)) (found ??= []).push(rule);
+  if (list.slot < 0) return found;
+  const elements = record[list.slot];
+  if (!Array.isArray(elements)) return found;
+  let pinned = false;
+  for (const element of elements) {
+    const rules = list.byElement.get(element);
+    if (rules === undefined) continue;
+    for (const rule of rules) {
+      if (found?.includes(rule) || !rule.test(record)) continue;
+      (found ??= []).push(rule);
+      pinned = true;
+    }
+  }
+  if (pinned && found!.length > 1) found!.sort((a, b) => a.order - b.order);
   return found;
 }
 

@@ -21,6 +21,9 @@ interface Merged {
   limits: SessionLimits;
 }
 
+/** spacing of rule order numbers between policies (more rules than this in one policy is refused at load) */
+const RULES_PER_POLICY = 1_000_000;
+
 /** Distinct policy sets are few in practice; the cap only bounds a pathological bundle. */
 const MAX_MERGED = 1024;
 
@@ -35,8 +38,10 @@ export class Engine {
   /** Validates `json` (throws naming the first problem); prefer `loadEngine`, which wires the real extractors. */
   constructor(json: unknown, private readonly extractors: FactExtractors) {
     this.bundle = validateBundle(json);
+    const crowded = this.bundle.policies.find((p) => p.rules.length >= RULES_PER_POLICY);
+    if (crowded) throw new Error(`policy ${crowded.name} has ${crowded.rules.length} rules; at most ${RULES_PER_POLICY - 1} are supported`);
     this.groups = new GroupMatcher(this.bundle, this.slots);
-    this.rules = this.bundle.policies.map((p) => p.rules.map((r) => compileRule(r, this.slots)));
+    this.rules = this.bundle.policies.map((p, i) => p.rules.map((r, j) => compileRule(r, i * RULES_PER_POLICY + j, this.slots)));
     this.masks = this.bundle.policies.map((p) => p.masks.map((m) => compileMask(m, this.slots)));
   }
 

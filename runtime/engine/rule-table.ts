@@ -1,15 +1,22 @@
 // The merged rule table of one policy set on one connection kind, built once per distinct set
 // and shared by every session with that set. Rules are grouped by discriminant value (each
 // list already holds the policies' `any` rules) and split by effect, so a statement costs one
-// map lookup and a scan of the deny list, then reviews, then allows.
+// map lookup and a scan of the deny list, then reviews, then allows. Within a list, rules that
+// can only match when a set attribute holds one of their values (`sql.tables has_any ["t"]`
+// as a conjunct) are indexed by those values, so a statement visits only the rules of the
+// tables it names.
 
-import type { Bundle, BundlePolicy, BundleRule, Effect } from "../bundle/format.js";
+import type { Bundle, BundlePolicy, BundleRule, Cond, Effect } from "../bundle/format.js";
 import type { ConnectionKind } from "../schema/attributes.js";
-import { DISCRIMINANT } from "../schema/attributes.js";
+import { ATTRIBUTE_BY_NAME, DISCRIMINANT } from "../schema/attributes.js";
 import { compileCond, type Predicate } from "./cond.js";
 import { vocabularySlot, type AttributeSlots } from "./slots.js";
 
 export interface CompiledRule {
+  /** position in source order across the bundle (policy, then rule): merged lists keep it */
+  readonly order: number;
+  /** the set attribute and values the rule needs one of, when a conjunct says so */
+  readonly pin: { readonly attr: string; readonly values: readonly unknown[] } | undefined;
   readonly id: string;
   readonly effect: Effect;
   readonly test: Predicate;
@@ -20,10 +27,19 @@ export interface CompiledRule {
   readonly alone: string;
 }
 
+export interface RuleList {
+  /** rules checked for every statement, in source order */
+  readonly scan: readonly CompiledRule[];
+  /** slot of the set attribute `byElement` is keyed by; -1 when the list is not indexed */
+  readonly slot: number;
+  /** set element → the rules pinned to it (a rule pinned to several values is under each) */
+  readonly byElement: ReadonlyMap<unknown, readonly CompiledRule[]>;
+}
+
 export interface RuleSet {
-  readonly deny: readonly CompiledRule[];
-  readonly review: readonly CompiledRule[];
-  readonly allow: readonly CompiledRule[];
+  readonly deny: RuleList;
+  readonly review: RuleList;
+  readonly allow: RuleList;
 }
 
 export interface RuleTable {
@@ -36,9 +52,14 @@ export interface RuleTable {
   readonly any: RuleSet;
 }
 
-export function compileRule(rule: BundleRule, slots: AttributeSlots): CompiledRule {
+/** below this many pinned rules a list is scanned: the index would not pay for itself */
+const MIN_INDEXED = 8;
+
+export function compileRule(rule: BundleRule, order: number, slots: AttributeSlots): CompiledRule {
   const approvers = rule.approvers ?? [];
   return {
+    order,
+    pin: setPin(rule.cond),
     id: rule.id,
     effect: rule.effect,
     test: compileCond(rule.cond, slots),
@@ -79,9 +100,9 @@ export function mergeRuleTable(
       for (const r of ruleIndexes(bundle.policies[p]!, kind, value)) rules.push(compiled[p]![r]!);
     }
     return {
-      deny: rules.filter((r) => r.effect === "deny"),
-      review: rules.filter((r) => r.effect === "review"),
-      allow: rules.filter((r) => r.effect === "allow"),
+      deny: ruleList(rules.filter((r) => r.effect === "deny")),
+      review: ruleList(rules.filter((r) => r.effect === "review")),
+      allow: ruleList(rules.filter((r) => r.effect === "allow")),
     };
   };
   const byValue = new Map<string, RuleSet>();
@@ -95,4 +116,31 @@ function ruleIndexes(policy: BundlePolicy, kind: ConnectionKind, value: string |
   if (index === undefined) return [];
   const pinned = value === undefined ? [] : (index.byValue[value] ?? []);
   return [...pinned, ...index.any].sort((a, b) => a - b);
+}
+
+/** A `has_any`/`has_all` conjunct on a set attribute: the rule cannot match without one of its values. */
+function setPin(cond: Cond): CompiledRule["pin"] {
+  for (const c of cond.op === "and" ? cond.args : [cond]) {
+    if ((c.op === "has_any" || c.op === "has_all") && c.values.length > 0 && ATTRIBUTE_BY_NAME.get(c.attr)?.type.kind === "set") {
+      // has_all needs every value, so its first one alone is a sound key
+      return { attr: c.attr, values: c.op === "has_any" ? c.values : [c.values[0]] };
+    }
+  }
+  return undefined;
+}
+
+/** Indexes the list by the set attribute most of its rules are pinned by. */
+function ruleList(rules: readonly CompiledRule[]): RuleList {
+  const counts = new Map<string, number>();
+  for (const r of rules) if (r.pin) counts.set(r.pin.attr, (counts.get(r.pin.attr) ?? 0) + 1);
+  let attr: string | undefined;
+  for (const [a, n] of counts) if (n >= MIN_INDEXED && (attr === undefined || n > counts.get(attr)!)) attr = a;
+  if (attr === undefined) return { scan: rules, slot: -1, byElement: new Map() };
+  const byElement = new Map<unknown, CompiledRule[]>();
+  const scan: CompiledRule[] = [];
+  for (const r of rules) {
+    if (r.pin?.attr !== attr) scan.push(r);
+    else for (const v of new Set(r.pin.values)) (byElement.get(v) ?? byElement.set(v, []).get(v)!).push(r);
+  }
+  return { scan, slot: vocabularySlot(attr), byElement };
 }
