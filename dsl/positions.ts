@@ -27,7 +27,8 @@ export function resolvePositions(root: unknown, text: string): void {
       p = { offset, line: lo + 1, column: offset - lineStarts[lo]! + 1 };
       memo.set(offset, p);
     }
-    return { ...p };
+    // shared between spans that start or end at the same offset: nothing mutates positions
+    return p;
   };
   const visit = (value: unknown): void => {
     if (typeof value !== "object" || value === null) return;

@@ -5,7 +5,20 @@
 import { createHash } from "node:crypto";
 
 export function canonicalJson(value: unknown): string {
-  return write(value, "$");
+  try {
+    return write(value, undefined);
+  } catch (err) {
+    // the fast pass builds no paths; only a failure pays for locating itself
+    if (err instanceof Unlocated) return write(value, "$");
+    throw err;
+  }
+}
+
+class Unlocated extends Error {}
+
+function fail(path: string | undefined, message: string): never {
+  if (path === undefined) throw new Unlocated(message);
+  throw new Error(`${path}: ${message}`);
 }
 
 /** sha256 (hex) of the canonical JSON of `bundle` without its `sha256` key. */
@@ -14,36 +27,34 @@ export function bundleDigest(bundle: object): string {
   return createHash("sha256").update(canonicalJson(rest), "utf8").digest("hex");
 }
 
-function write(value: unknown, path: string): string {
+function write(value: unknown, path: string | undefined): string {
   switch (typeof value) {
     case "string":
     case "boolean":
       return JSON.stringify(value);
     case "number":
-      if (!Number.isFinite(value)) throw new Error(`${path}: ${value} has no JSON form`);
+      if (!Number.isFinite(value)) fail(path, `${value} has no JSON form`);
       return JSON.stringify(value);
     case "object":
       if (value === null) return "null";
       if (Array.isArray(value)) {
-        return `[${value.map((item, i) => write(item, `${path}[${i}]`)).join(",")}]`;
+        return `[${value.map((item, i) => write(item, path === undefined ? undefined : `${path}[${i}]`)).join(",")}]`;
       }
       return writeObject(value, path);
     default:
-      throw new Error(`${path}: a ${typeof value} has no JSON form`);
+      return fail(path, `a ${typeof value} has no JSON form`);
   }
 }
 
-function writeObject(value: object, path: string): string {
+function writeObject(value: object, path: string | undefined): string {
   const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) {
-    throw new Error(`${path}: only plain objects have a canonical JSON form`);
-  }
+  if (proto !== Object.prototype && proto !== null) fail(path, "only plain objects have a canonical JSON form");
   const record = value as Record<string, unknown>;
   const parts: string[] = [];
   for (const key of Object.keys(record).sort()) {
     const item = record[key];
     if (item === undefined) continue; // as JSON.stringify: an absent optional field
-    parts.push(`${JSON.stringify(key)}:${write(item, `${path}.${key}`)}`);
+    parts.push(`${JSON.stringify(key)}:${write(item, path === undefined ? undefined : `${path}.${key}`)}`);
   }
   return `{${parts.join(",")}}`;
 }
