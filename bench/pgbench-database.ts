@@ -9,6 +9,8 @@ const run = promisify(execFile);
 
 export const BENCH_DB = { host: "127.0.0.1", port: 5432, user: "postgres", database: "hoopgate_bench" };
 export const LARGE_ROWS = 10_000;
+/** the gateway's own store (approvals, hash-chained audit log), as a deployment would run it */
+export const STORE_DB = "hoopgate_bench_store";
 
 export async function prepareBenchDatabase(): Promise<void> {
   const admin = new pg.Client({ ...BENCH_DB, database: "postgres" });
@@ -19,6 +21,9 @@ export async function prepareBenchDatabase(): Promise<void> {
   }
   const { rowCount } = await admin.query("select 1 from pg_database where datname = $1", [BENCH_DB.database]);
   if (rowCount === 0) await admin.query(`create database ${BENCH_DB.database}`);
+  // a fresh store each run: the audit chain's length should not vary between runs
+  await admin.query(`drop database if exists ${STORE_DB} with (force)`);
+  await admin.query(`create database ${STORE_DB}`);
   await admin.end();
 
   const db = new pg.Client(BENCH_DB);

@@ -14,7 +14,7 @@ import type { GatewayConfig } from "../runtime/config/index.js";
 import { startGateway } from "../runtime/gateway/index.js";
 import { startDevIssuer } from "../runtime/identity/index.js";
 import { createLogger } from "../runtime/log.js";
-import { BENCH_DB, prepareBenchDatabase } from "./pgbench-database.js";
+import { BENCH_DB, STORE_DB, prepareBenchDatabase } from "./pgbench-database.js";
 import { startPgbouncer } from "./pgbouncer.js";
 import type { BenchReport } from "./report.js";
 
@@ -142,9 +142,8 @@ async function gatewayConfig(dir: string, issuer: string, jwksUrl: string): Prom
     connections: {
       bench: { name: "bench", target: { kind: "postgres", host: BENCH_DB.host, port: BENCH_DB.port, user: BENCH_DB.user, database: BENCH_DB.database } },
     },
-    store: { kind: "pglite", dir },
+    store: { kind: "postgres", url: `postgres://${BENCH_DB.user}@${BENCH_DB.host}:${BENCH_DB.port}/${STORE_DB}` },
     auth: { allowCleartextOnLoopback: true },
-    audit: { file: join(dir, "audit.jsonl") },
     log: { level: "silent" },
   };
 }
