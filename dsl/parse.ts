@@ -3,7 +3,6 @@
 
 import type { Position, SourceFile, Span } from "./ast.js";
 import type { Diagnostic } from "./diagnostic.js";
-import { resolvePositions } from "./positions.js";
 import { parse, SyntaxError as PeggySyntaxError, type Expectation } from "./generated/grammar.js";
 
 export interface ParseResult {
@@ -27,8 +26,6 @@ export function parseSource(path: string, text: string): ParseResult {
   try {
     // The generated parser is untyped: the grammar's actions build exactly dsl/ast.ts.
     const file = parse(text, { grammarSource: path }) as SourceFile;
-    resolvePositions(file.items, text);
-    resolvePositions(file.comments, text);
     return { file, diagnostics: [] };
   } catch (err) {
     if (err instanceof PeggySyntaxError) return { diagnostics: [fromSyntaxError(path, text, err)] };
