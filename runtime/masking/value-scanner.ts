@@ -2,7 +2,8 @@ import type { MaskStrategy } from "../bundle/format.js";
 import { profileBytes } from "./detectors/byte-profile.js";
 import type { ByteProfile, Detector } from "./detectors/types.js";
 import { Needle } from "./needle.js";
-import { Hasher, maskText, strength } from "./strategies.js";
+import { copyBytes } from "./edit-list.js";
+import { Hasher, maskBytes, maskText, strength } from "./strategies.js";
 
 export interface ArmedDetector {
   detector: Detector;
@@ -26,6 +27,8 @@ export class ValueScanner {
   /** profile prefilters, each with its detector's bit */
   private readonly profileTests: ((p: ByteProfile) => boolean)[] = [];
   private readonly profileBits: number[] = [];
+  /** bits of the detectors that can search raw bytes (`findBytes`) */
+  private readonly byteFinderBits: number;
   /** values shorter than these fit no match of any detector / any profile detector */
   private readonly minBytes: number;
   private readonly profileMinBytes: number;
@@ -48,6 +51,7 @@ export class ValueScanner {
     this.hasher = hasher;
     this.minBytes = Math.min(...armed.map((a) => a.detector.minBytes));
     this.profileMinBytes = Math.min(...armed.filter((a) => "profile" in a.detector.prefilter).map((a) => a.detector.minBytes));
+    this.byteFinderBits = armed.reduce((bits, { detector }, j) => (detector.findBytes === undefined ? bits : bits | (1 << j)), 0);
     armed.forEach(({ detector }, j) => {
       const pf = detector.prefilter;
       if ("needles" in pf) {
@@ -74,10 +78,11 @@ export class ValueScanner {
 
   /**
    * Masks detected spans in `buf[start, end)`. Returns `undefined` when nothing was found
-   * (no string is created unless a prefilter admitted the value), `null` when a detector
-   * whose strategy is `null` fired (a value cannot be partly NULL), else the masked text.
+   * (no string is created unless a prefilter admitted the value and some admitted detector
+   * needs text), `null` when a detector whose strategy is `null` fired (a value cannot be
+   * partly NULL), else the masked value (UTF-8 bytes or text).
    */
-  scan(buf: Buffer, start: number, end: number): string | null | undefined {
+  scan(buf: Buffer, start: number, end: number): Buffer | string | null | undefined {
     if (buf !== this.cursorBuf) {
       this.reset();
       this.cursorBuf = buf;
@@ -95,8 +100,17 @@ export class ValueScanner {
     }
     if (admitted === 0) return undefined;
 
-    const text = buf.toString("utf8", start, end);
     this.spans.length = 0;
+    if ((admitted & ~this.byteFinderBits) === 0) {
+      for (let j = 0; j < this.armed.length; j++) {
+        if ((admitted & (1 << j)) === 0) continue;
+        this.current = j;
+        this.armed[j]!.detector.findBytes!(buf, start, end, this.sink);
+      }
+      if (this.spans.length === 0) return undefined;
+      return this.rewriteBytes(buf, start, end);
+    }
+    const text = buf.toString("utf8", start, end);
     for (let j = 0; j < this.armed.length; j++) {
       if ((admitted & (1 << j)) === 0) continue;
       this.current = j;
@@ -114,6 +128,40 @@ export class ValueScanner {
       this.searchedFrom[k] = start;
     }
     return hit >= 0 && hit + this.needles[k]!.length <= end;
+  }
+
+  /** `rewrite` on raw bytes: the spans are offsets into `buf`, the value is `buf[start, end)`. */
+  private rewriteBytes(buf: Buffer, start: number, end: number): Buffer | null {
+    const order = this.spans.length === 3 ? [this.spans as [number, number, number]] : sortedTriples(this.spans);
+    const pieces: (Buffer | string)[] = [];
+    const cuts: number[] = [];
+    let size = end - start;
+    for (let i = 0; i < order.length; ) {
+      const [s0, e0, j0] = order[i]!;
+      let spanEnd = e0;
+      let strategy = this.armed[j0]!.strategy;
+      for (i++; i < order.length && order[i]![0] < spanEnd; i++) {
+        const [, e, j] = order[i]!;
+        spanEnd = Math.max(spanEnd, e);
+        strategy = stronger(strategy, this.armed[j]!.strategy);
+      }
+      const masked = maskBytes(buf, s0, spanEnd, strategy, this.hasher);
+      if (masked === null) return null;
+      pieces.push(masked);
+      cuts.push(s0, spanEnd);
+      size += Buffer.byteLength(masked) - (spanEnd - s0);
+    }
+    const out = Buffer.allocUnsafe(size);
+    let pos = 0;
+    let copied = start;
+    for (let k = 0; k < pieces.length; k++) {
+      pos = copyBytes(buf, copied, cuts[2 * k]!, out, pos);
+      const piece = pieces[k]!;
+      pos = typeof piece === "string" ? pos + out.write(piece, pos, "utf8") : copyBytes(piece, 0, piece.length, out, pos);
+      copied = cuts[2 * k + 1]!;
+    }
+    copyBytes(buf, copied, end, out, pos);
+    return out;
   }
 
   /** Replaces the spans, merging overlaps under the stronger strategy. */

@@ -1,3 +1,4 @@
+import { findEmailBytes } from "./email-bytes.js";
 import type { Detector, SpanSink } from "./types.js";
 
 // Local part anchored at the start of its run (the lookbehind) and bounded to RFC 5321's
@@ -45,6 +46,7 @@ export const email: Detector = {
   minBytes: 6, // a@b.cd
   prefilter: { needles: ["@"] },
   regexes: [CANDIDATE],
+  findBytes: findEmailBytes,
   find(text: string, sink: SpanSink): void {
     CANDIDATE.lastIndex = 0;
     for (let m = CANDIDATE.exec(text); m !== null; m = CANDIDATE.exec(text)) {

@@ -28,6 +28,11 @@ export interface Detector {
   readonly minBytes: number;
   /** Every validated match in `text`, in order. Must run in time linear in `text.length`. */
   find(text: string, sink: SpanSink): void;
+  /**
+   * The same matches as `find` on the decoded text, found on raw UTF-8 `buf[start, end)`
+   * with spans as byte offsets into `buf`; lets the scanner skip decoding the value.
+   */
+  readonly findBytes?: (buf: Uint8Array, start: number, end: number, sink: SpanSink) => void;
   /** The regexes `find` uses, so tests can prove them linear-time. */
   readonly regexes: readonly RegExp[];
 }
