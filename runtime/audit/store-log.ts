@@ -26,13 +26,29 @@ export interface AuditEvent {
 
 interface Queued {
   event: AuditEvent;
-  time: Date;
-  done(error?: Error): void;
+  /** ms since the epoch, when the gateway accepted the record */
+  time: number;
+}
+
+/** Records written in one transaction; they all settle together, so they share one promise. */
+interface Batch {
+  items: Queued[];
+  settled: Promise<void>;
+  settle(error?: Error): void;
+}
+
+function openBatch(): Batch {
+  let settle!: (error?: Error) => void;
+  const settled = new Promise<void>((resolve, reject) => {
+    settle = (error) => (error ? reject(error) : resolve());
+  });
+  return { items: [], settled, settle };
 }
 
 /** An AuditSink on the store, plus the gateway's other events (approvals, bundle changes, API calls). */
 export class StoreAuditLog implements AuditSink {
-  private queue: Queued[] = [];
+  /** waiting to be written, oldest first; only the last one still takes records */
+  private batches: Batch[] = [];
   private writing: Promise<void> | undefined;
   private failure: Error | undefined;
   private closed = false;
@@ -41,26 +57,30 @@ export class StoreAuditLog implements AuditSink {
 
   sessionStarted(record: SessionStartedRecord): Promise<void> {
     const { session, ...data } = record;
-    return this.append({ type: "session_started", session, data: { ...data } });
+    return this.append({ type: "session_started", session, data });
   }
 
   statement(record: StatementRecord): Promise<void> {
     const { session, ...data } = record;
-    return this.append({ type: "statement", session, data: { ...data } });
+    return this.append({ type: "statement", session, data });
   }
 
   sessionEnded(record: SessionEndedRecord): Promise<void> {
     const { session, ...data } = record;
-    return this.append({ type: "session_ended", session, data: { ...data } });
+    return this.append({ type: "session_ended", session, data });
   }
 
   append(event: AuditEvent): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error("the audit log is closed"));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ event, time: new Date(), done: (error) => (error ? reject(error) : resolve()) });
-      this.writing ??= this.drain();
-    });
+    let batch = this.batches.at(-1);
+    if (batch === undefined || batch.items.length >= MAX_BATCH) {
+      batch = openBatch();
+      this.batches.push(batch);
+    }
+    batch.items.push({ event, time: Date.now() });
+    this.writing ??= this.drain();
+    return batch.settled;
   }
 
   /** the error that stopped the log, if any */
@@ -76,19 +96,19 @@ export class StoreAuditLog implements AuditSink {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      if (this.queue.length < MAX_BATCH && !this.closed) await new Promise((resolve) => setTimeout(resolve, BATCH_INTERVAL_MS));
-      const batch = this.queue.splice(0, MAX_BATCH);
+    while (this.batches.length > 0) {
+      if (this.batches[0]!.items.length < MAX_BATCH && !this.closed) await new Promise((resolve) => setTimeout(resolve, BATCH_INTERVAL_MS));
+      const batch = this.batches.shift()!;
       if (this.failure) {
-        for (const item of batch) item.done(this.failure);
+        batch.settle(this.failure);
         continue;
       }
       try {
-        await this.store.transaction((tx) => appendBatch(tx, batch));
-        for (const item of batch) item.done();
+        await this.store.transaction((tx) => appendBatch(tx, batch.items));
+        batch.settle();
       } catch (err) {
         this.failure = new Error(`the audit log in store ${this.store.location} cannot be written: ${(err as Error).message}`);
-        for (const item of batch) item.done(this.failure);
+        batch.settle(this.failure);
       }
     }
     this.writing = undefined;
@@ -104,7 +124,7 @@ async function appendBatch(tx: Queryable, batch: Queued[]): Promise<void> {
   const columns: [number[], string[], string[], (string | null)[], string[], string[], string[]] = [[], [], [], [], [], [], []];
   for (const { event, time } of batch) {
     seq += 1;
-    const entry: ChainEntry = { seq, time: time.toISOString(), type: event.type, data: event.data };
+    const entry: ChainEntry = { seq, time: new Date(time).toISOString(), type: event.type, data: event.data };
     if (event.session !== undefined) entry.session = event.session;
     const text = entryText(entry);
     const hash = chainHash(prev, text);
@@ -148,7 +168,7 @@ async function project(tx: Queryable, batch: Queued[]): Promise<void> {
       subjects.push(identity.subject);
       connections.push(d.connection);
       clients.push((d.client as string | undefined) ?? null);
-      times.push(time.toISOString());
+      times.push(new Date(time).toISOString());
     } else if (event.type === "statement") {
       statements.set(event.session, (statements.get(event.session) ?? 0) + 1);
     } else if (event.type === "session_ended") {
@@ -172,7 +192,7 @@ async function project(tx: Queryable, batch: Queued[]): Promise<void> {
   for (const { event, time } of ended) {
     const d = event.data;
     await tx.query(`update sessions set ended_at = $2, rows_out = $3, bytes_out = $4, error = $5 where id = $1`, [
-      event.session, time, d.rows ?? 0, d.bytes ?? 0, d.error ?? null,
+      event.session, new Date(time), d.rows ?? 0, d.bytes ?? 0, d.error ?? null,
     ]);
   }
 }

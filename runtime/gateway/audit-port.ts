@@ -24,7 +24,11 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
   const sessions = new Map<string, OpenSession>();
   let failed: Error | undefined;
   let drained: (() => void) | undefined;
+  /** a batching sink hands every record of one batch the same promise: one handler is enough */
+  let watched: Promise<void> | undefined;
   const record = (write: Promise<void>): void => {
+    if (write === watched) return;
+    watched = write;
     write.catch((error: unknown) => {
       if (failed !== undefined) return;
       failed = error instanceof Error ? error : new Error(String(error));
