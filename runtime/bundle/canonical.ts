@@ -37,24 +37,34 @@ function write(value: unknown, path: string | undefined): string {
       return JSON.stringify(value);
     case "object":
       if (value === null) return "null";
-      if (Array.isArray(value)) {
-        return `[${value.map((item, i) => write(item, path === undefined ? undefined : `${path}[${i}]`)).join(",")}]`;
-      }
+      if (Array.isArray(value)) return writeArray(value, path);
       return writeObject(value, path);
     default:
       return fail(path, `a ${typeof value} has no JSON form`);
   }
 }
 
+// Both writers append to one string: no array of parts per object, one rope V8 flattens once.
+function writeArray(value: unknown[], path: string | undefined): string {
+  let out = "[";
+  for (let i = 0; i < value.length; i++) {
+    if (i > 0) out += ",";
+    // a hole is undefined here, which has no JSON form: an error, as for any undefined item
+    out += write(value[i], path === undefined ? undefined : `${path}[${i}]`);
+  }
+  return out + "]";
+}
+
 function writeObject(value: object, path: string | undefined): string {
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) fail(path, "only plain objects have a canonical JSON form");
   const record = value as Record<string, unknown>;
-  const parts: string[] = [];
+  let out = "{";
   for (const key of Object.keys(record).sort()) {
     const item = record[key];
     if (item === undefined) continue; // as JSON.stringify: an absent optional field
-    parts.push(`${JSON.stringify(key)}:${write(item, path === undefined ? undefined : `${path}.${key}`)}`);
+    if (out.length > 1) out += ",";
+    out += JSON.stringify(key) + ":" + write(item, path === undefined ? undefined : `${path}.${key}`);
   }
-  return `{${parts.join(",")}}`;
+  return out + "}";
 }
