@@ -115,33 +115,38 @@ export class StoreAuditLog implements AuditSink {
   }
 }
 
+interface AuditRow {
+  seq: number;
+  time: string;
+  type: string;
+  session_id: string | null;
+  entry: string;
+  prev_hash: string;
+  hash: string;
+}
+
 /** one multi-row INSERT per batch: on the embedded store a statement costs far more than a row */
 async function appendBatch(tx: Queryable, batch: Queued[]): Promise<void> {
   await tx.query(`select pg_advisory_xact_lock($1)`, [APPEND_LOCK]);
   const [head] = await tx.query<{ seq: unknown; hash: string }>(`select seq, hash from audit_head`);
   let seq = head === undefined ? 0 : Number(head.seq);
   let prev = head?.hash ?? GENESIS;
-  const columns: [number[], string[], string[], (string | null)[], string[], string[], string[]] = [[], [], [], [], [], [], []];
+  const rows: AuditRow[] = [];
   for (const { event, time } of batch) {
     seq += 1;
     const entry: ChainEntry = { seq, time: new Date(time).toISOString(), type: event.type, data: event.data };
     if (event.session !== undefined) entry.session = event.session;
     const text = entryText(entry);
     const hash = chainHash(prev, text);
-    const [seqs, times, types, sessions, entries, prevs, hashes] = columns;
-    seqs.push(seq);
-    times.push(entry.time);
-    types.push(event.type);
-    sessions.push(event.session ?? null);
-    entries.push(text);
-    prevs.push(prev);
-    hashes.push(hash);
+    rows.push({ seq, time: entry.time, type: event.type, session_id: event.session ?? null, entry: text, prev_hash: prev, hash });
     prev = hash;
   }
+  // one JSON parameter: JSON.stringify is native, where the driver escapes text[] elements in JS
   await tx.query(
     `insert into audit_log (seq, time, type, session_id, entry, prev_hash, hash)
-     select * from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
-    columns,
+     select seq, time, type, session_id, entry, prev_hash, hash from json_to_recordset($1::json)
+       as r(seq bigint, time timestamptz, type text, session_id text, entry text, prev_hash text, hash text)`,
+    [JSON.stringify(rows)],
   );
   await project(tx, batch);
   await tx.query(
