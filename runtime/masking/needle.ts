@@ -23,11 +23,15 @@ export class Needle {
     for (let hit = buf.indexOf(this.anchorByte, from + this.anchor); hit >= 0; hit = buf.indexOf(this.anchorByte, hit + 1)) {
       if (this.length === 1) return hit;
       const start = hit - this.anchor;
-      if (start >= 0 && start + this.length <= buf.length && buf.compare(this.bytes, 0, this.length, start, start + this.length) === 0) {
-        return start;
-      }
+      if (start >= 0 && start + this.length <= buf.length && this.matchesAt(buf, start)) return start;
     }
     return -1;
+  }
+
+  /** A byte loop: needles are a few bytes, where `Buffer#compare`'s argument checks cost more than the comparison. */
+  private matchesAt(buf: Buffer, start: number): boolean {
+    for (let i = 0; i < this.length; i++) if (buf[start + i] !== this.bytes[i]) return false;
+    return true;
   }
 }
 
