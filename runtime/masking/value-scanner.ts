@@ -132,7 +132,18 @@ export class ValueScanner {
 
   /** `rewrite` on raw bytes: the spans are offsets into `buf`, the value is `buf[start, end)`. */
   private rewriteBytes(buf: Buffer, start: number, end: number): Buffer | null {
-    const order = this.spans.length === 3 ? [this.spans as [number, number, number]] : sortedTriples(this.spans);
+    if (this.spans.length === 3) {
+      // the common case: one span, nothing to sort, merge or collect
+      const s0 = this.spans[0]!, e0 = this.spans[1]!;
+      const masked = maskBytes(buf, s0, e0, this.armed[this.spans[2]!]!.strategy, this.hasher);
+      if (masked === null) return null;
+      const out = Buffer.allocUnsafe(end - start + Buffer.byteLength(masked) - (e0 - s0));
+      let pos = copyBytes(buf, start, s0, out, 0);
+      pos = typeof masked === "string" ? pos + out.write(masked, pos, "utf8") : copyBytes(masked, 0, masked.length, out, pos);
+      copyBytes(buf, e0, end, out, pos);
+      return out;
+    }
+    const order = sortedTriples(this.spans);
     const pieces: (Buffer | string)[] = [];
     const cuts: number[] = [];
     let size = end - start;
