@@ -4,16 +4,12 @@
 // Manager's JSON GetSecretValue), and the SDK is pointed at it with its documented endpoint
 // variables (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SECRETS_MANAGER) and static test keys.
 
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { JWK } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signBundle } from "../compiler/sign.js";
-import { bundleDigest } from "../runtime/bundle/canonical.js";
-import type { Bundle } from "../runtime/bundle/format.js";
 import { fetchBundleText } from "../runtime/bundle/fetch.js";
 import { BundleSource } from "../runtime/bundle/source.js";
 import { ConfigError, loadConfig } from "../runtime/config/index.js";
@@ -21,36 +17,7 @@ import type { BundleConfig } from "../runtime/config/types.js";
 import type { Engine } from "../runtime/engine/index.js";
 import { createLogger } from "../runtime/log.js";
 import { startFakeAws, type FakeAws } from "./support/fake-aws.js";
-
-function makeBundle(connection: string): Bundle {
-  const body = {
-    format: "hoopgate.bundle/v1" as const,
-    sources: [{ path: "main.hoop", sha256: "c".repeat(64) }],
-    connections: { [connection]: { kind: "postgres" as const, tags: [] } },
-    groups: { bots: { issuer: "https://issuer.test", when: { op: "true" as const } } },
-    policies: [{
-      name: "bots",
-      subjects: ["bots"],
-      connections: [connection],
-      rules: [{ id: "bots/allow#1", policy: "bots", effect: "allow" as const, cond: { op: "true" as const }, source: "main.hoop:2:3" }],
-      index: { postgres: { attr: "sql.command", byValue: {}, any: [0] } },
-      masks: [],
-      limits: [],
-      source: "main.hoop:1:1",
-    }],
-    byConnection: { [connection]: [0] },
-  };
-  return { ...body, sha256: bundleDigest(body) };
-}
-
-function signingKey(kid: string) {
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  return {
-    pem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
-    jwk: publicKey.export({ format: "jwk" }) as JWK,
-    trusted: { kid, key: publicKey.export({ format: "jwk" }) as JWK },
-  };
-}
+import { makeBundle, signingKey } from "./support/signed-bundles.js";
 
 const key = signingKey("k1");
 const signed = (connection: string, by = key) => signBundle(makeBundle(connection), by.pem, "k1");

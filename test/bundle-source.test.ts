@@ -1,48 +1,15 @@
-import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { JWK } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { signBundle } from "../compiler/sign.js";
-import { bundleDigest } from "../runtime/bundle/canonical.js";
-import type { Bundle } from "../runtime/bundle/format.js";
 import { BundleSource } from "../runtime/bundle/source.js";
 import type { BundleConfig } from "../runtime/config/types.js";
 import type { Engine } from "../runtime/engine/index.js";
 import { createLogger } from "../runtime/log.js";
-
-function makeBundle(connection: string): Bundle {
-  const body = {
-    format: "hoopgate.bundle/v1" as const,
-    sources: [{ path: "main.hoop", sha256: "b".repeat(64) }],
-    connections: { [connection]: { kind: "postgres" as const, tags: [] } },
-    groups: { bots: { issuer: "https://issuer.test", when: { op: "true" as const } } },
-    policies: [{
-      name: "bots",
-      subjects: ["bots"],
-      connections: [connection],
-      rules: [{ id: "bots/allow#1", policy: "bots", effect: "allow" as const, cond: { op: "true" as const }, source: "main.hoop:2:3" }],
-      index: { postgres: { attr: "sql.command", byValue: {}, any: [0] } },
-      masks: [],
-      limits: [],
-      source: "main.hoop:1:1",
-    }],
-    byConnection: { [connection]: [0] },
-  };
-  return { ...body, sha256: bundleDigest(body) };
-}
-
-function signingKey(kid: string) {
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  return {
-    kid,
-    pem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
-    trusted: { kid, key: publicKey.export({ format: "jwk" }) as JWK },
-  };
-}
+import { makeBundle, signingKey } from "./support/signed-bundles.js";
 
 const trustedKey = signingKey("k1");
 const sources: BundleSource[] = [];
