@@ -143,24 +143,15 @@ export class ValueScanner {
       copyBytes(buf, e0, end, out, pos);
       return out;
     }
-    const order = sortedTriples(this.spans);
     const pieces: (Buffer | string)[] = [];
     const cuts: number[] = [];
     let size = end - start;
-    for (let i = 0; i < order.length; ) {
-      const [s0, e0, j0] = order[i]!;
-      let spanEnd = e0;
-      let strategy = this.armed[j0]!.strategy;
-      for (i++; i < order.length && order[i]![0] < spanEnd; i++) {
-        const [, e, j] = order[i]!;
-        spanEnd = Math.max(spanEnd, e);
-        strategy = stronger(strategy, this.armed[j]!.strategy);
-      }
-      const masked = maskBytes(buf, s0, spanEnd, strategy, this.hasher);
+    for (const span of this.mergedSpans()) {
+      const masked = maskBytes(buf, span.start, span.end, span.strategy, this.hasher);
       if (masked === null) return null;
       pieces.push(masked);
-      cuts.push(s0, spanEnd);
-      size += Buffer.byteLength(masked) - (spanEnd - s0);
+      cuts.push(span.start, span.end);
+      size += Buffer.byteLength(masked) - (span.end - span.start);
     }
     const out = Buffer.allocUnsafe(size);
     let pos = 0;
@@ -183,24 +174,33 @@ export class ValueScanner {
       const masked = maskText(text.slice(start, end), this.armed[j]!.strategy, this.hasher);
       return masked === null ? null : text.slice(0, start) + masked + text.slice(end);
     }
-    const order = sortedTriples(this.spans);
     let out = "";
     let copied = 0;
-    for (let i = 0; i < order.length; ) {
-      const [s0, e0, j0] = order[i]!;
-      let spanEnd = e0;
-      let strategy = this.armed[j0]!.strategy;
-      for (i++; i < order.length && order[i]![0] < spanEnd; i++) {
-        const [, e, j] = order[i]!;
-        spanEnd = Math.max(spanEnd, e);
-        strategy = stronger(strategy, this.armed[j]!.strategy);
-      }
-      const masked = maskText(text.slice(s0, spanEnd), strategy, this.hasher);
+    for (const span of this.mergedSpans()) {
+      const masked = maskText(text.slice(span.start, span.end), span.strategy, this.hasher);
       if (masked === null) return null;
-      out += text.slice(copied, s0) + masked;
-      copied = spanEnd;
+      out += text.slice(copied, span.start) + masked;
+      copied = span.end;
     }
     return out + text.slice(copied);
+  }
+
+  /** The detected spans in order, overlapping ones merged under the stronger strategy. */
+  private mergedSpans(): { start: number; end: number; strategy: MaskStrategy }[] {
+    const order = sortedTriples(this.spans);
+    const merged: { start: number; end: number; strategy: MaskStrategy }[] = [];
+    for (let i = 0; i < order.length; ) {
+      const [start, first, j0] = order[i]!;
+      let end = first;
+      let strategy = this.armed[j0]!.strategy;
+      for (i++; i < order.length && order[i]![0] < end; i++) {
+        const [, e, j] = order[i]!;
+        end = Math.max(end, e);
+        strategy = stronger(strategy, this.armed[j]!.strategy);
+      }
+      merged.push({ start, end, strategy });
+    }
+    return merged;
   }
 }
 
