@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { compilePaths } from "../compiler/index.js";
 import { loadEngine, type Engine } from "../runtime/engine/index.js";
-import { UsageError } from "./args.js";
+import { jsonObjectFlag, UsageError } from "./args.js";
 import { countLine, printDiagnostics } from "./output.js";
 
 export async function engineFrom(paths: string[], bundleFile: string | undefined, cwd = process.cwd()): Promise<Engine | undefined> {
@@ -24,12 +24,5 @@ export async function engineFrom(paths: string[], bundleFile: string | undefined
 
 export function parseSubject(text: string | undefined): Record<string, unknown> {
   if (!text) throw new UsageError('--subject is required, e.g. --subject \'{"iss":"https://…","sub":"…"}\'');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--subject is not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new UsageError("--subject must be a JSON object of token claims");
-  return value as Record<string, unknown>;
+  return jsonObjectFlag("--subject", text, "a JSON object of token claims");
 }

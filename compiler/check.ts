@@ -1,7 +1,7 @@
 // Name resolution and checking across all files: declarations are global to the compiled
 // set of files, so a policy may use a group declared in another file.
 
-import type { Ident, SourceFile } from "../dsl/ast.js";
+import type { Ident, SourceFile, Span } from "../dsl/ast.js";
 import { Code } from "./codes.js";
 import { checkConnection, checkGroup } from "./declarations.js";
 import { checkPolicy, type Names } from "./policies.js";
@@ -66,7 +66,7 @@ function reportDuplicates(names: Ident[], kind: string, rep: Reporter): void {
 }
 
 function reportDuplicateRuleIds(program: Program, rep: Reporter): void {
-  const seen = new Map<string, { span: import("../dsl/ast.js").Span }>();
+  const seen = new Map<string, { span: Span }>();
   for (const p of program.policies) {
     for (const r of [...p.rules, ...p.masks, ...p.limits]) {
       const first = seen.get(r.id);

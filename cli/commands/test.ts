@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { compilePaths } from "../../compiler/index.js";
 import { githubReport } from "../../compiler/reporters/github.js";
 import { jsonReport } from "../../compiler/reporters/json.js";
@@ -35,7 +36,6 @@ export async function run(argv: string[]): Promise<number> {
     : reporter === "json" ? jsonReport(report)
     : prettyReport(report, wantColor(process.stdout));
   if (values.output) {
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(values.output, `${text}\n`);
   } else process.stdout.write(`${text}\n`);
 

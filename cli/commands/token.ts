@@ -1,6 +1,6 @@
 import { loadDevIssuerIdentity } from "../../runtime/demo/dev-identity.js";
 import { loadDevKey, signDevToken } from "../../runtime/identity/index.js";
-import { parse, UsageError } from "../args.js";
+import { jsonObjectFlag, parse, UsageError } from "../args.js";
 
 export const summary = "issue --sub S [--claims JSON] [--ttl 15m]: a dev token from the gateway's own issuer key";
 
@@ -19,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.sub === undefined || values.sub === "") throw new UsageError("--sub is required");
   const ttl = values.ttl ?? "15m";
   if (!TTL.test(ttl)) throw new UsageError(`--ttl must be a duration such as 30s, 15m, 2h or 7d, got "${ttl}"`);
-  const claims = parseClaims(values.claims);
+  const claims = values.claims === undefined ? {} : jsonObjectFlag("--claims", values.claims);
   const keyDir = values["key-dir"] ?? ".hoopgate";
   const known = await loadDevIssuerIdentity(keyDir);
   const issuer = values.issuer ?? known?.issuer;
@@ -30,16 +30,4 @@ export async function run(argv: string[]): Promise<number> {
   const key = await loadDevKey(keyDir);
   process.stdout.write(`${await signDevToken(key, { sub: values.sub, claims, ttl, issuer, audience })}\n`);
   return 0;
-}
-
-function parseClaims(text: string | undefined): Record<string, unknown> {
-  if (text === undefined) return {};
-  let claims: unknown;
-  try {
-    claims = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`--claims is not valid JSON: ${(error as Error).message}`);
-  }
-  if (typeof claims !== "object" || claims === null || Array.isArray(claims)) throw new UsageError("--claims must be a JSON object");
-  return claims as Record<string, unknown>;
 }
