@@ -18,6 +18,7 @@ import type { Engine } from "../runtime/engine/index.js";
 import { createLogger } from "../runtime/log.js";
 import { startFakeAws, type FakeAws } from "./support/fake-aws.js";
 import { makeBundle, signingKey } from "./support/signed-bundles.js";
+import { waitFor } from "./support/wait.js";
 
 const key = signingKey("k1");
 const signed = (connection: string, by = key) => signBundle(makeBundle(connection), by.pem, "k1");
@@ -64,14 +65,6 @@ async function s3Source(config: Partial<BundleConfig> = {}): Promise<BundleSourc
   sources.push(s);
   await s.start();
   return s;
-}
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 async function configFile(text: string): Promise<string> {

@@ -10,6 +10,7 @@ import type { BundleConfig } from "../runtime/config/types.js";
 import type { Engine } from "../runtime/engine/index.js";
 import { createLogger } from "../runtime/log.js";
 import { makeBundle, signingKey } from "./support/signed-bundles.js";
+import { waitFor } from "./support/wait.js";
 
 const trustedKey = signingKey("k1");
 const sources: BundleSource[] = [];
@@ -26,14 +27,6 @@ async function source(config: Partial<BundleConfig> & Pick<BundleConfig, "locati
   sources.push(s);
   await s.start();
   return s;
-}
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const connectionsOf = (engine: Engine | undefined) => Object.keys(engine?.bundle.connections ?? {});
