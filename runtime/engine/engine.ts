@@ -12,9 +12,10 @@ import { compileMask, resolveMasks, type CompiledMask } from "./masks.js";
 import { compileRule, mergeRuleTable, type CompiledRule, type RuleTable } from "./rule-table.js";
 import { EngineSession } from "./session.js";
 import { AttributeSlots } from "./slots.js";
-import type { SessionLimits } from "./types.js";
+import type { SessionLimits, SessionResult } from "./types.js";
 
-export type OpenSessionResult = { ok: true; session: EngineSession } | { ok: false; reason: string };
+/** SessionResult, with the engine's own session type (for callers that hold facts already). */
+export type OpenSessionResult = Exclude<SessionResult, { ok: true }> | { ok: true; session: EngineSession };
 
 interface Merged {
   table: RuleTable;
