@@ -8,7 +8,7 @@ export interface StatementInfo {
   text: string;
   decision: Decision;
   /** relations the statement reads or writes, as the engine saw them */
-  tables: string[];
+  tables: readonly string[];
   /** review: the approval request that released it */
   approval?: string;
 }

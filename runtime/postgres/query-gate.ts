@@ -176,11 +176,11 @@ export class QueryGate {
   }
 
   private decide(text: string): StatementInfo {
-    const started = process.hrtime.bigint();
+    const started = this.metrics === undefined ? 0 : performance.now();
     let decision = this.policy.decideSql(text);
-    const tables = [...new Set(decision.statements.flatMap((s) => s.tables))];
+    const tables = statementTables(decision);
     if (decision.effect === "allow") decision = this.denyMaskedCopy(decision);
-    this.metrics?.decided(decision.effect, Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics?.decided(decision.effect, (performance.now() - started) / 1e3);
     return { text, decision, tables };
   }
 
@@ -214,6 +214,17 @@ export class QueryGate {
     }
     return errorResponse({ severity: "ERROR", code: "42501", message: `statement denied: ${decision.reason}`, detail: rules });
   }
+}
+
+/**
+ * The relations the statement touches. A single statement's list is the facts' own (shared by
+ * every run of the same statement), which lets the row plan cache recognise a repeated shape
+ * by reference.
+ */
+function statementTables(decision: Decision): readonly string[] {
+  const { statements } = decision;
+  if (statements.length === 1) return statements[0]!.tables;
+  return [...new Set(statements.flatMap((s) => s.tables))];
 }
 
 function ruleDetail(decision: Decision): string | undefined {

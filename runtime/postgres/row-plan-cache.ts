@@ -18,11 +18,18 @@ interface Entry {
 
 export class RowPlanCache {
   private readonly entries = new Map<string, Entry>();
+  /** the last shape looked up: a session usually repeats one statement, so most lookups hit it */
+  private last: { frame: Buffer; tables: readonly string[] | null; key: string } | null = null;
 
   /** the key of a RowDescription for a statement (null: one the gateway never saw parsed) */
   key(frame: Buffer, info: StatementInfo | null): string {
+    const tables = info === null ? null : info.tables;
+    const last = this.last;
+    if (last !== null && last.tables === tables && last.frame.equals(frame)) return last.key;
     // identifiers cannot contain NUL, so it cannot occur inside a table name
-    return `${info === null ? "?" : info.tables.join("\0")}\0\0${frame.toString("latin1", 5)}`;
+    const key = `${tables === null ? "?" : tables.join("\0")}\0\0${frame.toString("latin1", 5)}`;
+    this.last = { frame: Buffer.from(frame), tables, key };
+    return key;
   }
 
   /** the cached plan (null: nothing to mask), or undefined on a miss */
