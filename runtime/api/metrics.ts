@@ -1,8 +1,9 @@
 // The gateway's Prometheus metrics on a registry of its own (two gateways in one process do
 // not collide): decisions by effect, decision latency, active sessions, pending approvals.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { ProxyMetrics } from "../postgres/context.js";
+import { DecisionMetrics } from "./decision-metrics.js";
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -13,13 +14,7 @@ export interface GatewayMetrics {
 export function createGatewayMetrics(pendingApprovals: () => Promise<number>): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "hoopgate_" });
-  const decisions = new Counter({ name: "hoopgate_decisions_total", help: "Statement decisions by effect", labelNames: ["effect"] as const, registers: [registry] });
-  const latency = new Histogram({
-    name: "hoopgate_decision_seconds",
-    help: "Time to decide one statement (facts and rules)",
-    buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
-    registers: [registry],
-  });
+  const decisions = new DecisionMetrics(registry);
   const sessions = new Gauge({ name: "hoopgate_active_sessions", help: "Open client sessions", registers: [registry] });
   new Gauge({
     name: "hoopgate_pending_approvals",
@@ -32,10 +27,7 @@ export function createGatewayMetrics(pendingApprovals: () => Promise<number>): G
   return {
     registry,
     proxy: {
-      decided(effect, seconds) {
-        decisions.inc({ effect });
-        latency.observe(seconds);
-      },
+      decided: (effect, seconds) => decisions.decided(effect, seconds),
       sessionOpened: () => sessions.inc(),
       sessionClosed: () => sessions.dec(),
     },
