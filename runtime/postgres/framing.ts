@@ -32,7 +32,12 @@ export class Framer {
   private partialFill = 0;
   private streamLeft = 0;
 
-  constructor(private readonly options: FramerOptions) {}
+  /** 1 at the type bytes allowed on this stream */
+  private readonly allowed = new Uint8Array(256);
+
+  constructor(private readonly options: FramerOptions) {
+    for (const type of options.types) this.allowed[type] = 1;
+  }
 
   /** the previous chunk must have been drained with next() */
   push(chunk: Buffer): void {
@@ -53,6 +58,7 @@ export class Framer {
     if (this.headFill > 0) return this.fillHead();
     const start = this.pos;
     let messages = 0;
+    let runType = -1;
     for (;;) {
       if (this.streamLeft > 0) {
         const n = Math.min(this.streamLeft, chunk.length - this.pos);
@@ -69,8 +75,11 @@ export class Framer {
         return null;
       }
       const type = chunk[this.pos]!;
-      const size = this.checkHeader(type, chunk.readInt32BE(this.pos + 1));
-      if (this.streamable(type)) {
+      // a run is cut by any message that is not streamed, so within it one answer per type holds
+      const streamed = type === runType || this.streamable(type);
+      const size = this.checkHeader(type, chunk.readInt32BE(this.pos + 1), streamed);
+      if (streamed) {
+        runType = type;
         messages += 1;
         this.streamLeft = size;
         continue;
@@ -100,7 +109,7 @@ export class Framer {
     let at = start;
     let messages = 0;
     while (messages < maxMessages && chunk.length - at >= 5 && chunk[at] === type) {
-      const size = this.checkHeader(type, chunk.readInt32BE(at + 1));
+      const size = this.checkHeader(type, chunk.readInt32BE(at + 1), this.streamable(type));
       if (chunk.length - at < size) break;
       at += size;
       messages += 1;
@@ -110,12 +119,12 @@ export class Framer {
     return { bytes: chunk.subarray(start, at), messages };
   }
 
-  private checkHeader(type: number, length: number): number {
-    if (!this.options.types.has(type)) {
+  private checkHeader(type: number, length: number, streamed: boolean): number {
+    if (this.allowed[type] !== 1) {
       throw new FramingError(`unexpected message type 0x${type.toString(16).padStart(2, "0")}`);
     }
     if (length < 4) throw new FramingError(`invalid message length ${length}`);
-    const limit = this.streamable(type) ? this.options.maxStreamed : this.options.maxMessage;
+    const limit = streamed ? this.options.maxStreamed : this.options.maxMessage;
     if (length + 1 > limit) throw new FramingError(`message of ${length + 1} bytes exceeds the limit of ${limit}`);
     return length + 1;
   }
@@ -128,8 +137,9 @@ export class Framer {
     if (this.headFill < 5) return null;
     this.headFill = 0;
     const type = this.head[0]!;
-    const size = this.checkHeader(type, this.head.readInt32BE(1));
-    if (this.streamable(type)) {
+    const streamed = this.streamable(type);
+    const size = this.checkHeader(type, this.head.readInt32BE(1), streamed);
+    if (streamed) {
       this.streamLeft = size - 5;
       return { kind: "run", bytes: Buffer.from(this.head), messages: 1 };
     }
