@@ -293,6 +293,8 @@ const COALESCE_BYTES = 4 * 1024 * 1024;
 function writeAll(socket: Socket, buffers: Buffer[]): boolean {
   if (buffers.length === 0) return true;
   if (buffers.length === 1) return socket.write(buffers[0]!);
+  const whole = contiguous(buffers);
+  if (whole !== null) return socket.write(whole);
   let total = 0;
   for (const buffer of buffers) total += buffer.length;
   if (total <= COALESCE_BYTES) return socket.write(Buffer.concat(buffers, total));
@@ -301,4 +303,19 @@ function writeAll(socket: Socket, buffers: Buffer[]): boolean {
   for (const buffer of buffers) ok = socket.write(buffer) && ok;
   socket.uncork();
   return ok;
+}
+
+/**
+ * The buffers as one view when they are adjacent pieces of one chunk — what is left of a chunk
+ * the gateway forwarded unchanged, cut into messages — so it is written without a copy.
+ */
+function contiguous(buffers: Buffer[]): Buffer | null {
+  const first = buffers[0]!;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < buffers.length; i++) {
+    const next = buffers[i]!;
+    if (next.buffer !== first.buffer || next.byteOffset !== end) return null;
+    end += next.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
