@@ -74,6 +74,8 @@ beforeAll(async () => {
     insert into people values (1, 'Ada', 'ada@example.com', '123-45-6789', 'card 4111 1111 1111 1111'),
                               (2, 'Bob', 'bob@example.org', '987-65-4321', 'nothing here');
     create view people_v as select id, email from people;
+    create table cards (id int primary key, note text);
+    insert into cards values (1, 'paid with 4111 1111 1111 1111, thanks'), (2, 'a "quoted"; note'), (3, null);
     create table log (id serial primary key, msg text);
     drop role if exists hoopgate_scram;
     drop role if exists hoopgate_md5;
@@ -195,6 +197,35 @@ describe("masking", () => {
   it("refuses COPY of a table with masked columns", async () => {
     await withClient("reader", async (c) => {
       await expect(c.query("copy people to stdout")).rejects.toMatchObject({ code: "42501" });
+    });
+  });
+
+  it("masks detected values in COPY output, text and CSV, and refuses layouts it cannot read", async () => {
+    const copy = async (statement: string): Promise<string> => {
+      const { stdout } = await run("psql", ["-X", "-h", "127.0.0.1", "-p", String(gw.proxy.port), "-U", "ci", "-d", "testdb", "-c", statement], {
+        env: { ...process.env, PGPASSWORD: await gw.token("reader") },
+      });
+      return stdout;
+    };
+    const text = await copy("copy (select id, note from cards order by id) to stdout");
+    expect(text).not.toContain("4111 1111 1111 1111");
+    expect(text.split("\n").slice(1)).toEqual(['2\ta "quoted"; note', "3\t\\N", ""]);
+    expect(text.split("\n")[0]).toMatch(/^1\tpaid with .*, thanks$/);
+    const csv = await copy("copy (select id, note from cards order by id) to stdout with (format csv, header, delimiter ';')");
+    expect(csv).not.toContain("4111 1111 1111 1111");
+    const lines = csv.split("\n");
+    expect(lines[0]).toBe("id;note");
+    expect(lines[1]).toMatch(/^1;"?paid with [^"]*, thanks"?$/);
+    expect(lines.slice(2)).toEqual(['2;"a ""quoted""; note"', "3;", ""]);
+    await withClient("reader", async (c) => {
+      for (const refused of [
+        "copy cards to stdout (format binary)",
+        "copy cards to stdout (encoding 'latin1')",
+        "copy cards to stdout; copy cards to stdout csv",
+      ]) {
+        await expect(c.query(refused), refused).rejects.toMatchObject({ code: "42501" });
+      }
+      expect((await c.query("select count(*)::int as n from cards")).rows[0].n).toBe(3);
     });
   });
 

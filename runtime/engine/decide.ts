@@ -63,14 +63,16 @@ export function decideSqlQuery(table: RuleTable, record: AttributeRecord, connec
     setSqlStatement(record, statement, statements.length);
     const outcome = matchRules(table, record, connection);
     outcomes.push(outcome);
-    decisions.push({
+    const decision: StatementDecision = {
       command: statement.command,
       tables: statement.tables,
       functions: statement.functions,
       effect: outcome.effect,
       rules: outcome.rules.map((r) => r.id),
       reason: outcome.reason,
-    });
+    };
+    if (statement.copy !== undefined) decision.copy = statement.copy;
+    decisions.push(decision);
   }
   return combine(outcomes, decisions);
 }

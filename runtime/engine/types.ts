@@ -2,11 +2,13 @@
 // and the protocol proxies all call. Implementation: runtime/engine/*.ts.
 
 import type { Effect, MaskStrategy } from "../bundle/format.js";
-import type { DetectorName, SshKind } from "../schema/attributes.js";
+import type { DetectorName, SqlCopyKind, SshKind } from "../schema/attributes.js";
 import type { K8sFacts } from "../facts/types.js";
 
 export interface StatementDecision {
   command: string;
+  /** COPY: its direction and endpoint */
+  copy?: SqlCopyKind;
   tables: string[];
   functions: string[];
   effect: Effect;

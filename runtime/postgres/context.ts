@@ -5,6 +5,7 @@ import type { Logger } from "../log.js";
 import type { Decision, SessionResult } from "../engine/types.js";
 import type { Identity } from "../facts/types.js";
 import type { MaskStrategy } from "../bundle/format.js";
+import type { CopyFormat } from "../masking/index.js";
 import type { DetectorName } from "../schema/attributes.js";
 
 /** The real database behind one connection name, with the credentials the client never sees. */
@@ -30,13 +31,18 @@ export interface MaskColumn {
 export interface RowMasking {
   /** null when nothing can change in rows of this shape */
   planRows(columns: MaskColumn[], detectors: ReadonlyMap<DetectorName, MaskStrategy>): RowMaskPlan | null;
-  /** detectors over COPY TO STDOUT output (COPY of tables with column masks is refused before it runs) */
-  planCopy(detectors: ReadonlyMap<DetectorName, MaskStrategy>): CopyMaskPlan | null;
+  /**
+   * Detectors over the `columns` fields of COPY TO STDOUT output laid out as `format` (COPY of
+   * tables with column masks is refused before it runs); null when there is nothing to detect.
+   */
+  planCopy(detectors: ReadonlyMap<DetectorName, MaskStrategy>, format: CopyFormat, columns: number): CopyMaskPlan | null;
 }
 
 export interface CopyMaskPlan {
-  /** a whole CopyData message (one row of COPY TO text output) in, the masked message out */
-  maskCopyData(message: Buffer): Buffer;
+  /** a whole CopyData message in, the masked message out; null while it holds only the start of a row */
+  maskCopyData(message: Buffer): Buffer | null;
+  /** at CopyDone: the masked rest of a row still held, if any */
+  end(): Buffer | null;
 }
 
 export interface RowMaskPlan {

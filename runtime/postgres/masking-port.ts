@@ -1,7 +1,6 @@
 // The proxy's masking port implemented by runtime/masking.
 
-import { buildRowMaskPlan } from "../masking/plan.js";
-import { maskDataRow, maskDataRows } from "../masking/datarow.js";
+import { buildRowMaskPlan, CopyMasker, maskDataRow, maskDataRows } from "../masking/index.js";
 import type { RowMasking } from "./context.js";
 
 /** `hashKey`: the gateway's HMAC key for the `hash` strategy (at least 32 bytes). */
@@ -15,13 +14,12 @@ export function createRowMasking(hashKey: Uint8Array): RowMasking {
       );
       return plan === undefined ? null : { maskDataRow: (message) => maskDataRow(message, plan), maskDataRows: (run) => maskDataRows(run, plan) };
     },
-    planCopy() {
-      // Fails closed until runtime/masking offers a COPY masker: the session ends at the first row.
-      return {
-        maskCopyData() {
-          throw new Error("detectors cannot be applied to COPY output yet");
-        },
-      };
+    planCopy(detectors, format, columns) {
+      if (detectors.size === 0) return null;
+      const plan = buildRowMaskPlan(new Array<undefined>(columns).fill(undefined), detectors, { hashKey });
+      if (plan === undefined) return null;
+      const masker = new CopyMasker(plan, format);
+      return { maskCopyData: (message) => masker.push(message), end: () => masker.end() };
     },
   };
 }

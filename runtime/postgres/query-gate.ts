@@ -18,6 +18,7 @@ import { serialize } from "pg-protocol";
 import type { Decision, SessionPolicy } from "../engine/types.js";
 import type { ApprovalVerdict, ProxyMetrics } from "./context.js";
 import type { ExpectationQueue, StatementInfo } from "./expectations.js";
+import { copyOutLayout } from "./copy-format.js";
 import { errorResponse, readCString } from "./messages.js";
 
 export interface GateOutcome {
@@ -44,6 +45,7 @@ export class QueryGate {
   private readonly describedPortals = new Set<string>();
   private readonly maskedTables: ReadonlySet<string>;
   private readonly masking: boolean;
+  private readonly detecting: boolean;
 
   /** canHold: review statements are held for approval instead of refused */
   constructor(
@@ -54,6 +56,7 @@ export class QueryGate {
   ) {
     this.maskedTables = maskedTableNames(policy.masks.columns.keys());
     this.masking = policy.masks.columns.size > 0 || policy.masks.detectors.size > 0;
+    this.detecting = policy.masks.detectors.size > 0;
   }
 
   /** bare names of the tables that have masked columns */
@@ -179,15 +182,22 @@ export class QueryGate {
     const started = this.metrics === undefined ? 0 : performance.now();
     let decision = this.policy.decideSql(text);
     const tables = statementTables(decision);
-    if (decision.effect === "allow") decision = this.denyMaskedCopy(decision);
+    if (decision.effect === "allow") decision = this.denyMaskedCopy(decision, text);
     this.metrics?.decided(decision.effect, (performance.now() - started) / 1e3);
     return { text, decision, tables };
   }
 
-  /** COPY carries no column provenance, so COPY of a table with masked columns could not be masked reliably. */
-  private denyMaskedCopy(decision: Decision): Decision {
+  /**
+   * COPY carries no column provenance, so COPY of a table with masked columns could not be
+   * masked reliably; detectors read COPY output only in a layout they can split into fields.
+   */
+  private denyMaskedCopy(decision: Decision, text: string): Decision {
     for (const statement of decision.statements) {
       if (statement.command !== "copy") continue;
+      if (this.detecting && statement.copy === "to_stdout") {
+        const layout = copyOutLayout(text);
+        if (!layout.ok) return { ...decision, effect: "deny", reason: layout.reason };
+      }
       const masked = statement.tables.find((t) => this.maskedTables.has(bareName(t)));
       if (masked !== undefined) {
         return {

@@ -9,6 +9,7 @@ import type { CapturedOutput, CopyMaskPlan, RowMaskPlan, RowMasking } from "./co
 import type { Expectation, ExpectationQueue, StatementInfo } from "./expectations.js";
 import { BACKEND_TYPES, Framer } from "./framing.js";
 import { parameterStatusProblem } from "./lexer-guard.js";
+import { copyOutLayout } from "./copy-format.js";
 import type { ColumnMasks } from "./mask-columns.js";
 import { decodeRowDescription } from "./mask-columns.js";
 import { decodeFields, type ErrorFields } from "./messages.js";
@@ -185,7 +186,12 @@ export class ResultRewriter {
         this.portalPlans.delete(head.portal);
         return frame;
       case "H":
-        return this.copyOut(head).then(() => frame);
+        return this.copyOut(head, frame).then(() => frame);
+      case "c": {
+        // CopyDone: the rest of a row the detectors still hold goes out before it
+        const rest = this.copyPlan?.end() ?? null;
+        return rest === null ? frame : Buffer.concat([rest, frame]);
+      }
       case "C":
       case "I":
       case "s":
@@ -271,14 +277,24 @@ export class ResultRewriter {
     return masking.planRows(columns, masks.detectors);
   }
 
-  private async copyOut(head: Expectation | undefined): Promise<void> {
+  private async copyOut(head: Expectation | undefined, frame: Buffer): Promise<void> {
     const info = head?.kind === "query" || head?.kind === "execute" ? head.info : null;
     const { columnMasks, masks, masking } = this.options;
     // COPY naming a masked table is refused by the gate; a view over one is found here, before any row.
     if (columnMasks !== null && (await columnMasks.resolve([{ tableOid: 0, attnum: 0, typeOid: 25, format: 0 }], info))[0]?.strategy) {
       throw new SessionEnd({ severity: "FATAL", code: "42501", message: "COPY reads a table with masked columns (through a view or function): session closed" });
     }
-    this.copyPlan = masks.detectors.size > 0 ? masking.planCopy(masks.detectors) : null;
+    if (masks.detectors.size === 0) {
+      this.copyPlan = null;
+      return;
+    }
+    // the gate refused layouts the detectors cannot read; what is left to fail here is a COPY it never saw
+    const layout = info === null ? { ok: false as const, reason: "COPY of a statement the gateway did not see parsed" } : copyOutLayout(info.text);
+    if (!layout.ok || frame[5] !== 0) {
+      const reason = layout.ok ? "binary COPY output cannot be scanned by detectors" : layout.reason;
+      throw new SessionEnd({ severity: "FATAL", code: "42501", message: `${reason}: session closed` });
+    }
+    this.copyPlan = masking.planCopy(masks.detectors, layout.format, frame.readInt16BE(6));
   }
 
   private error(head: Expectation | undefined, frame: Buffer): Buffer {
