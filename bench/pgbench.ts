@@ -1,7 +1,7 @@
-// pgbench through the gateway against two baselines measured in the same run: the machine's
-// PostgreSQL directly and pgbouncer (session pooling). Workloads: select-only (-S) in the
-// simple, extended and prepared protocols, the default TPC-B-like script, and a 10,000-row
-// result per statement with and without a column mask on it.
+// pgbench through the gateway against three baselines measured in the same run: the machine's
+// PostgreSQL directly, pgbouncer (session pooling) and a bare Node pipe proxy. Workloads:
+// select-only (-S) in the simple, extended and prepared protocols, the default TPC-B-like
+// script, and a 10,000-row result per statement with and without a column mask on it.
 
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -15,11 +15,13 @@ import { startGateway } from "../runtime/gateway/index.js";
 import { startDevIssuer } from "../runtime/identity/index.js";
 import { createLogger } from "../runtime/log.js";
 import { BENCH_DB, STORE_DB, prepareBenchDatabase } from "./pgbench-database.js";
+import { startNodePipe } from "./node-pipe.js";
 import { startPgbouncer } from "./pgbouncer.js";
 import type { BenchReport } from "./report.js";
 
 const run = promisify(execFile);
-const DURATION_S = 5;
+const DURATION_S = 4;
+const ROUNDS = Number(process.env.HOOPGATE_BENCH_ROUNDS ?? 3);
 const CLIENTS = 4;
 const THREADS = 2;
 
@@ -95,30 +97,52 @@ export async function benchPgbench(): Promise<BenchReport> {
 
   const issuer = await startDevIssuer();
   const bouncer = await startPgbouncer(BENCH_DB);
+  const pipe = await startNodePipe(BENCH_DB);
   const gateway = await startGateway(await gatewayConfig(dir, issuer.issuer, issuer.jwksUrl), { logger: createLogger({ level: "silent" }) });
   try {
     const direct: Endpoint = { port: BENCH_DB.port, database: BENCH_DB.database, user: BENCH_DB.user };
-    const pooled: Endpoint = { ...direct, port: bouncer.port };
     const token = (masked: boolean) => issuer.issue({ sub: "pgbench", claims: { app: "pgbench", masked }, ttl: "1h" });
-    const rows: { workload: Workload; direct: number; pgbouncer: number; gateway: number }[] = [];
-    const baselines = new Map<string, { direct: number; pgbouncer: number }>();
-    for (const workload of workloads) {
-      const key = workload.args.join(" ");
-      let baseline = baselines.get(key);
-      if (baseline === undefined) {
-        baseline = { direct: await pgbench(direct, workload.args), pgbouncer: await pgbench(pooled, workload.args) };
-        baselines.set(key, baseline);
+    const rows: Row[] = [];
+    // Workloads with the same pgbench arguments share their baselines; every round runs the
+    // baselines and the gateway back to back, so load that comes and goes hits them alike.
+    for (const args of [...new Set(workloads.map((w) => w.args.join(" ")))]) {
+      const group = workloads.filter((w) => w.args.join(" ") === args);
+      const samples = { direct: [] as number[], pgbouncer: [] as number[], pipe: [] as number[], gateway: group.map(() => [] as number[]) };
+      const through = await Promise.all(group.map(async (w): Promise<Endpoint> => ({
+        port: gateway.ports.postgres as number, database: "bench", user: "pgbench", password: await token(w.masked ?? false),
+      })));
+      for (let round = 0; round < ROUNDS; round++) {
+        samples.direct.push(await pgbench(direct, group[0]!.args));
+        samples.pgbouncer.push(await pgbench({ ...direct, port: bouncer.port }, group[0]!.args));
+        samples.pipe.push(await pgbench({ ...direct, port: pipe.port }, group[0]!.args));
+        for (const [i, w] of group.entries()) samples.gateway[i]!.push(await pgbench(through[i]!, w.args));
       }
-      const through: Endpoint = { port: gateway.ports.postgres as number, database: "bench", user: "pgbench", password: await token(workload.masked ?? false) };
-      rows.push({ workload, ...baseline, gateway: await pgbench(through, workload.args) });
+      for (const [i, workload] of group.entries()) {
+        rows.push({ workload, direct: median(samples.direct), pgbouncer: median(samples.pgbouncer), pipe: median(samples.pipe), gateway: median(samples.gateway[i]!) });
+      }
     }
     return report(rows);
   } finally {
     await gateway.close();
+    await pipe.close();
     await bouncer.close();
     await issuer.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+interface Row {
+  workload: Workload;
+  direct: number;
+  pgbouncer: number;
+  pipe: number;
+  gateway: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function checkTools(): Promise<void> {
@@ -163,26 +187,30 @@ async function pgbench(endpoint: Endpoint, args: string[]): Promise<number> {
   return Number(tps[1]);
 }
 
-function report(rows: { workload: Workload; direct: number; pgbouncer: number; gateway: number }[]): BenchReport {
+function report(rows: Row[]): BenchReport {
   const figures: Record<string, number> = {};
   const lines = [
-    `pgbench, ${DURATION_S} s per run, -c ${CLIENTS} -j ${THREADS}, scale 10 (TPS; ratios are gateway/direct and gateway/pgbouncer)`,
-    `  ${"workload".padEnd(28)} ${"direct".padStart(9)} ${"pgbouncer".padStart(9)} ${"gateway".padStart(9)}  gw/direct  gw/pgbouncer  target`,
+    `pgbench, ${DURATION_S} s per run, -c ${CLIENTS} -j ${THREADS}, scale 10, median of ${ROUNDS} rounds (TPS)`,
+    "  the Node pipe copies bytes between sockets and parses nothing: the ceiling of a proxy in Node here",
+    `  ${"workload".padEnd(28)} ${"direct".padStart(8)} ${"pgbouncer".padStart(9)} ${"Node pipe".padStart(9)} ${"gateway".padStart(8)}  gw/direct  gw/pgbouncer  gw/pipe  target (gw/pgbouncer)`,
   ];
-  for (const { workload, direct, pgbouncer, gateway } of rows) {
+  for (const { workload, direct, pgbouncer, pipe, gateway } of rows) {
     const vsDirect = gateway / direct;
     const vsBouncer = gateway / pgbouncer;
+    const vsPipe = gateway / pipe;
     const slug = workload.name.replace(/[^a-z0-9]+/gi, "_").toLowerCase().replace(/^_|_$/g, "");
     Object.assign(figures, {
       [`${slug}.direct_tps`]: direct,
       [`${slug}.pgbouncer_tps`]: pgbouncer,
+      [`${slug}.node_pipe_tps`]: pipe,
       [`${slug}.gateway_tps`]: gateway,
       [`${slug}.gateway_vs_direct`]: vsDirect,
       [`${slug}.gateway_vs_pgbouncer`]: vsBouncer,
+      [`${slug}.gateway_vs_node_pipe`]: vsPipe,
     });
     const met = vsBouncer >= workload.target ? "met" : "MISSED";
     lines.push(
-      `  ${workload.name.padEnd(28)} ${direct.toFixed(0).padStart(9)} ${pgbouncer.toFixed(0).padStart(9)} ${gateway.toFixed(0).padStart(9)}  ${vsDirect.toFixed(2).padStart(9)}  ${vsBouncer.toFixed(2).padStart(12)}  ≥ ${workload.target} ${met}`,
+      `  ${workload.name.padEnd(28)} ${direct.toFixed(0).padStart(8)} ${pgbouncer.toFixed(0).padStart(9)} ${pipe.toFixed(0).padStart(9)} ${gateway.toFixed(0).padStart(8)}  ${vsDirect.toFixed(2).padStart(9)}  ${vsBouncer.toFixed(2).padStart(12)}  ${vsPipe.toFixed(2).padStart(7)}  ≥ ${workload.target} ${met}`,
     );
   }
   return { name: "pgbench", lines, figures };

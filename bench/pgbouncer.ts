@@ -53,7 +53,7 @@ export async function startPgbouncer(target: PgbouncerTarget): Promise<Pgbouncer
   const spawnError = new Promise<never>((_, reject) =>
     child.once("error", (error) => reject(new Error(`cannot start pgbouncer (Debian package pgbouncer): ${error.message}`))),
   );
-  await Promise.race([waitForPort(port, () => stderr), spawnError]);
+  await Promise.race([waitForPort(port, "pgbouncer", () => stderr), spawnError]);
   return {
     port,
     async close() {
@@ -75,7 +75,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, diagnostics: () => string): Promise<void> {
+export async function waitForPort(port: number, what: string, diagnostics: () => string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {
@@ -88,5 +88,5 @@ async function waitForPort(port: number, diagnostics: () => string): Promise<voi
     if (open) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`pgbouncer did not listen on ${port} within 10 s: ${diagnostics()}`);
+  throw new Error(`${what} did not listen on ${port} within 10 s: ${diagnostics()}`);
 }
