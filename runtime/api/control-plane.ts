@@ -8,7 +8,7 @@
 
 import type { FastifyInstance } from "fastify";
 import { ApprovalService, WebhookNotifier } from "../approvals/index.js";
-import { StoreAuditLog } from "../audit/index.js";
+import { inProcessWriter, StoreAuditLog } from "../audit/index.js";
 import type { BundleSource, BundleStatus } from "../bundle/source.js";
 import type { HostPort, StoreConfig } from "../config/types.js";
 import type { Engine } from "../engine/index.js";
@@ -47,7 +47,7 @@ export interface ControlPlane {
 export async function openControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { logger } = options;
   const store = await openStore(options.store, logger);
-  const audit = new StoreAuditLog(store);
+  const audit = new StoreAuditLog(inProcessWriter(store));
   let baseUrl = options.publicUrl?.replace(/\/+$/, "");
   const approvalUrl = (id: string): string => (baseUrl === undefined ? `(no API listener) request ${id}` : `${baseUrl}/console#approval=${id}`);
   const webhook = new WebhookNotifier({ urls: options.webhookUrls ?? (() => []), logger, approvalUrl });

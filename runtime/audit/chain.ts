@@ -2,8 +2,7 @@
 // entry), the first entry's prev_hash is GENESIS. The entry includes its own sequence number,
 // so renumbering rows changes hashes too.
 
-import { createHash } from "node:crypto";
-import { canonicalJson } from "../bundle/canonical.js";
+import { hash } from "node:crypto";
 
 export const GENESIS = "0".repeat(64);
 
@@ -16,10 +15,6 @@ export interface ChainEntry {
   data: Record<string, unknown>;
 }
 
-export function entryText(entry: ChainEntry): string {
-  return canonicalJson(entry);
-}
-
 export function chainHash(prevHash: string, text: string): string {
-  return createHash("sha256").update(prevHash, "utf8").update(text, "utf8").digest("hex");
+  return hash("sha256", prevHash + text, "hex");
 }

@@ -1,8 +1,8 @@
 export type { AuditSink, AuditEntry, Protocol, SessionStartedRecord, StatementRecord, SessionEndedRecord, StatementOutput } from "./sink.js";
 export { openJsonlAuditFile } from "./jsonl-file.js";
-export { StoreAuditLog, type AuditEvent } from "./store-log.js";
+export { StoreAuditLog, inProcessWriter, type AuditEvent, type BatchWriter } from "./store-log.js";
 export { verifyAuditLog, type Verification } from "./verify.js";
 export { listSessions, getSession, allEntries, type SessionSummary } from "./read.js";
 export { replayTranscript } from "./replay.js";
 export { toOcsf } from "./ocsf.js";
-export { GENESIS, chainHash, entryText, type ChainEntry } from "./chain.js";
+export { GENESIS, chainHash, type ChainEntry } from "./chain.js";

@@ -1,15 +1,13 @@
 // The audit log in the store (DESIGN.md §5 "Audit"): every record is appended to one hash
-// chain. Records are queued and appended in batches, one transaction per batch, under an
-// advisory lock so replicas sharing a PostgreSQL store keep the chain linear. A record's promise
-// resolves once its batch is committed; after a failed batch every later record is refused,
-// so the gateway fails closed instead of losing records silently.
+// chain. Accepting a record costs the caller a few array pushes: records gather into a batch that
+// a BatchWriter appends in one transaction. A record's promise resolves once its batch is
+// committed; after a failed batch every later record is refused, so the gateway fails closed
+// instead of losing records silently.
 
-import type { Store, Queryable } from "../store/types.js";
-import { chainHash, entryText, GENESIS, type ChainEntry } from "./chain.js";
+import type { Store } from "../store/types.js";
+import { appendBatch, emptyBatch, RECORD_TYPES, type EntryBatch } from "./append.js";
 import type { AuditSink, SessionEndedRecord, SessionStartedRecord, StatementRecord } from "./sink.js";
 
-/** arbitrary constant: the advisory lock every hoopgate audit writer takes */
-const APPEND_LOCK = 7_320_114_002;
 const MAX_BATCH = 2048;
 /**
  * How long records gather before a batch is written. Every transaction has a fixed cost (on the
@@ -24,63 +22,65 @@ export interface AuditEvent {
   data: Record<string, unknown>;
 }
 
-interface Queued {
-  event: AuditEvent;
-  /** ms since the epoch, when the gateway accepted the record */
-  time: number;
+/** Appends batches to the chain, one at a time. */
+export interface BatchWriter {
+  /** where the log lives, without credentials: for errors */
+  readonly location: string;
+  write(batch: EntryBatch): Promise<void>;
+  /** called once every batch is written */
+  close(): Promise<void>;
+}
+
+/** batches appended on this thread */
+export function inProcessWriter(store: Store): BatchWriter {
+  return {
+    location: store.location,
+    write: (batch) => store.transaction((tx) => appendBatch(tx, batch)),
+    close: async () => undefined,
+  };
 }
 
 /** Records written in one transaction; they all settle together, so they share one promise. */
-interface Batch {
-  items: Queued[];
+interface Pending {
+  batch: EntryBatch;
   settled: Promise<void>;
   settle(error?: Error): void;
 }
 
-function openBatch(): Batch {
+function openPending(): Pending {
   let settle!: (error?: Error) => void;
   const settled = new Promise<void>((resolve, reject) => {
     settle = (error) => (error ? reject(error) : resolve());
   });
-  return { items: [], settled, settle };
+  return { batch: emptyBatch(), settled, settle };
 }
 
 /** An AuditSink on the store, plus the gateway's other events (approvals, bundle changes, API calls). */
 export class StoreAuditLog implements AuditSink {
   /** waiting to be written, oldest first; only the last one still takes records */
-  private batches: Batch[] = [];
+  private pending: Pending[] = [];
   private writing: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
   private failure: Error | undefined;
   private closed = false;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly writer: BatchWriter) {}
 
   sessionStarted(record: SessionStartedRecord): Promise<void> {
-    const { session, ...data } = record;
-    return this.append({ type: "session_started", session, data });
+    return this.push("session_started", record.session, record);
   }
 
   statement(record: StatementRecord): Promise<void> {
-    const { session, ...data } = record;
-    return this.append({ type: "statement", session, data });
+    return this.push("statement", record.session, record);
   }
 
   sessionEnded(record: SessionEndedRecord): Promise<void> {
-    const { session, ...data } = record;
-    return this.append({ type: "session_ended", session, data });
+    return this.push("session_ended", record.session, record);
   }
 
   append(event: AuditEvent): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new Error("the audit log is closed"));
-    let batch = this.batches.at(-1);
-    if (batch === undefined || batch.items.length >= MAX_BATCH) {
-      batch = openBatch();
-      this.batches.push(batch);
-    }
-    batch.items.push({ event, time: Date.now() });
-    this.writing ??= this.drain();
-    return batch.settled;
+    if (RECORD_TYPES.has(event.type)) return Promise.reject(new Error(`${event.type} is recorded through the sink's own method, not append()`));
+    return this.push(event.type, event.session, event.data);
   }
 
   /** the error that stopped the log, if any */
@@ -88,116 +88,55 @@ export class StoreAuditLog implements AuditSink {
     return this.failure;
   }
 
-  /** waits for everything accepted; the store itself is closed by its owner */
+  /** waits for everything accepted, then releases the writer; the store itself is closed by its owner */
   async close(): Promise<void> {
     this.closed = true;
-    await this.writing;
+    this.closing ??= this.finish();
+    await this.closing;
     if (this.failure) throw this.failure;
   }
 
+  private async finish(): Promise<void> {
+    await this.writing;
+    await this.writer.close().catch((err: unknown) => {
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
+    });
+  }
+
+  /** the record is written as it is when its batch is written: callers hand over fresh objects */
+  private push(type: string, session: string | undefined, body: object): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error("the audit log is closed"));
+    let pending = this.pending.at(-1);
+    if (pending === undefined || pending.batch.types.length >= MAX_BATCH) {
+      pending = openPending();
+      this.pending.push(pending);
+    }
+    const { batch } = pending;
+    batch.types.push(type);
+    batch.times.push(Date.now());
+    batch.sessions.push(session);
+    batch.bodies.push(body as Record<string, unknown>);
+    this.writing ??= this.drain();
+    return pending.settled;
+  }
+
   private async drain(): Promise<void> {
-    while (this.batches.length > 0) {
-      if (this.batches[0]!.items.length < MAX_BATCH && !this.closed) await new Promise((resolve) => setTimeout(resolve, BATCH_INTERVAL_MS));
-      const batch = this.batches.shift()!;
+    while (this.pending.length > 0) {
+      if (this.pending[0]!.batch.types.length < MAX_BATCH && !this.closed) await new Promise((resolve) => setTimeout(resolve, BATCH_INTERVAL_MS));
+      const pending = this.pending.shift()!;
       if (this.failure) {
-        batch.settle(this.failure);
+        pending.settle(this.failure);
         continue;
       }
       try {
-        await this.store.transaction((tx) => appendBatch(tx, batch.items));
-        batch.settle();
+        await this.writer.write(pending.batch);
+        pending.settle();
       } catch (err) {
-        this.failure = new Error(`the audit log in store ${this.store.location} cannot be written: ${(err as Error).message}`);
-        batch.settle(this.failure);
+        this.failure = new Error(`the audit log in store ${this.writer.location} cannot be written: ${(err as Error).message}`);
+        pending.settle(this.failure);
       }
     }
     this.writing = undefined;
-  }
-}
-
-interface AuditRow {
-  seq: number;
-  time: string;
-  type: string;
-  session_id: string | null;
-  entry: string;
-  prev_hash: string;
-  hash: string;
-}
-
-/** one multi-row INSERT per batch: on the embedded store a statement costs far more than a row */
-async function appendBatch(tx: Queryable, batch: Queued[]): Promise<void> {
-  await tx.query(`select pg_advisory_xact_lock($1)`, [APPEND_LOCK]);
-  const [head] = await tx.query<{ seq: unknown; hash: string }>(`select seq, hash from audit_head`);
-  let seq = head === undefined ? 0 : Number(head.seq);
-  let prev = head?.hash ?? GENESIS;
-  const rows: AuditRow[] = [];
-  for (const { event, time } of batch) {
-    seq += 1;
-    const entry: ChainEntry = { seq, time: new Date(time).toISOString(), type: event.type, data: event.data };
-    if (event.session !== undefined) entry.session = event.session;
-    const text = entryText(entry);
-    const hash = chainHash(prev, text);
-    rows.push({ seq, time: entry.time, type: event.type, session_id: event.session ?? null, entry: text, prev_hash: prev, hash });
-    prev = hash;
-  }
-  // one JSON parameter: JSON.stringify is native, where the driver escapes text[] elements in JS
-  await tx.query(
-    `insert into audit_log (seq, time, type, session_id, entry, prev_hash, hash)
-     select seq, time, type, session_id, entry, prev_hash, hash from json_to_recordset($1::json)
-       as r(seq bigint, time timestamptz, type text, session_id text, entry text, prev_hash text, hash text)`,
-    [JSON.stringify(rows)],
-  );
-  await project(tx, batch);
-  await tx.query(
-    `insert into audit_head (id, seq, hash) values (true, $1, $2) on conflict (id) do update set seq = excluded.seq, hash = excluded.hash`,
-    [seq, prev],
-  );
-}
-
-/** the sessions table is a queryable projection of the chained entries */
-async function project(tx: Queryable, batch: Queued[]): Promise<void> {
-  const started: [string[], unknown[], string[], string[], unknown[], (string | null)[], string[]] = [[], [], [], [], [], [], []];
-  const statements = new Map<string, number>();
-  const ended: Queued[] = [];
-  for (const queued of batch) {
-    const { event, time } = queued;
-    const d = event.data;
-    if (event.session === undefined) continue;
-    if (event.type === "session_started") {
-      const identity = d.identity as { issuer: string; subject: string };
-      const [ids, protocols, issuers, subjects, connections, clients, times] = started;
-      ids.push(event.session);
-      protocols.push(d.protocol);
-      issuers.push(identity.issuer);
-      subjects.push(identity.subject);
-      connections.push(d.connection);
-      clients.push((d.client as string | undefined) ?? null);
-      times.push(new Date(time).toISOString());
-    } else if (event.type === "statement") {
-      statements.set(event.session, (statements.get(event.session) ?? 0) + 1);
-    } else if (event.type === "session_ended") {
-      ended.push(queued);
-    }
-  }
-  if (started[0].length > 0) {
-    await tx.query(
-      `insert into sessions (id, protocol, issuer, subject, connection, client, started_at)
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-       on conflict (id) do nothing`,
-      started,
-    );
-  }
-  if (statements.size > 0) {
-    await tx.query(
-      `update sessions s set statements = s.statements + c.n from unnest($1::text[], $2::int[]) as c(id, n) where s.id = c.id`,
-      [[...statements.keys()], [...statements.values()]],
-    );
-  }
-  for (const { event, time } of ended) {
-    const d = event.data;
-    await tx.query(`update sessions set ended_at = $2, rows_out = $3, bytes_out = $4, error = $5 where id = $1`, [
-      event.session, new Date(time), d.rows ?? 0, d.bytes ?? 0, d.error ?? null,
-    ]);
   }
 }
