@@ -4,7 +4,7 @@ import { checkSync } from "recheck";
 import { describe, expect, it } from "vitest";
 import { encodeCopyData, encodeDataRow } from "../bench/pg-rows.js";
 import type { MaskStrategy } from "../runtime/bundle/format.js";
-import { profileBytes } from "../runtime/masking/detectors/byte-profile.js";
+import { ByteProfiler } from "../runtime/masking/detectors/byte-profile.js";
 import { DETECTOR_BY_NAME } from "../runtime/masking/detectors/index.js";
 import type { ByteProfile } from "../runtime/masking/detectors/types.js";
 import {
@@ -57,7 +57,7 @@ function naiveProfile(s: string): ByteProfile {
   const runs = (s.match(/[0-9 .()+-]+/g) ?? []).filter((r) => r.length >= 2);
   return {
     digitRun: Math.max(0, ...runs.map((r) => r.replace(/[^0-9]/g, "").length)),
-    longBase64Run: /[A-Za-z0-9+/]{40}/.test(s),
+    longBase64Run: /[A-Za-z0-9+/]{40}/.test(s) && /[0-9]/.test(s),
     ibanHead: /[A-Z]{2}[0-9]{2}/.test(s),
   };
 }
@@ -67,15 +67,19 @@ describe("byte prefilter", () => {
     const alphabet = "0123456789 -.()+/AZaz@\u00e9";
     let seed = 1;
     const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const out: ByteProfile = { digitRun: 0, longBase64Run: false, ibanHead: false };
-    for (let n = 0; n < 3000; n++) {
-      const len = Math.floor(rnd() * 120);
+    const profiler = new ByteProfiler();
+    for (let n = 0; n < 4000; n++) {
+      const len = Math.floor(rnd() * (rnd() < 0.8 ? 120 : 400));
       // skew towards long runs of one class so every branch is met
-      const pool = rnd() < 0.3 ? "0123456789 -" : rnd() < 0.5 ? "ABCxyz019+/" : alphabet;
-      const s = Array.from({ length: len }, () => pool[Math.floor(rnd() * pool.length)]).join("");
+      const pools = ["0123456789 -", "ABCxyz019+/", "ABCxyz+/ -", "abcdefghij \u00e9", alphabet];
+      const pool = pools[Math.floor(rnd() * pools.length)]!;
+      let s = Array.from({ length: len }, () => pool[Math.floor(rnd() * pool.length)]).join("");
+      // one digit far from the rest
+      if (rnd() < 0.2) s = rnd() < 0.5 ? `7${s}` : `${s}7`;
       const buf = Buffer.from(`#${s}#`);
-      profileBytes(buf, 1, buf.length - 1, out);
-      expect({ ...out }, JSON.stringify(s)).toEqual(naiveProfile(s));
+      profiler.profile(buf, 1, buf.length - 1);
+      const { digitRun, longBase64Run, ibanHead } = profiler;
+      expect({ digitRun, longBase64Run, ibanHead }, JSON.stringify(s)).toEqual(naiveProfile(s));
     }
   });
 });
@@ -201,6 +205,100 @@ describe("detectors", () => {
   });
 });
 
+describe("detection on raw bytes equals the regexes on the decoded text", () => {
+  // Fragments that make matches (and near misses), cut at odd places and glued to noise.
+  const header = Buffer.from(JSON.stringify({ alg: "HS256" })).toString("base64url");
+  const SEEDS = [
+    "alice.smith+tag@example.co.uk", "bob@example.com.", "x@y.c1", "..a..b@c.de", "a.@b.cd", "a@b-.cd", "a@-b.cd", "a@b..cd",
+    "é@example.com", "a@exämple.com", "ab@cd.ef@gh.ij", `${"l".repeat(64)}@x.io`, `${"l".repeat(65)}@x.io`, "a@b.cd-.", "@@a@b.cd",
+    "4111 1111 1111 1111", "4111111111111112", "5555-5555-5555-4444", "378282246310005", "0000000000000000",
+    "123-45-6789", "123 45 6789", "666-12-3456", "2024-123-45-6789",
+    "GB82 WEST 1234 5698 7654 32", "DE89370400440532013000", "NO9386011117947", "GB82WEST12345698765433",
+    "AKIAIOSFODNN7EXAMPLE", "ASIAY34FZKBOKMUTVV7A", "AKIAIOSFODNN7EXAMPL",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    `${header}.eyJzdWIiOiI0MiJ9.c2ln`, `${header}.e30.`, "eyJub3QganNvbg.abc.def",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----\nab",
+    "+14155552671", "(415) 555-2671", "415.555.2671", "+44 20 7946 0958", "+1234567",
+  ];
+  const NOISE = ["", " ", "  ", ".", "-", "@", "+", "/", "=", "(", ")", "_", "0", "7", "A", "z", "é", "日本", "😀", "\u00a0", "ñ@", "\n"];
+
+  let seed = 11;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  function randomValue(): string {
+    let v = "";
+    for (let n = Math.floor(rnd() * 5); n >= 0; n--) {
+      const s = pick(SEEDS);
+      const from = rnd() < 0.7 ? 0 : Math.floor(rnd() * s.length);
+      const to = rnd() < 0.7 ? s.length : from + Math.floor(rnd() * (s.length - from + 1));
+      v += pick(NOISE) + s.slice(from, to) + pick(NOISE);
+    }
+    return v;
+  }
+
+  /** What a detector finds on the UTF-8 decoded text, as byte offsets. */
+  function textSpans(name: DetectorName, value: string): [number, number][] {
+    const spans: [number, number][] = [];
+    const offset = (i: number): number => Buffer.byteLength(value.slice(0, i), "utf8");
+    DETECTOR_BY_NAME[name].find(value, (s, e) => spans.push([offset(s), offset(e)]));
+    return spans;
+  }
+
+  it("findBytes on a value inside a larger buffer, cut at odd places", () => {
+    for (const name of DETECTORS) {
+      const findBytes = DETECTOR_BY_NAME[name].findBytes;
+      if (findBytes === undefined) continue;
+      for (let n = 0; n < 4000; n++) {
+        const value = randomValue();
+        // bytes around the value that would extend a match if read
+        const before = Buffer.from("a.b@c"), after = Buffer.from("@d.ef1");
+        const buf = Buffer.concat([before, Buffer.from(value, "utf8"), after]);
+        const spans: [number, number][] = [];
+        findBytes(buf, before.length, buf.length - after.length, (s, e) => spans.push([s - before.length, e - before.length]));
+        expect(spans, `${name} ${JSON.stringify(value)}`).toEqual(textSpans(name, value));
+      }
+    }
+  });
+
+  it("the scanner (prefilters, latin1 text, merging) masks what the regexes find", () => {
+    const all = planFor([undefined], DETECTORS.map((d) => [d, REDACT]));
+    const one = new Map(DETECTORS.map((d) => [d, planFor([undefined], [[d, REDACT]])]));
+    for (let n = 0; n < 3000; n++) {
+      const value = randomValue();
+      const bytes = Buffer.from(value, "utf8");
+      const redacted = (spans: [number, number][]): string => {
+        const merged: [number, number][] = [];
+        for (const [s, e] of spans.sort((a, b) => a[0] - b[0] || b[1] - a[1])) {
+          const last = merged[merged.length - 1];
+          if (last !== undefined && s < last[1]) last[1] = Math.max(last[1], e);
+          else merged.push([s, e]);
+        }
+        let out = "";
+        let copied = 0;
+        for (const [s, e] of merged) {
+          out += bytes.subarray(copied, s).toString("utf8") + "[REDACTED]";
+          copied = e;
+        }
+        return out + bytes.subarray(copied).toString("utf8");
+      };
+      for (const name of DETECTORS) {
+        expect(maskRow([value], one.get(name)!)[0], `${name} ${JSON.stringify(value)}`).toBe(redacted(textSpans(name, value)));
+      }
+      expect(maskRow([value], all)[0], JSON.stringify(value)).toBe(redacted(DETECTORS.flatMap((d) => textSpans(d, value))));
+    }
+  });
+
+  it("partial and hash over detected spans count and hash UTF-8 characters", () => {
+    const pem = "-----BEGIN PRIVATE KEY-----\nñé日😀";
+    expect(maskRow([`a ${pem}`], planFor([undefined], [["private_key", { kind: "partial", keep: 2 }]]))[0])
+      .toBe(`a ${"*".repeat(Array.from(pem).length - 2)}日😀`);
+    expect(maskRow([`${pem}`], planFor([undefined], [["private_key", { kind: "hash" }]]))[0]).toBe(hashOf(pem));
+    const plan = planFor([undefined], [["email", { kind: "partial", keep: 3 }]]);
+    expect(maskRow(["a@b.cd x@example.org, y@example.org"], plan)[0]).toBe(`***.cd ${"*".repeat(10)}org, ${"*".repeat(10)}org`);
+    expect(maskRow(["é a@example.com"], plan)[0]).toBe("é **********com");
+  });
+});
+
 describe("strategies", () => {
   it("redact, partial (never more than half), hash, null", () => {
     const plan = planFor([REDACT, { kind: "partial", keep: 4 }, { kind: "hash" }, { kind: "null" }, { kind: "partial", keep: 10 }]);
@@ -275,6 +373,24 @@ describe("maskDataRow", () => {
     expect(maskDataRow(msg, plan)).toBe(msg);
     msg.write("a@example.com", 11); // same Buffer object, new contents
     expect(parseDataRows(maskDataRow(msg, plan))).toEqual([["[REDACTED]"]]);
+  });
+
+  it("rebuilt rows stay intact while later rows are masked, and equal the run path, growing or shrinking", () => {
+    const plan = planFor([REDACT, { kind: "partial", keep: 2 }, undefined, { kind: "hash" }, { kind: "null" }],
+      [["email", REDACT], ["credit_card", { kind: "hash" }]]);
+    const rows = Array.from({ length: 3000 }, (_, i) => [
+      i % 5 === 0 ? null : "x".repeat(i % 30),
+      i % 7 === 0 ? "Zoë Müller" : "ab",
+      i % 3 === 0 ? `to a${i}@example.com and 4111 1111 1111 1111` : i % 500 === 1 ? `${"long ".repeat(5000)}b@c.de` : "plain",
+      String(i),
+      i % 2 ? "gone" : null,
+    ]);
+    const messages = rows.map((r) => encodeDataRow(r));
+    const copies = messages.map((m) => Buffer.from(m));
+    const masked = messages.map((m) => maskDataRow(m, plan));
+    messages.forEach((m, i) => expect(m.equals(copies[i]!)).toBe(true));
+    expect(masked.flatMap((m) => parseDataRows(m))).toEqual(parseDataRows(maskDataRows(Buffer.concat(copies), plan)));
+    expect(parseDataRows(masked[3]!)[0]![2]).toBe(`to [REDACTED] and ${hashOf("4111 1111 1111 1111")}`);
   });
 
   it("rejects malformed messages", () => {

@@ -11,7 +11,7 @@ export interface CopyCodec {
   /** The value of a non-NULL field, or `undefined` when its bytes are the value as they are. */
   decode(buf: Buffer, start: number, end: number): Buffer | undefined;
   /** A value (or SQL NULL) as field bytes. */
-  encode(value: Buffer | string | null): Buffer;
+  encode(value: Buffer | null): Buffer;
 }
 
 /** Options of the COPY statement, as PostgreSQL defaults them. */

@@ -69,9 +69,9 @@ export class CopyCsvCodec implements CopyCodec {
     return out.subarray(0, n);
   }
 
-  encode(value: Buffer | string | null): Buffer {
+  encode(value: Buffer | null): Buffer {
     if (value === null) return this.nullBytes;
-    const text = typeof value === "string" ? value : value.toString("utf8");
+    const text = value.toString("utf8");
     const q = String.fromCharCode(this.quote);
     const e = String.fromCharCode(this.escape);
     let out = q;

@@ -77,9 +77,9 @@ export class CopyTextCodec implements CopyCodec {
     return out.subarray(0, n);
   }
 
-  encode(value: Buffer | string | null): Buffer {
+  encode(value: Buffer | null): Buffer {
     if (value === null) return this.nullBytes;
-    const text = typeof value === "string" ? value : value.toString("utf8");
+    const text = value.toString("utf8");
     let out = "";
     for (const ch of text) {
       const c = ch.charCodeAt(0);

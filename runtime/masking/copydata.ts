@@ -96,13 +96,13 @@ export class CopyMasker {
     const result = decoded === undefined
       ? this.plan.maskField(col, data, start, end)
       : this.plan.maskField(col, decoded, 0, decoded.length);
-    if (result !== undefined) this.edits.add(start, end, this.codec.encode(result), false);
+    if (result !== undefined) this.edits.replace(start, end, this.codec.encode(result));
   }
 
   private message(data: Buffer, length: number): Buffer {
     const out = Buffer.allocUnsafe(HEADER + length + this.edits.delta);
     out[0] = COPY_DATA;
-    const written = this.edits.applyTo(data, 0, length, out, HEADER);
+    const written = this.edits.applyTo(data, 0, length, out, HEADER, 0);
     out.writeInt32BE(written - 1, 1);
     return out;
   }

@@ -1,27 +1,40 @@
 import { copyBytes, EditList } from "./edit-list.js";
 import { MaskingError } from "./errors.js";
-import { MASKED_IN_PLACE, type RowMaskPlan } from "./plan.js";
+import { OutputSlab } from "./output-slab.js";
+import { NULLED, type RowMaskPlan } from "./plan.js";
 
 const DATA_ROW = 0x44; // 'D'
 const HEADER = 7; // type, int32 length, int16 field count
-const NULL_LENGTH = Buffer.from([0xff, 0xff, 0xff, 0xff]);
 
 const edits = new EditList();
+const slab = new OutputSlab();
 
 /**
  * Masks one whole DataRow message. Returns the same Buffer when no field changes, else a
- * new message built with one allocation. A malformed message or one whose field count
+ * new message (`msg` is never modified). A malformed message or one whose field count
  * differs from the plan throws `MaskingError` (the proxy closes the session).
  */
 export function maskDataRow(msg: Buffer, plan: RowMaskPlan): Buffer {
   if (msg.length < HEADER || msg[0] !== DATA_ROW) throw new MaskingError("not a DataRow message");
-  if (msg.readInt32BE(1) !== msg.length - 1) throw new MaskingError("DataRow length does not match the message");
+  if (int32At(msg, 1) !== msg.length - 1) throw new MaskingError("DataRow length does not match the message");
   plan.beginMessage();
   findEdits(msg, 0, msg.length, plan, false);
   if (edits.count === 0) return msg;
-  const out = Buffer.allocUnsafe(msg.length + edits.delta);
-  const written = edits.applyTo(msg, 0, msg.length, out, 0);
-  out.writeInt32BE(written - 1, 1);
+  const size = msg.length + edits.delta;
+  let out: Buffer;
+  const lead = edits.maxGrowth;
+  if (lead + msg.length <= OutputSlab.MAX_ROOM) {
+    // Built in the slab over a copy of `msg` placed just far enough ahead that the output never
+    // overtakes it: the bytes before the first edit are already where they belong.
+    const at = slab.room(lead + msg.length);
+    slab.buffer.set(msg, at + lead);
+    edits.applyTo(slab.buffer, at + lead, at + lead + msg.length, slab.buffer, at, at + lead);
+    out = slab.take(at, size);
+  } else {
+    out = Buffer.allocUnsafe(size);
+    edits.applyTo(msg, 0, msg.length, out, 0, 0);
+  }
+  setInt32(out, 1, size - 1);
   return out;
 }
 
@@ -41,15 +54,15 @@ export function maskDataRows(run: Buffer, plan: RowMaskPlan): Buffer {
   plan.beginMessage();
   for (let row = 0; row < run.length; ) {
     if (run.length - row < HEADER || run[row] !== DATA_ROW) throw new MaskingError("not a DataRow message");
-    const end = row + 1 + run.readInt32BE(row + 1);
+    const end = row + 1 + int32At(run, row + 1);
     if (end > run.length || end < row + HEADER) throw new MaskingError("DataRow length does not match the message");
     findEdits(run, row, end, plan, true);
     if (edits.count > 0) {
       const needed = outLength + (row - copied) + (end - row + edits.delta);
       if (out === null || needed > out.length) out = grown(out, outLength, needed + (run.length - end) + (run.length >> 3));
       outLength = copyBytes(run, copied, row, out, outLength);
-      const rowEnd = edits.applyTo(run, row, end, out, outLength);
-      out.writeInt32BE(rowEnd - outLength - 1, outLength + 1);
+      const rowEnd = edits.applyTo(run, row, end, out, outLength, 0);
+      setInt32(out, outLength + 1, rowEnd - outLength - 1);
       outLength = rowEnd;
       copied = end;
     }
@@ -82,14 +95,24 @@ function findEdits(msg: Buffer, start: number, end: number, plan: RowMaskPlan, i
   let pos = start + HEADER;
   for (let col = 0; col < fields; col++) {
     if (pos + 4 > end) throw new MaskingError("DataRow truncated in a field length");
-    const len = msg.readInt32BE(pos);
+    const len = int32At(msg, pos);
     pos += 4;
     if (len === -1) continue;
     if (len < 0 || pos + len > end) throw new MaskingError("DataRow field length out of bounds");
-    const result = inPlace ? plan.maskFieldInPlace(col, msg, pos, pos + len) : plan.maskField(col, msg, pos, pos + len);
-    if (result === null) edits.add(pos - 4, pos + len, NULL_LENGTH, false);
-    else if (result !== undefined && result !== MASKED_IN_PLACE) edits.add(pos - 4, pos + len, result, true);
+    if (plan.maskValue(col, msg, pos, pos + len, edits, pos - 4, inPlace) === NULLED) edits.int32(pos - 4, pos + len, -1);
     pos += len;
   }
   if (pos !== end) throw new MaskingError("DataRow has bytes after its last field");
+}
+
+/** `buf.readInt32BE(pos)` without its argument checks (the caller checked the bounds). */
+function int32At(buf: Buffer, pos: number): number {
+  return (buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
+}
+
+function setInt32(buf: Buffer, pos: number, value: number): void {
+  buf[pos] = value >>> 24;
+  buf[pos + 1] = value >>> 16;
+  buf[pos + 2] = value >>> 8;
+  buf[pos + 3] = value;
 }

@@ -1,11 +1,12 @@
 import type { MaskStrategy } from "../bundle/format.js";
 import type { SessionMasks } from "../engine/types.js";
 import { DETECTOR_BY_NAME } from "./detectors/index.js";
+import { EditList } from "./edit-list.js";
 import { MaskingError } from "./errors.js";
 import { isStringType, mayHoldDetectable } from "./pg-types.js";
-import { copyBytes } from "./edit-list.js";
-import { checkStrategy, Hasher, maskBytes, partialMaskInPlace } from "./strategies.js";
-import { type ArmedDetector, ValueScanner } from "./value-scanner.js";
+import { SpanEdits } from "./span-edits.js";
+import { checkStrategy, Hasher } from "./strategies.js";
+import { type ArmedDetector, FOUND_NOTHING, FOUND_NULL, ValueScanner } from "./value-scanner.js";
 
 /** A result column as RowDescription (or CopyOutResponse) describes it. */
 export interface ColumnType {
@@ -23,57 +24,71 @@ export interface MaskPlanOptions {
   columnTypes?: readonly ColumnType[];
 }
 
-/** A field's fate: `undefined` unchanged, `null` SQL NULL, else the replacement value. */
-export type FieldResult = Buffer | string | null | undefined;
-
-/** `maskFieldInPlace`: the masked value had the original's byte length and was written over it. */
-export const MASKED_IN_PLACE = 1;
-
 const NULL_STRATEGY: MaskStrategy = { kind: "null" };
+
+/** `maskValue`: the value stays as it is (or was masked where it stands), becomes SQL NULL, or has edits. */
+export const UNCHANGED = 0;
+export const NULLED = 1;
+export const EDITED = 2;
 
 /** What to do with each column of one result set. Build with `buildRowMaskPlan`. */
 export class RowMaskPlan {
+  private readonly spans: SpanEdits;
+  /** for `maskField`: edits of one value */
+  private readonly valueEdits = new EditList();
+
   constructor(
     readonly columnCount: number,
     /** per column: the strategy as applied (already NULL where the type demands it) */
     private readonly columnMasks: readonly (MaskStrategy | undefined)[],
     /** per column: 1 when detectors run on it */
     private readonly detect: Uint8Array,
-    /** per column: 1 when a detection may be replaced in place (else the value becomes NULL) */
-    private readonly inPlace: Uint8Array,
+    /** per column: 1 when a detection may be replaced in the text (else the value becomes NULL) */
+    private readonly replaceable: Uint8Array,
     private readonly scanner: ValueScanner | undefined,
-    private readonly hasher: Hasher,
-  ) {}
+    hasher: Hasher,
+  ) {
+    this.spans = new SpanEdits(hasher);
+  }
 
   /** Call before masking fields of a new message (needle cursors are per buffer). */
   beginMessage(): void {
     this.scanner?.reset();
   }
 
-  /** Masks the non-NULL value `buf[start, end)` of column `col`. */
-  maskField(col: number, buf: Buffer, start: number, end: number): FieldResult {
+  /**
+   * Masks the non-NULL value `buf[start, end)` of column `col`: adds its edits to `edits`
+   * (preceded by its new int32 length at `lengthAt` when that changes and `lengthAt >= 0`)
+   * and returns `EDITED`, or returns `NULLED` (nothing added), or `UNCHANGED`. With `inPlace`,
+   * a masked value as long as the original is written over `buf` instead (`UNCHANGED`).
+   */
+  maskValue(col: number, buf: Buffer, start: number, end: number, edits: EditList, lengthAt: number, inPlace: boolean): number {
     const strategy = this.columnMasks[col];
-    if (strategy !== undefined) return maskBytes(buf, start, end, strategy, this.hasher);
-    if (this.detect[col] === 0 || this.scanner === undefined) return undefined;
-    const masked = this.scanner.scan(buf, start, end);
-    if (masked === undefined || masked === null) return masked;
-    return this.inPlace[col] === 1 ? masked : null;
+    if (strategy !== undefined) {
+      if (strategy.kind === "null") return NULLED;
+      this.spans.clear();
+      this.spans.add(start, end, strategy);
+    } else {
+      if (this.detect[col] === 0) return UNCHANGED;
+      const found = this.scanner!.scan(buf, start, end, this.spans);
+      if (found === FOUND_NOTHING) return UNCHANGED;
+      if (found === FOUND_NULL || this.replaceable[col] === 0) return NULLED;
+    }
+    const before = edits.count;
+    this.spans.apply(buf, start, end, edits, lengthAt, inPlace);
+    return edits.count === before ? UNCHANGED : EDITED;
   }
 
-  /** `maskField`, but a replacement as long as the value is written over `buf[start, end)`. */
-  maskFieldInPlace(col: number, buf: Buffer, start: number, end: number): FieldResult | typeof MASKED_IN_PLACE {
-    const strategy = this.columnMasks[col];
-    if (strategy?.kind === "partial" && partialMaskInPlace(buf, start, end, strategy.keep ?? 0)) return MASKED_IN_PLACE;
-    const result = this.maskField(col, buf, start, end);
-    if (result === null || result === undefined) return result;
-    if (typeof result !== "string") {
-      if (result.length !== end - start) return result;
-      copyBytes(result, 0, result.length, buf, start);
-      return MASKED_IN_PLACE;
-    }
-    if (Buffer.byteLength(result, "utf8") !== end - start) return result;
-    buf.write(result, start, "utf8");
-    return MASKED_IN_PLACE;
+  /** The masked copy of the non-NULL value `buf[start, end)` of column `col`: `undefined` when unchanged, `null` for SQL NULL. */
+  maskField(col: number, buf: Buffer, start: number, end: number): Buffer | null | undefined {
+    const edits = this.valueEdits;
+    edits.clear();
+    const result = this.maskValue(col, buf, start, end, edits, -1, false);
+    if (result === UNCHANGED) return undefined;
+    if (result === NULLED) return null;
+    const out = Buffer.allocUnsafe(end - start + edits.delta);
+    edits.applyTo(buf, start, end, out, 0, 0);
+    return out;
   }
 }
 
@@ -107,7 +122,7 @@ export function buildRowMaskPlan(
   const n = columns.length;
   const columnMasks: (MaskStrategy | undefined)[] = new Array(n);
   const detect = new Uint8Array(n);
-  const inPlace = new Uint8Array(n);
+  const replaceable = new Uint8Array(n);
   let anything = false;
   for (let i = 0; i < n; i++) {
     const type = types?.[i];
@@ -120,11 +135,11 @@ export function buildRowMaskPlan(
       anything = true;
     } else if (armed.length > 0 && !binary && (type === undefined || mayHoldDetectable(type.dataTypeID))) {
       detect[i] = 1;
-      inPlace[i] = stringTyped ? 1 : 0;
+      replaceable[i] = stringTyped ? 1 : 0;
       anything = true;
     }
   }
   if (!anything) return undefined;
-  const scanner = armed.length > 0 ? new ValueScanner(armed, hasher) : undefined;
-  return new RowMaskPlan(n, columnMasks, detect, inPlace, scanner, hasher);
+  const scanner = armed.length > 0 ? new ValueScanner(armed) : undefined;
+  return new RowMaskPlan(n, columnMasks, detect, replaceable, scanner, hasher);
 }

@@ -1,57 +1,78 @@
 import type { MaskStrategy } from "../bundle/format.js";
-import { profileBytes } from "./detectors/byte-profile.js";
-import type { ByteProfile, Detector } from "./detectors/types.js";
+import { ByteProfiler } from "./detectors/byte-profile.js";
+import type { Detector } from "./detectors/types.js";
 import { Needle } from "./needle.js";
-import { copyBytes } from "./edit-list.js";
-import { Hasher, maskBytes, maskText, strength } from "./strategies.js";
+import type { SpanEdits } from "./span-edits.js";
+import { strength } from "./strategies.js";
 
 export interface ArmedDetector {
   detector: Detector;
   strategy: MaskStrategy;
 }
 
+/** `scan` found nothing, a span whose strategy is `null` (the whole value goes), or spans to mask. */
+export const FOUND_NOTHING = 0;
+export const FOUND_NULL = 1;
+export const FOUND_SPANS = 2;
+
 /**
  * Runs a set of detectors over raw UTF-8 values. Each detector's byte-level prefilter runs
- * first; only values some prefilter admits become JS strings and meet the regexes.
+ * first; only values some prefilter admits meet the detectors.
+ *
+ * Detectors work on bytes: with `findBytes`, or with `find` over the value decoded as latin1
+ * (one character per byte, so its indexes are byte offsets). What a detector matches or tests
+ * is ASCII (a span may hold anything between two matched parts, as a private key's body), and
+ * no byte of a multi-byte UTF-8 character is ASCII, so both find what `find` finds on the
+ * UTF-8 decoded text.
  *
  * Needle prefilters use native `Buffer#indexOf` (see needle.ts) with a per-needle cursor:
  * the next hit at or after the last searched position. Fields of one message are visited in increasing
- * order, so each needle costs one native pass per message, however many fields it has.
+ * order, so each needle costs one native pass per message, however many fields it has, and a
+ * value before the nearest hit of any needle skips the needle tests altogether.
  */
 export class ValueScanner {
   private readonly armed: readonly ArmedDetector[];
-  private readonly hasher: Hasher;
   /** needle prefilters, each with the bit of its detector in the `admitted` mask */
   private readonly needles: Needle[] = [];
   private readonly needleBits: number[] = [];
-  /** profile prefilters, each with its detector's bit */
-  private readonly profileTests: ((p: ByteProfile) => boolean)[] = [];
-  private readonly profileBits: number[] = [];
-  /** bits of the detectors that can search raw bytes (`findBytes`) */
-  private readonly byteFinderBits: number;
+  /** profile prefilters: detectors admitted by a digit run of at least `digitRuns[t]`, by an IBAN head, by a base64 run */
+  private readonly digitRuns: number[] = [];
+  private readonly digitRunBits: number[] = [];
+  private readonly minDigitRun: number;
+  private readonly ibanHeadBits: number;
+  private readonly base64RunBits: number;
   /** values shorter than these fit no match of any detector / any profile detector */
   private readonly minBytes: number;
   private readonly profileMinBytes: number;
 
   private cursorBuf: Uint8Array | undefined;
-  /** per needle: where the last search started, and its hit (-1: none from there on) */
-  private readonly searchedFrom: number[] = [];
+  /** the start of the last value scanned in `cursorBuf`: a value before it resets the cursors */
+  private lastStart = 0;
+  /** per needle: its first hit at or after the start of the value that searched last (-1: none, -2: not searched) */
   private readonly hitAt: number[] = [];
-  private readonly profile: ByteProfile = { digitRun: 0, longBase64Run: false, ibanHead: false };
+  /** no needle hit (searched or not) starts before this offset */
+  private nextHit = 0;
+  private readonly profile = new ByteProfiler();
 
   /** detected spans as flat triples: start, end, index into `armed` */
   private readonly spans: number[] = [];
+  private spanCount = 0;
   private current = 0;
+  /** added to every span a detector reports: 0 for `findBytes`, the value's start for `find` on its text */
+  private base = 0;
   private readonly sink = (start: number, end: number): void => {
-    this.spans.push(start, end, this.current);
+    const k = 3 * this.spanCount++;
+    this.spans[k] = this.base + start;
+    this.spans[k + 1] = this.base + end;
+    this.spans[k + 2] = this.current;
   };
 
-  constructor(armed: readonly ArmedDetector[], hasher: Hasher) {
+  constructor(armed: readonly ArmedDetector[]) {
     this.armed = armed;
-    this.hasher = hasher;
     this.minBytes = Math.min(...armed.map((a) => a.detector.minBytes));
-    this.profileMinBytes = Math.min(...armed.filter((a) => "profile" in a.detector.prefilter).map((a) => a.detector.minBytes));
-    this.byteFinderBits = armed.reduce((bits, { detector }, j) => (detector.findBytes === undefined ? bits : bits | (1 << j)), 0);
+    this.profileMinBytes = Math.min(...armed.filter((a) => !("needles" in a.detector.prefilter)).map((a) => a.detector.minBytes));
+    let ibanHeadBits = 0;
+    let base64RunBits = 0;
     armed.forEach(({ detector }, j) => {
       const pf = detector.prefilter;
       if ("needles" in pf) {
@@ -59,155 +80,114 @@ export class ValueScanner {
           this.needles.push(new Needle(n));
           this.needleBits.push(1 << j);
         }
+      } else if ("digitRun" in pf) {
+        this.digitRuns.push(pf.digitRun);
+        this.digitRunBits.push(1 << j);
+      } else if ("ibanHead" in pf) {
+        ibanHeadBits |= 1 << j;
       } else {
-        this.profileTests.push(pf.profile);
-        this.profileBits.push(1 << j);
+        base64RunBits |= 1 << j;
       }
     });
+    this.minDigitRun = Math.min(...this.digitRuns);
+    this.ibanHeadBits = ibanHeadBits;
+    this.base64RunBits = base64RunBits;
     this.reset();
   }
 
   /** Forget needle cursors: the next buffer is new, or its bytes changed. */
   reset(): void {
     this.cursorBuf = undefined;
-    for (let k = 0; k < this.needles.length; k++) {
-      this.searchedFrom[k] = 0;
-      this.hitAt[k] = -2;
-    }
+    this.lastStart = 0;
+    this.nextHit = 0;
+    for (let k = 0; k < this.needles.length; k++) this.hitAt[k] = -2;
   }
 
   /**
-   * Masks detected spans in `buf[start, end)`. Returns `undefined` when nothing was found
-   * (no string is created unless a prefilter admitted the value and some admitted detector
-   * needs text), `null` when a detector whose strategy is `null` fired (a value cannot be
-   * partly NULL), else the masked value (UTF-8 bytes or text).
+   * Detects in `buf[start, end)`. On `FOUND_SPANS` the detected spans (byte offsets into
+   * `buf`), overlapping ones merged under the stronger strategy, have been added to `out`.
    */
-  scan(buf: Buffer, start: number, end: number): Buffer | string | null | undefined {
-    if (buf !== this.cursorBuf) {
+  scan(buf: Buffer, start: number, end: number, out: SpanEdits): number {
+    if (buf !== this.cursorBuf || start < this.lastStart) {
       this.reset();
       this.cursorBuf = buf;
     }
-    if (end - start < this.minBytes) return undefined;
+    this.lastStart = start;
+    if (end - start < this.minBytes) return FOUND_NOTHING;
     let admitted = 0;
-    for (let k = 0; k < this.needles.length; k++) {
-      if ((admitted & this.needleBits[k]!) === 0 && this.needleWithin(k, buf, start, end)) admitted |= this.needleBits[k]!;
-    }
+    if (this.nextHit < end) admitted = this.needlesWithin(buf, start, end);
     if (end - start >= this.profileMinBytes) {
-      profileBytes(buf, start, end, this.profile);
-      for (let t = 0; t < this.profileTests.length; t++) {
-        if (this.profileTests[t]!(this.profile)) admitted |= this.profileBits[t]!;
+      const p = this.profile;
+      p.profile(buf, start, end);
+      if (p.digitRun >= this.minDigitRun) {
+        for (let t = 0; t < this.digitRuns.length; t++) if (p.digitRun >= this.digitRuns[t]!) admitted |= this.digitRunBits[t]!;
       }
+      if (p.ibanHead) admitted |= this.ibanHeadBits;
+      if (p.longBase64Run) admitted |= this.base64RunBits;
     }
-    if (admitted === 0) return undefined;
+    if (admitted === 0) return FOUND_NOTHING;
 
-    this.spans.length = 0;
-    if ((admitted & ~this.byteFinderBits) === 0) {
-      for (let j = 0; j < this.armed.length; j++) {
-        if ((admitted & (1 << j)) === 0) continue;
-        this.current = j;
-        this.armed[j]!.detector.findBytes!(buf, start, end, this.sink);
-      }
-      if (this.spans.length === 0) return undefined;
-      return this.rewriteBytes(buf, start, end);
-    }
-    const text = buf.toString("utf8", start, end);
+    this.spanCount = 0;
+    let text: string | undefined;
     for (let j = 0; j < this.armed.length; j++) {
       if ((admitted & (1 << j)) === 0) continue;
       this.current = j;
-      this.armed[j]!.detector.find(text, this.sink);
-    }
-    if (this.spans.length === 0) return undefined;
-    return this.rewrite(text);
-  }
-
-  private needleWithin(k: number, buf: Buffer, start: number, end: number): boolean {
-    let hit = this.hitAt[k]!;
-    if (hit === -2 || start < this.searchedFrom[k]! || (hit >= 0 && hit < start)) {
-      hit = this.needles[k]!.find(buf, start);
-      this.hitAt[k] = hit;
-      this.searchedFrom[k] = start;
-    }
-    return hit >= 0 && hit + this.needles[k]!.length <= end;
-  }
-
-  /** `rewrite` on raw bytes: the spans are offsets into `buf`, the value is `buf[start, end)`. */
-  private rewriteBytes(buf: Buffer, start: number, end: number): Buffer | null {
-    if (this.spans.length === 3) {
-      // the common case: one span, nothing to sort, merge or collect
-      const s0 = this.spans[0]!, e0 = this.spans[1]!;
-      const masked = maskBytes(buf, s0, e0, this.armed[this.spans[2]!]!.strategy, this.hasher);
-      if (masked === null) return null;
-      const out = Buffer.allocUnsafe(end - start + Buffer.byteLength(masked) - (e0 - s0));
-      let pos = copyBytes(buf, start, s0, out, 0);
-      pos = typeof masked === "string" ? pos + out.write(masked, pos, "utf8") : copyBytes(masked, 0, masked.length, out, pos);
-      copyBytes(buf, e0, end, out, pos);
-      return out;
-    }
-    const pieces: (Buffer | string)[] = [];
-    const cuts: number[] = [];
-    let size = end - start;
-    for (const span of this.mergedSpans()) {
-      const masked = maskBytes(buf, span.start, span.end, span.strategy, this.hasher);
-      if (masked === null) return null;
-      pieces.push(masked);
-      cuts.push(span.start, span.end);
-      size += Buffer.byteLength(masked) - (span.end - span.start);
-    }
-    const out = Buffer.allocUnsafe(size);
-    let pos = 0;
-    let copied = start;
-    for (let k = 0; k < pieces.length; k++) {
-      pos = copyBytes(buf, copied, cuts[2 * k]!, out, pos);
-      const piece = pieces[k]!;
-      pos = typeof piece === "string" ? pos + out.write(piece, pos, "utf8") : copyBytes(piece, 0, piece.length, out, pos);
-      copied = cuts[2 * k + 1]!;
-    }
-    copyBytes(buf, copied, end, out, pos);
-    return out;
-  }
-
-  /** Replaces the spans, merging overlaps under the stronger strategy. */
-  private rewrite(text: string): string | null {
-    if (this.spans.length === 3) {
-      // the common case: one span, nothing to sort or merge
-      const [start, end, j] = this.spans as [number, number, number];
-      const masked = maskText(text.slice(start, end), this.armed[j]!.strategy, this.hasher);
-      return masked === null ? null : text.slice(0, start) + masked + text.slice(end);
-    }
-    let out = "";
-    let copied = 0;
-    for (const span of this.mergedSpans()) {
-      const masked = maskText(text.slice(span.start, span.end), span.strategy, this.hasher);
-      if (masked === null) return null;
-      out += text.slice(copied, span.start) + masked;
-      copied = span.end;
-    }
-    return out + text.slice(copied);
-  }
-
-  /** The detected spans in order, overlapping ones merged under the stronger strategy. */
-  private mergedSpans(): { start: number; end: number; strategy: MaskStrategy }[] {
-    const order = sortedTriples(this.spans);
-    const merged: { start: number; end: number; strategy: MaskStrategy }[] = [];
-    for (let i = 0; i < order.length; ) {
-      const [start, first, j0] = order[i]!;
-      let end = first;
-      let strategy = this.armed[j0]!.strategy;
-      for (i++; i < order.length && order[i]![0] < end; i++) {
-        const [, e, j] = order[i]!;
-        end = Math.max(end, e);
-        strategy = stronger(strategy, this.armed[j]!.strategy);
+      const detector = this.armed[j]!.detector;
+      if (detector.findBytes !== undefined) {
+        this.base = 0;
+        detector.findBytes(buf, start, end, this.sink);
+      } else {
+        this.base = start;
+        text ??= buf.toString("latin1", start, end);
+        detector.find(text, this.sink);
       }
-      merged.push({ start, end, strategy });
     }
-    return merged;
+    if (this.spanCount === 0) return FOUND_NOTHING;
+    return this.merge(out);
   }
-}
 
-function sortedTriples(flat: readonly number[]): [number, number, number][] {
-  const triples: [number, number, number][] = [];
-  for (let i = 0; i < flat.length; i += 3) triples.push([flat[i]!, flat[i + 1]!, flat[i + 2]!]);
-  return triples.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  /** The admitted bits of the needles found in `buf[start, end)`; updates `nextHit`. */
+  private needlesWithin(buf: Buffer, start: number, end: number): number {
+    let admitted = 0;
+    let next = Infinity;
+    for (let k = 0; k < this.needles.length; k++) {
+      let hit = this.hitAt[k]!;
+      if (hit === -2 || (hit >= 0 && hit < start)) {
+        hit = this.needles[k]!.find(buf, start);
+        this.hitAt[k] = hit;
+      }
+      if (hit < 0) continue;
+      if (hit + this.needles[k]!.length <= end) admitted |= this.needleBits[k]!;
+      if (hit < next) next = hit;
+    }
+    this.nextHit = next;
+    return admitted;
+  }
+
+  /** Adds the spans to `out` in order, overlapping ones merged under the stronger strategy. */
+  private merge(out: SpanEdits): number {
+    const spans = this.spans;
+    const n = this.spanCount;
+    for (let i = 0; i < n; i++) if (this.armed[spans[3 * i + 2]!]!.strategy.kind === "null") return FOUND_NULL;
+    out.clear();
+    if (n === 1) {
+      out.add(spans[0]!, spans[1]!, this.armed[spans[2]!]!.strategy);
+      return FOUND_SPANS;
+    }
+    const order = Array.from({ length: n }, (_, i) => 3 * i);
+    order.sort((a, b) => spans[a]! - spans[b]! || spans[b + 1]! - spans[a + 1]!);
+    for (let i = 0; i < n; ) {
+      const start = spans[order[i]!]!;
+      let end = spans[order[i]! + 1]!;
+      let strategy = this.armed[spans[order[i]! + 2]!]!.strategy;
+      for (i++; i < n && spans[order[i]!]! < end; i++) {
+        end = Math.max(end, spans[order[i]! + 1]!);
+        strategy = stronger(strategy, this.armed[spans[order[i]! + 2]!]!.strategy);
+      }
+      out.add(start, end, strategy);
+    }
+    return FOUND_SPANS;
+  }
 }
 
 function stronger(a: MaskStrategy, b: MaskStrategy): MaskStrategy {

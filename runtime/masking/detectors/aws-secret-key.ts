@@ -16,7 +16,7 @@ function looksRandom(s: string): boolean {
 export const awsSecretKey: Detector = {
   name: "aws_secret_key",
   minBytes: 40,
-  prefilter: { profile: (p) => p.longBase64Run },
+  prefilter: { longBase64Run: true },
   regexes: [CANDIDATE],
   find(text: string, sink: SpanSink): void {
     CANDIDATE.lastIndex = 0;

@@ -17,50 +17,93 @@ for (const c of [0x20, 0x2d, 0x2e, 0x28, 0x29]) CLASS[c] = DIGIT_RUN; // space -
 export const LONG_BASE64_RUN = 40;
 
 /**
- * Fills `out` with the profile of `buf[start, end)` without allocating, and without
- * visiting every byte: runs are found by probing, then measured by expanding around the
- * probe. Digit runs: a probe every 2 bytes lands on every digit or on a neighbour of it,
- * so it meets every run of 2 or more bytes that holds a digit (shorter runs hold at most
- * one digit, and no IBAN head). Base64 runs: a probe every 40 bytes
- * meets every run of 40 or more.
+ * Profiles values (see `ByteProfile`) without allocating. Every profile detector needs an
+ * ASCII digit, so a value is first searched for digits eight bytes at a time (two 32-bit
+ * reads, the last eight overlapping the ones before); the run around each digit is measured
+ * byte by byte. A value with a digit is probed
+ * for base64 runs every 40 bytes (each run of 40 or more meets a probe), a probe measured by
+ * expanding around it.
  */
-export function profileBytes(buf: Uint8Array, start: number, end: number, out: ByteProfile): void {
-  let digitRun = 0;
-  let ibanHead = false;
-  for (let i = start; i < end; i += 2) {
-    const k = CLASS[buf[i]!]!;
-    if ((k & DIGIT_RUN) === 0) continue;
-    // a separator probe matters only next to a digit (spaces in prose are not runs)
-    if ((k & DIGIT) === 0 && !(i > start && CLASS[buf[i - 1]!]! & DIGIT) && !(i + 1 < end && CLASS[buf[i + 1]!]! & DIGIT)) continue;
-    let runStart = i;
-    while (runStart > start && CLASS[buf[runStart - 1]!]! & DIGIT_RUN) runStart--;
-    let digits = 0;
-    let j = runStart;
-    for (; j < end; j++) {
-      const k = CLASS[buf[j]!]!;
-      if ((k & DIGIT_RUN) === 0) break;
-      if (k & DIGIT) digits++;
+export class ByteProfiler implements ByteProfile {
+  digitRun = 0;
+  longBase64Run = false;
+  ibanHead = false;
+  /** the last buffer profiled, a view of its memory and where it starts there */
+  private viewed: Uint8Array | undefined;
+  private words: DataView | undefined;
+  private offset = 0;
+
+  /** Sets this profile's fields to those of `buf[start, end)`. */
+  profile(buf: Uint8Array, start: number, end: number): void {
+    if (buf !== this.viewed) {
+      // reading `buffer` and `byteOffset` costs more than the profile of a short value: once per buffer
+      this.viewed = buf;
+      if (this.words?.buffer !== buf.buffer) this.words = new DataView(buf.buffer);
+      this.offset = buf.byteOffset;
     }
-    if (j - runStart >= 2 && digits > digitRun) digitRun = digits;
-    // an IBAN head is two uppercase letters right before two digits that start a run
-    if (!ibanHead && runStart - 2 >= start && j - runStart >= 2) {
-      ibanHead = (CLASS[buf[runStart - 2]!]! & UPPER) !== 0 && (CLASS[buf[runStart - 1]!]! & UPPER) !== 0 &&
-        (CLASS[buf[runStart]!]! & DIGIT) !== 0 && (CLASS[buf[runStart + 1]!]! & DIGIT) !== 0;
+    const words = this.words!;
+    const offset = this.offset;
+    let digitRun = 0;
+    let ibanHead = false;
+    let anyDigit = false;
+    let i = start;
+    for (;;) {
+      while (i + 8 <= end && !hasDigit(words, offset + i)) i += 8;
+      // fewer than 8 bytes left: the value's last 8 bytes tell whether a digit is left
+      if (i + 8 > end && (i >= end || (end - start >= 8 && !hasDigit(words, offset + end - 8)))) break;
+      // the next digit is in buf[i, i + 8)
+      const stop = Math.min(i + 8, end);
+      while (i < stop && (CLASS[buf[i]!]! & DIGIT) === 0) i++;
+      if (i === stop) {
+        if (stop === end) break;
+        continue;
+      }
+      anyDigit = true;
+      let runStart = i;
+      while (runStart > start && CLASS[buf[runStart - 1]!]! & DIGIT_RUN) runStart--;
+      let digits = 0;
+      let j = runStart;
+      for (; j < end; j++) {
+        const k = CLASS[buf[j]!]!;
+        if ((k & DIGIT_RUN) === 0) break;
+        if (k & DIGIT) digits++;
+      }
+      if (j - runStart >= 2 && digits > digitRun) digitRun = digits;
+      // an IBAN head is two uppercase letters right before two digits that start a run
+      if (!ibanHead && runStart - 2 >= start && j - runStart >= 2) {
+        ibanHead = (CLASS[buf[runStart - 2]!]! & UPPER) !== 0 && (CLASS[buf[runStart - 1]!]! & UPPER) !== 0 &&
+          (CLASS[buf[runStart]!]! & DIGIT) !== 0 && (CLASS[buf[runStart + 1]!]! & DIGIT) !== 0;
+      }
+      i = j; // no digit: it ends the run
     }
-    i = j - 1; // the next probe lands on j + 1; j itself ends the run
+    let longBase64Run = false;
+    for (let i = start + LONG_BASE64_RUN - 1; anyDigit && i < end && !longBase64Run; i += LONG_BASE64_RUN) {
+      if ((CLASS[buf[i]!]! & BASE64) === 0) continue;
+      let runStart = i;
+      while (runStart > start && CLASS[buf[runStart - 1]!]! & BASE64) runStart--;
+      let j = i + 1;
+      while (j < end && CLASS[buf[j]!]! & BASE64) j++;
+      longBase64Run = j - runStart >= LONG_BASE64_RUN;
+      // the next run starts after j, so its 40th byte is at j + 40 or later
+      i = j;
+    }
+    this.digitRun = digitRun;
+    this.ibanHead = ibanHead;
+    this.longBase64Run = longBase64Run;
   }
-  let longBase64Run = false;
-  for (let i = start + LONG_BASE64_RUN - 1; i < end && !longBase64Run; i += LONG_BASE64_RUN) {
-    if ((CLASS[buf[i]!]! & BASE64) === 0) continue;
-    let runStart = i;
-    while (runStart > start && CLASS[buf[runStart - 1]!]! & BASE64) runStart--;
-    let j = i + 1;
-    while (j < end && CLASS[buf[j]!]! & BASE64) j++;
-    longBase64Run = j - runStart >= LONG_BASE64_RUN;
-    // the next run starts after j, so its 40th byte is at j + 40 or later
-    i = j;
-  }
-  out.digitRun = digitRun;
-  out.ibanHead = ibanHead;
-  out.longBase64Run = longBase64Run;
+}
+
+/** Some byte of the 8 at `at` is an ASCII digit. */
+function hasDigit(words: DataView, at: number): boolean {
+  return (digitBits(words.getUint32(at, true)) | digitBits(words.getUint32(at + 4, true))) !== 0;
+}
+
+/**
+ * The high bit of each byte of the little-endian word `w` that is an ASCII digit 0x30–0x39.
+ * Per 7-bit byte x, the high bit of `0xb9 - x` is set for x ≤ 0x39 and that of `x + 0x50`
+ * for x ≥ 0x30; neither borrows nor carries into the next byte, and `~w` drops bytes ≥ 0x80.
+ */
+function digitBits(w: number): number {
+  const x = w & 0x7f7f7f7f;
+  return (0xb9b9b9b9 - x) & ~w & (x + 0x50505050) & 0x80808080;
 }

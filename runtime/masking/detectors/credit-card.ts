@@ -22,7 +22,7 @@ function luhnValid(digits: string): boolean {
 export const creditCard: Detector = {
   name: "credit_card",
   minBytes: 13, // 13 digits
-  prefilter: { profile: (p) => p.digitRun >= 13 },
+  prefilter: { digitRun: 13 },
   regexes: [CANDIDATE],
   find(text: string, sink: SpanSink): void {
     CANDIDATE.lastIndex = 0;

@@ -25,40 +25,56 @@ CLASS[0x2b] = LOCAL; // +
  * address rule accepts is ASCII and no byte of a multi-byte character is ASCII, so this finds
  * exactly what `email.find` finds on the decoded text: the same candidates as its regex (an `@`
  * after a run of 1–64 local-part characters that starts at or after the previous candidate's
- * end, then 1–253 domain characters), validated the same way.
+ * end, then 1–253 domain characters), validated the same way. The local part is validated
+ * while its run is measured, backwards from the `@`.
  */
 export function findEmailBytes(buf: Uint8Array, start: number, end: number, sink: SpanSink): void {
   let previousEnd = start;
-  let at = buf.indexOf(AT, start);
-  while (at >= 0 && at < end) {
+  for (let at = nextAt(buf, start, end); at >= 0; ) {
+    // the run of local-part characters before the `@`, at most one longer than allowed
     let from = at;
-    while (from > start && from > at - MAX_LOCAL - 1 && (CLASS[buf[from - 1]!]! & LOCAL) !== 0) from--;
+    /** start of the rightmost `..` in the run, -1: none */
+    let doubleDot = -1;
+    /** the leftmost character that is not a dot: the local part starts there */
+    let local = at;
+    const limit = Math.max(start, at - MAX_LOCAL - 1);
+    while (from > limit) {
+      const c = buf[from - 1]!;
+      if ((CLASS[c]! & LOCAL) === 0) break;
+      from--;
+      if (c !== DOT) local = from;
+      else if (doubleDot < 0 && buf[from + 1] === DOT) doubleDot = from;
+    }
     let matchEnd = at + 1;
     const domainLimit = Math.min(end, at + 1 + MAX_DOMAIN);
     while (matchEnd < domainLimit && (CLASS[buf[matchEnd]!]! & DOMAIN) !== 0) matchEnd++;
     const isCandidate = from < at && at - from <= MAX_LOCAL && (from === start || (CLASS[buf[from - 1]!]! & LOCAL) === 0) &&
       from >= previousEnd && matchEnd > at + 1;
     if (!isCandidate) {
-      at = buf.indexOf(AT, at + 1);
+      at = nextAt(buf, at + 1, end);
       continue;
     }
     previousEnd = matchEnd;
-    // leading dots belong to the text around, not to the address
-    let local = from;
-    while (local < at && buf[local] === DOT) local++;
-    if (local < at && validLocal(buf, local, at)) {
+    // leading dots belong to the text around, not to the address; a `..` there does not count
+    if (local < at && buf[at - 1] !== DOT && doubleDot < local) {
       const domainEnd = validDomainEnd(buf, at + 1, matchEnd);
       if (domainEnd > 0) sink(local, domainEnd);
     }
-    at = buf.indexOf(AT, matchEnd);
+    at = nextAt(buf, matchEnd, end);
   }
 }
 
-/** A local part may not end with a dot, nor hold two in a row. */
-function validLocal(buf: Uint8Array, from: number, at: number): boolean {
-  if (buf[at - 1] === DOT) return false;
-  for (let i = from + 1; i < at; i++) if (buf[i] === DOT && buf[i - 1] === DOT) return false;
-  return true;
+/** Below this many bytes a loop finds the next `@` cheaper than a native call. */
+const SHORT_SEARCH = 32;
+
+/** The first `@` in `buf[from, end)`, or -1. */
+function nextAt(buf: Uint8Array, from: number, end: number): number {
+  if (end - from > SHORT_SEARCH) {
+    const at = buf.indexOf(AT, from);
+    return at < end ? at : -1;
+  }
+  for (let i = from; i < end; i++) if (buf[i] === AT) return i;
+  return -1;
 }
 
 /** `validDomainEnd` of email.ts on bytes. */

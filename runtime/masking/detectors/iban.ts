@@ -23,7 +23,7 @@ function ibanValid(compact: string): boolean {
 export const iban: Detector = {
   name: "iban",
   minBytes: 15, // the shortest IBAN (Norway)
-  prefilter: { profile: (p) => p.ibanHead },
+  prefilter: { ibanHead: true },
   regexes: [CANDIDATE],
   find(text: string, sink: SpanSink): void {
     CANDIDATE.lastIndex = 0;

@@ -4,21 +4,24 @@ import type { DetectorName } from "../../schema/attributes.js";
 export interface ByteProfile {
   /** most ASCII digits in one run (of two bytes or more) of digits and the separators ` -.()+` */
   digitRun: number;
-  /** there is a run of at least 40 base64 characters `[A-Za-z0-9+/]` */
+  /** there is a run of at least 40 base64 characters `[A-Za-z0-9+/]`, and an ASCII digit anywhere */
   longBase64Run: boolean;
   /** the value holds two uppercase letters followed by two digits (an IBAN's head) */
   ibanHead: boolean;
 }
 
 /**
- * A byte-level test that must pass before a detector sees the value as a string: either
- * the value contains one of `needles`, or its byte profile passes `profile`.
+ * A byte-level test that must pass before a detector runs on a value: the value contains one
+ * of `needles`, or its byte profile has a digit run of at least `digitRun` digits, an IBAN
+ * head, or a long base64 run.
  */
 export type Prefilter =
   | { readonly needles: readonly string[] }
-  | { readonly profile: (p: ByteProfile) => boolean };
+  | { readonly digitRun: number }
+  | { readonly ibanHead: true }
+  | { readonly longBase64Run: true };
 
-/** Receives one detected span, `[start, end)` in UTF-16 indexes of the scanned text. */
+/** Receives one detected span, `[start, end)`: indexes of the scanned text, or byte offsets. */
 export type SpanSink = (start: number, end: number) => void;
 
 export interface Detector {
@@ -26,11 +29,16 @@ export interface Detector {
   readonly prefilter: Prefilter;
   /** The shortest value (in bytes) a match can fit in: shorter values skip the detector. */
   readonly minBytes: number;
-  /** Every validated match in `text`, in order. Must run in time linear in `text.length`. */
+  /**
+   * Every validated match in `text`, in order. Every character `find` matches or tests is ASCII
+   * or tested against ASCII classes (a span may hold anything between two matched parts), so
+   * the scanner passes the value decoded as latin1 and takes indexes as byte offsets. Must run
+   * in time linear in `text.length`.
+   */
   find(text: string, sink: SpanSink): void;
   /**
-   * The same matches as `find` on the decoded text, found on raw UTF-8 `buf[start, end)`
-   * with spans as byte offsets into `buf`; lets the scanner skip decoding the value.
+   * The same matches as `find`, found on raw UTF-8 `buf[start, end)` with spans as byte
+   * offsets into `buf`; lets the scanner skip decoding the value.
    */
   readonly findBytes?: (buf: Uint8Array, start: number, end: number, sink: SpanSink) => void;
   /** The regexes `find` uses, so tests can prove them linear-time. */
