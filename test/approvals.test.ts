@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditLog, getSession, replayTranscript } from "../runtime/audit/index.js";
 import type { StoreConfig } from "../runtime/config/types.js";
+import { sendCancel } from "../runtime/postgres/cancel.js";
 import { decide, heldRequest, startApprovalGateway, startIdentities, type ApprovalGateway, type Identities } from "./support/approval-gateway.js";
 import { cli } from "./support/cli.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
@@ -164,6 +165,32 @@ describe.each(stores)("approvals with the $kind store", ({ kind, config }) => {
       expect(await count("t2")).toBe(3);
       expect((await client.query("select count(*)::int as n from t2")).rows[0]).toEqual({ n: 3 });
       expect((await decide(gw.api, id, "approve", await ids.token("dba", "alice"))).status).toBe(409);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("a cancel ends the hold with 57014, leaves the request pending and the session usable", async () => {
+    await fill("t9", 2);
+    const client = gw.client(await ids.token("writer"));
+    await client.connect();
+    try {
+      const held = heldRequest(client);
+      const running = client.query("DELETE FROM t9").catch((e: unknown) => e as Error & { code?: string });
+      const { id } = await held;
+      const key = client as unknown as { processID: number; secretKey: number };
+      await sendCancel({ host: "127.0.0.1", port: gw.proxy.port, pid: key.processID, secret: key.secretKey });
+      const err = await running;
+      expect(err).toMatchObject({ code: "57014" });
+      expect(err.message).toContain(`request ${id} stays pending`);
+      expect((await gw.approvals.get(id))?.state).toBe("pending");
+      expect((await client.query("select count(*)::int as n from t9")).rows[0]).toEqual({ n: 2 });
+      // a cancel with nothing held goes to the backend as usual
+      const sleeping = client.query("select pg_sleep(20)").catch((e: unknown) => e as Error & { code?: string });
+      await new Promise((r) => setTimeout(r, 300));
+      await sendCancel({ host: "127.0.0.1", port: gw.proxy.port, pid: key.processID, secret: key.secretKey });
+      expect(await sleeping).toMatchObject({ code: "57014" });
+      expect((await client.query("select 1 as one")).rows[0]).toEqual({ one: 1 });
     } finally {
       await client.end();
     }

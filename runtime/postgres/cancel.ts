@@ -12,16 +12,26 @@ export interface UpstreamKey {
   secret: number;
 }
 
+interface Entry {
+  secret: number;
+  upstream: UpstreamKey;
+  /**
+   * The session's own part of a cancel; true when it took the cancel itself (a statement held for
+   * approval never reached the backend, which must then not be interrupted in something else).
+   */
+  onCancel: () => boolean;
+}
+
 export class CancelRegistry {
-  private readonly byPid = new Map<number, { secret: number; upstream: UpstreamKey }>();
+  private readonly byPid = new Map<number, Entry>();
 
   /** a fresh gateway key for one session */
-  register(upstream: UpstreamKey): { pid: number; secret: number } {
+  register(upstream: UpstreamKey, onCancel: () => boolean): { pid: number; secret: number } {
     let pid: number;
     do pid = randomInt(1, 2 ** 31 - 1);
     while (this.byPid.has(pid));
     const secret = randomInt(-(2 ** 31), 2 ** 31 - 1);
-    this.byPid.set(pid, { secret, upstream });
+    this.byPid.set(pid, { secret, upstream, onCancel });
     return { pid, secret };
   }
 
@@ -29,14 +39,16 @@ export class CancelRegistry {
     this.byPid.delete(pid);
   }
 
-  lookup(pid: number, secret: number): UpstreamKey | undefined {
+  /** a CancelRequest with this key: tells its session, and returns the backend to cancel unless the session took it */
+  cancel(pid: number, secret: number): UpstreamKey | undefined {
     const entry = this.byPid.get(pid);
     if (entry === undefined) return undefined;
     const a = Buffer.alloc(4);
     const b = Buffer.alloc(4);
     a.writeInt32BE(entry.secret);
     b.writeInt32BE(secret);
-    return timingSafeEqual(a, b) ? entry.upstream : undefined;
+    if (!timingSafeEqual(a, b)) return undefined;
+    return entry.onCancel() ? undefined : entry.upstream;
   }
 }
 

@@ -111,9 +111,9 @@ export class QueryGate {
     return { ...outcome, refused: { ...outcome.refused!, approval: requestId } };
   }
 
-  /** the held statement could not be put up for approval (store down): refused, fail closed */
-  refuseHeld(held: HeldMessage, message: string): GateOutcome {
-    const denied = errorResponse({ severity: "ERROR", code: "42501", message, detail: ruleDetail(held.info.decision) });
+  /** the held statement is not run: its approval could not be recorded (fail closed), or the client canceled it */
+  refuseHeld(held: HeldMessage, message: string, code: "42501" | "57014" = "42501"): GateOutcome {
+    const denied = errorResponse({ severity: "ERROR", code, message, detail: ruleDetail(held.info.decision) });
     return held.type === "Q" ? this.refuseQuery(held.info, denied, message) : this.refuseParse(held.info, held.frame, denied, message);
   }
 

@@ -57,7 +57,7 @@ export async function startPostgresProxy(options: PostgresProxyOptions): Promise
     }
     if (accepted.kind === "cancel") {
       socket.end();
-      const upstream = cancels.lookup(accepted.pid, accepted.secret);
+      const upstream = cancels.cancel(accepted.pid, accepted.secret);
       if (upstream !== undefined) await sendCancel(upstream);
       return;
     }

@@ -46,7 +46,15 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     client.socket.end(errorResponse({ severity: "FATAL", code: "08001", message: `cannot connect to "${client.connection}" upstream` }));
     return;
   }
-  const key = upstream.backendKey === null ? null : deps.cancels.register({ host: client.target.host, port: client.target.port, ...upstream.backendKey });
+  /** aborts the wait of the statement held for approval, if any, when the client cancels */
+  let cancelHold: AbortController | null = null;
+  const key = upstream.backendKey === null
+    ? null
+    : deps.cancels.register({ host: client.target.host, port: client.target.port, ...upstream.backendKey }, () => {
+      if (cancelHold === null) return false;
+      cancelHold.abort();
+      return true;
+    });
   const hello = [authenticationRequest(0), ...upstream.relay];
   if (key !== null) hello.push(backendKeyData(key.pid, key.secret));
   hello.push(readyForQuery(upstream.status));
@@ -192,6 +200,15 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   };
 
   const decideHeld = async (held: HeldMessage): Promise<GateOutcome> => {
+    cancelHold = new AbortController();
+    try {
+      return await waitForVerdict(held, cancelHold.signal);
+    } finally {
+      cancelHold = null;
+    }
+  };
+
+  const waitForVerdict = async (held: HeldMessage, canceled: AbortSignal): Promise<GateOutcome> => {
     const approvals = ctx.approvals!;
     let ticket;
     try {
@@ -208,7 +225,15 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     });
     chain = chain.then(flushNotice);
     log.info({ approval: ticket.id, attached: ticket.attached }, "statement held for approval");
-    const verdict = await ticket.wait(stopWaiting.signal);
+    let verdict;
+    try {
+      verdict = await ticket.wait(AbortSignal.any([stopWaiting.signal, canceled]));
+    } catch (err) {
+      // the request stays pending, as when the client leaves: running the statement again attaches to it
+      if (!canceled.aborted || ended) throw err;
+      log.info({ approval: ticket.id }, "held statement canceled by the client");
+      return gate.refuseHeld(held, `canceling statement due to user request: it was held for approval (request ${ticket.id} stays pending; run the statement again to wait for it)`, "57014");
+    }
     log.info({ approval: ticket.id, outcome: verdict.outcome }, "held statement decided");
     return gate.release(held, verdict, ticket.id);
   };
