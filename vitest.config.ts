@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -6,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // worker threads started by the runtime load its TypeScript sources through these hooks
+    poolOptions: { forks: { execArgv: ["--import", fileURLToPath(new URL("./test/support/worker-typescript.mjs", import.meta.url))] } },
   },
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { chainHash, inProcessWriter, StoreAuditLog, verifyAuditLog } from "../runtime/audit/index.js";
+import { chainHash, startWriterThread, StoreAuditLog, verifyAuditLog } from "../runtime/audit/index.js";
 import { createLogger } from "../runtime/log.js";
 import { openStore, type Store } from "../runtime/store/index.js";
 import { cli } from "./support/cli.js";
@@ -22,8 +22,9 @@ let store: Store;
 beforeAll(async () => {
   await freshDatabase(DB);
   store = await openStore({ kind: "postgres", url: URL }, logger);
-  const first = new StoreAuditLog(inProcessWriter(store));
-  const second = new StoreAuditLog(inProcessWriter(store));
+  // two writer threads, each with its own connection, as two gateway replicas would write
+  const first = new StoreAuditLog(await startWriterThread(URL, store.location, logger));
+  const second = new StoreAuditLog(await startWriterThread(URL, store.location, logger));
   const writes: Promise<void>[] = [];
   for (let s = 1; s <= 3; s++) {
     const log = s % 2 === 0 ? second : first;

@@ -8,7 +8,7 @@
 
 import type { FastifyInstance } from "fastify";
 import { ApprovalService, WebhookNotifier } from "../approvals/index.js";
-import { inProcessWriter, StoreAuditLog } from "../audit/index.js";
+import { inProcessWriter, startWriterThread, StoreAuditLog } from "../audit/index.js";
 import type { BundleSource, BundleStatus } from "../bundle/source.js";
 import type { HostPort, StoreConfig } from "../config/types.js";
 import type { Engine } from "../engine/index.js";
@@ -47,7 +47,15 @@ export interface ControlPlane {
 export async function openControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { logger } = options;
   const store = await openStore(options.store, logger);
-  const audit = new StoreAuditLog(inProcessWriter(store));
+  let audit: StoreAuditLog;
+  try {
+    // on PostgreSQL the chain is built and written by a worker thread with its own connection;
+    // the embedded store cannot be shared with one, so it is written on this thread
+    audit = new StoreAuditLog(options.store.kind === "postgres" ? await startWriterThread(options.store.url, store.location, logger) : inProcessWriter(store));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   let baseUrl = options.publicUrl?.replace(/\/+$/, "");
   const approvalUrl = (id: string): string => (baseUrl === undefined ? `(no API listener) request ${id}` : `${baseUrl}/console#approval=${id}`);
   const webhook = new WebhookNotifier({ urls: options.webhookUrls ?? (() => []), logger, approvalUrl });
@@ -61,6 +69,7 @@ export async function openControlPlane(options: ControlPlaneOptions): Promise<Co
       ...(options.defaultApprovalTimeoutMs !== undefined && { defaultTimeoutMs: options.defaultApprovalTimeoutMs }),
     });
   } catch (err) {
+    await audit.close().catch(() => undefined);
     await store.close();
     throw err;
   }

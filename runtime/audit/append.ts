@@ -1,5 +1,6 @@
 // Appending a batch of records to the chain in the store, in one transaction under an advisory
-// lock so replicas sharing a PostgreSQL store keep the chain linear.
+// lock so replicas sharing a PostgreSQL store keep the chain linear. Runs where the batch is
+// written: on the gateway's thread for the embedded store, in the writer thread for PostgreSQL.
 
 import type { Queryable } from "../store/types.js";
 import { chainHash, GENESIS } from "./chain.js";
@@ -11,7 +12,10 @@ const APPEND_LOCK = 7_320_114_002;
 /** The records the sink itself takes; their body is the record, whose `session` the entry carries beside its data. */
 export const RECORD_TYPES: ReadonlySet<string> = new Set(["session_started", "statement", "session_ended"]);
 
-/** Records in the order they were accepted, one column per field: accepting one allocates no object. */
+/**
+ * Records in the order they were accepted, one column per field: a batch crosses to the writer
+ * thread as a few arrays rather than an object per record.
+ */
 export interface EntryBatch {
   types: string[];
   /** ms since the epoch, when the gateway accepted the record */

@@ -1,8 +1,9 @@
 // The audit log in the store (DESIGN.md §5 "Audit"): every record is appended to one hash
 // chain. Accepting a record costs the caller a few array pushes: records gather into a batch that
-// a BatchWriter appends in one transaction. A record's promise resolves once its batch is
-// committed; after a failed batch every later record is refused, so the gateway fails closed
-// instead of losing records silently.
+// a BatchWriter appends in one transaction — on this thread for the embedded store, in a worker
+// thread with its own connection for PostgreSQL (writer-thread.ts). A record's promise resolves
+// once its batch is committed; after a failed batch every later record is refused, so the
+// gateway fails closed instead of losing records silently.
 
 import type { Store } from "../store/types.js";
 import { appendBatch, emptyBatch, RECORD_TYPES, type EntryBatch } from "./append.js";
@@ -11,8 +12,8 @@ import type { AuditSink, SessionEndedRecord, SessionStartedRecord, StatementReco
 const MAX_BATCH = 2048;
 /**
  * How long records gather before a batch is written. Every transaction has a fixed cost (on the
- * embedded store several milliseconds of this thread): one per event-loop turn would throttle
- * the data path to that rate.
+ * embedded store several milliseconds of this thread; on PostgreSQL round trips of the writer
+ * thread and work for the server): one per event-loop turn would throttle the data path.
  */
 const BATCH_INTERVAL_MS = 50;
 
@@ -31,7 +32,7 @@ export interface BatchWriter {
   close(): Promise<void>;
 }
 
-/** batches appended on this thread */
+/** the embedded store: batches are appended on this thread (PGlite cannot be shared with a worker) */
 export function inProcessWriter(store: Store): BatchWriter {
   return {
     location: store.location,
