@@ -60,6 +60,7 @@ describe.each(variants)("store audit log on $kind", ({ open }) => {
       accepted.push(log.append({ type: "bundle_loaded", data: { sha256: "ab".repeat(32), origin: "bundle.json" } }));
       accepted.push(log.sessionEnded({ session: `w${s}`, rows: 1500, bytes: 30_000, durationMs: 12.5, error: "client went away" }));
     }
+    await expect(log.append({ type: "statement", session: "w0", data: {} })).rejects.toThrow("statement is recorded through the sink's own method, not append()");
     await log.close(); // at once: what is still gathering is written before it resolves
     await Promise.all(accepted);
     await expect(log.statement(statement("late", 0))).rejects.toThrow("the audit log is closed");
