@@ -57,6 +57,8 @@ function naiveProfile(s: string): ByteProfile {
   const runs = (s.match(/[0-9 .()+-]+/g) ?? []).filter((r) => r.length >= 2);
   return {
     digitRun: Math.max(0, ...runs.map((r) => r.replace(/[^0-9]/g, "").length)),
+    phoneShape: /\+[1-9]|[0-9]{3}[ .-][0-9]{4}/.test(s),
+    ssnShape: /[0-9]{3}([- ])[0-9]{2}\1[0-9]{4}/.test(s),
     longBase64Run: /[A-Za-z0-9+/]{40}/.test(s) && /[0-9]/.test(s),
     ibanHead: /[A-Z]{2}[0-9]{2}/.test(s),
   };
@@ -71,15 +73,15 @@ describe("byte prefilter", () => {
     for (let n = 0; n < 4000; n++) {
       const len = Math.floor(rnd() * (rnd() < 0.8 ? 120 : 400));
       // skew towards long runs of one class so every branch is met
-      const pools = ["0123456789 -", "ABCxyz019+/", "ABCxyz+/ -", "abcdefghij \u00e9", alphabet];
+      const pools = ["0123456789 -", "0123456789 .-()+", "ABCxyz019+/", "ABCxyz+/ -", "abcdefghij \u00e9", alphabet];
       const pool = pools[Math.floor(rnd() * pools.length)]!;
       let s = Array.from({ length: len }, () => pool[Math.floor(rnd() * pool.length)]).join("");
       // one digit far from the rest
       if (rnd() < 0.2) s = rnd() < 0.5 ? `7${s}` : `${s}7`;
       const buf = Buffer.from(`#${s}#`);
       profiler.profile(buf, 1, buf.length - 1);
-      const { digitRun, longBase64Run, ibanHead } = profiler;
-      expect({ digitRun, longBase64Run, ibanHead }, JSON.stringify(s)).toEqual(naiveProfile(s));
+      const { digitRun, phoneShape, ssnShape, longBase64Run, ibanHead } = profiler;
+      expect({ digitRun, phoneShape, ssnShape, longBase64Run, ibanHead }, JSON.stringify(s)).toEqual(naiveProfile(s));
     }
   });
 });

@@ -35,8 +35,12 @@ export class ValueScanner {
   /** needle prefilters, each with the bit of its detector in the `admitted` mask */
   private readonly needles: Needle[] = [];
   private readonly needleBits: number[] = [];
-  /** profile prefilters: detectors admitted by a digit run of at least `digitRuns[t]`, by an IBAN head, by a base64 run */
+  /**
+   * profile prefilters: detectors admitted by a digit run of at least `digitRuns[t]` with the
+   * shape `digitShapes[t]` (if any), by an IBAN head, by a base64 run
+   */
   private readonly digitRuns: number[] = [];
+  private readonly digitShapes: ("phoneShape" | "ssnShape" | undefined)[] = [];
   private readonly digitRunBits: number[] = [];
   private readonly minDigitRun: number;
   private readonly ibanHeadBits: number;
@@ -82,6 +86,7 @@ export class ValueScanner {
         }
       } else if ("digitRun" in pf) {
         this.digitRuns.push(pf.digitRun);
+        this.digitShapes.push(pf.shape);
         this.digitRunBits.push(1 << j);
       } else if ("ibanHead" in pf) {
         ibanHeadBits |= 1 << j;
@@ -120,7 +125,10 @@ export class ValueScanner {
       const p = this.profile;
       p.profile(buf, start, end);
       if (p.digitRun >= this.minDigitRun) {
-        for (let t = 0; t < this.digitRuns.length; t++) if (p.digitRun >= this.digitRuns[t]!) admitted |= this.digitRunBits[t]!;
+        for (let t = 0; t < this.digitRuns.length; t++) {
+          const shape = this.digitShapes[t];
+          if (p.digitRun >= this.digitRuns[t]! && (shape === undefined || p[shape])) admitted |= this.digitRunBits[t]!;
+        }
       }
       if (p.ibanHead) admitted |= this.ibanHeadBits;
       if (p.longBase64Run) admitted |= this.base64RunBits;

@@ -13,6 +13,12 @@ CLASS[0x2b] = BASE64 | DIGIT_RUN; // +
 CLASS[0x2f] = BASE64; // /
 for (const c of [0x20, 0x2d, 0x2e, 0x28, 0x29]) CLASS[c] = DIGIT_RUN; // space - . ( )
 
+const PLUS = 0x2b;
+const DASH = 0x2d;
+const SPACE = 0x20;
+const PAREN_OPEN = 0x28;
+const PAREN_CLOSE = 0x29;
+
 /** The shortest base64 run `ByteProfile.longBase64Run` reports. */
 export const LONG_BASE64_RUN = 40;
 
@@ -20,12 +26,13 @@ export const LONG_BASE64_RUN = 40;
  * Profiles values (see `ByteProfile`) without allocating. Every profile detector needs an
  * ASCII digit, so a value is first searched for digits eight bytes at a time (two 32-bit
  * reads, the last eight overlapping the ones before); the run around each digit is measured
- * byte by byte. A value with a digit is probed
- * for base64 runs every 40 bytes (each run of 40 or more meets a probe), a probe measured by
- * expanding around it.
+ * byte by byte, its groups of digits with it. A value with a digit is probed for base64 runs
+ * every 40 bytes (each run of 40 or more meets a probe), a probe measured by expanding around it.
  */
 export class ByteProfiler implements ByteProfile {
   digitRun = 0;
+  phoneShape = false;
+  ssnShape = false;
   longBase64Run = false;
   ibanHead = false;
   /** the last buffer profiled, a view of its memory and where it starts there */
@@ -44,6 +51,8 @@ export class ByteProfiler implements ByteProfile {
     const words = this.words!;
     const offset = this.offset;
     let digitRun = 0;
+    let phoneShape = false;
+    let ssnShape = false;
     let ibanHead = false;
     let anyDigit = false;
     let i = start;
@@ -62,11 +71,43 @@ export class ByteProfiler implements ByteProfile {
       let runStart = i;
       while (runStart > start && CLASS[buf[runStart - 1]!]! & DIGIT_RUN) runStart--;
       let digits = 0;
+      // the run's groups of digits: the current one's length; the group that ended last and the
+      // separators after it; the two groups before the current one when single separators part them
+      let group = 0;
+      let ended = 0, separators = 0, separator = 0;
+      let g1 = 0, s1 = 0, g2 = 0, s2 = 0;
       let j = runStart;
       for (; j < end; j++) {
-        const k = CLASS[buf[j]!]!;
+        const c = buf[j]!;
+        const k = CLASS[c]!;
         if ((k & DIGIT_RUN) === 0) break;
-        if (k & DIGIT) digits++;
+        if ((k & DIGIT) === 0) {
+          if (group > 0) {
+            ended = group;
+            group = 0;
+            separators = 0;
+            separator = c;
+          }
+          separators++;
+          if (c === PLUS && j + 1 < end && buf[j + 1]! >= 0x31 && buf[j + 1]! <= 0x39) phoneShape = true;
+          continue;
+        }
+        digits++;
+        if (group++ === 0) {
+          if (separators === 1 && ended > 0) {
+            g2 = g1;
+            s2 = s1;
+            g1 = ended;
+            s1 = separator;
+          } else {
+            g1 = 0;
+            g2 = 0;
+          }
+        }
+        if (group === 4) {
+          if (g1 >= 3 && s1 !== PLUS && s1 !== PAREN_OPEN && s1 !== PAREN_CLOSE) phoneShape = true;
+          if (g1 === 2 && g2 >= 3 && s2 === s1 && (s1 === DASH || s1 === SPACE)) ssnShape = true;
+        }
       }
       if (j - runStart >= 2 && digits > digitRun) digitRun = digits;
       // an IBAN head is two uppercase letters right before two digits that start a run
@@ -88,6 +129,8 @@ export class ByteProfiler implements ByteProfile {
       i = j;
     }
     this.digitRun = digitRun;
+    this.phoneShape = phoneShape;
+    this.ssnShape = ssnShape;
     this.ibanHead = ibanHead;
     this.longBase64Run = longBase64Run;
   }

@@ -24,7 +24,7 @@ function digitCount(s: string): number {
 export const phone: Detector = {
   name: "phone",
   minBytes: 9, // + and 8 digits
-  prefilter: { digitRun: 8 },
+  prefilter: { digitRun: 8, shape: "phoneShape" },
   regexes: [CANDIDATE],
   find(text: string, sink: SpanSink): void {
     CANDIDATE.lastIndex = 0;

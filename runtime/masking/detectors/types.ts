@@ -4,6 +4,10 @@ import type { DetectorName } from "../../schema/attributes.js";
 export interface ByteProfile {
   /** most ASCII digits in one run (of two bytes or more) of digits and the separators ` -.()+` */
   digitRun: number;
+  /** the value holds `+` before a digit 1–9, or 3 digits, one of ` .-`, 4 digits: every phone number does */
+  phoneShape: boolean;
+  /** the value holds 3 digits, `-` or a space, 2 digits, the same separator, 4 digits */
+  ssnShape: boolean;
   /** there is a run of at least 40 base64 characters `[A-Za-z0-9+/]`, and an ASCII digit anywhere */
   longBase64Run: boolean;
   /** the value holds two uppercase letters followed by two digits (an IBAN's head) */
@@ -12,12 +16,12 @@ export interface ByteProfile {
 
 /**
  * A byte-level test that must pass before a detector runs on a value: the value contains one
- * of `needles`, or its byte profile has a digit run of at least `digitRun` digits, an IBAN
- * head, or a long base64 run.
+ * of `needles`, or its byte profile has a digit run of at least `digitRun` digits (and the
+ * `shape`, if given), an IBAN head, or a long base64 run.
  */
 export type Prefilter =
   | { readonly needles: readonly string[] }
-  | { readonly digitRun: number }
+  | { readonly digitRun: number; readonly shape?: "phoneShape" | "ssnShape" }
   | { readonly ibanHead: true }
   | { readonly longBase64Run: true };
 

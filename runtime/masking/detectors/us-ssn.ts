@@ -12,7 +12,7 @@ function issuable(area: string, group: string, serial: string): boolean {
 export const usSsn: Detector = {
   name: "us_ssn",
   minBytes: 11, // AAA-GG-SSSS
-  prefilter: { digitRun: 9 },
+  prefilter: { digitRun: 9, shape: "ssnShape" },
   regexes: [CANDIDATE],
   find(text: string, sink: SpanSink): void {
     CANDIDATE.lastIndex = 0;
