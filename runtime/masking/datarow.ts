@@ -1,4 +1,4 @@
-import { copyBytes, EditList } from "./edit-list.js";
+import { EditList } from "./edit-list.js";
 import { MaskingError } from "./errors.js";
 import { OutputSlab } from "./output-slab.js";
 import { NULLED, type RowMaskPlan } from "./plan.js";
@@ -18,7 +18,8 @@ export function maskDataRow(msg: Buffer, plan: RowMaskPlan): Buffer {
   if (msg.length < HEADER || msg[0] !== DATA_ROW) throw new MaskingError("not a DataRow message");
   if (int32At(msg, 1) !== msg.length - 1) throw new MaskingError("DataRow length does not match the message");
   plan.beginMessage();
-  findEdits(msg, 0, msg.length, plan, false);
+  edits.clear();
+  addEdits(msg, 0, msg.length, plan, false);
   if (edits.count === 0) return msg;
   const size = msg.length + edits.delta;
   let out: Buffer;
@@ -41,57 +42,44 @@ export function maskDataRow(msg: Buffer, plan: RowMaskPlan): Buffer {
 /**
  * Masks a run of whole DataRow messages, as one upstream chunk carries them. A value whose
  * masked bytes are as long as the original is overwritten where it stands in `run` (so `run` is
- * modified); rows that change size are rebuilt into one new buffer together with the unchanged
- * stretches between them. Returns `run` itself when no row changed size, else that buffer.
- * Throws `MaskingError` like `maskDataRow`, and when `run` does not end at a message boundary.
+ * modified). When some row changes size, the whole run is rebuilt into one new buffer (over a
+ * copy of `run`, like `maskDataRow`); else `run` itself is returned. Throws `MaskingError` like
+ * `maskDataRow`, and when `run` does not end at a message boundary.
  */
 export function maskDataRows(run: Buffer, plan: RowMaskPlan): Buffer {
-  let out: Buffer | null = null;
-  let outLength = 0;
-  /** start of the stretch of `run` not yet copied to `out` */
-  let copied = 0;
   // one needle cursor per run: rows are visited in order, and in-place writes stay behind it
   plan.beginMessage();
+  edits.clear();
   for (let row = 0; row < run.length; ) {
     if (run.length - row < HEADER || run[row] !== DATA_ROW) throw new MaskingError("not a DataRow message");
     const end = row + 1 + int32At(run, row + 1);
     if (end > run.length || end < row + HEADER) throw new MaskingError("DataRow length does not match the message");
-    findEdits(run, row, end, plan, true);
-    if (edits.count > 0) {
-      const needed = outLength + (row - copied) + (end - row + edits.delta);
-      if (out === null || needed > out.length) out = grown(out, outLength, needed + (run.length - end) + (run.length >> 3));
-      outLength = copyBytes(run, copied, row, out, outLength);
-      const rowEnd = edits.applyTo(run, row, end, out, outLength, 0);
-      setInt32(out, outLength + 1, rowEnd - outLength - 1);
-      outLength = rowEnd;
-      copied = end;
-    }
+    // the row's length, set once its fields are known to change it
+    const lengthEdit = edits.count;
+    const before = edits.delta;
+    edits.int32(row + 1, row + 5, 0);
+    addEdits(run, row, end, plan, true);
+    if (edits.count === lengthEdit + 1) edits.truncate(lengthEdit);
+    else edits.setInt32(lengthEdit, end - row - 1 + edits.delta - before);
     row = end;
   }
-  if (out === null) return run;
-  const needed = outLength + (run.length - copied);
-  if (needed > out.length) out = grown(out, outLength, needed);
-  outLength = copyBytes(run, copied, run.length, out, outLength);
-  return out.subarray(0, outLength);
-}
-
-/** a buffer of at least `size` bytes holding the first `used` bytes of `old` */
-function grown(old: Buffer | null, used: number, size: number): Buffer {
-  const next = Buffer.allocUnsafe(size);
-  if (old !== null) copyBytes(old, 0, used, next, 0);
-  return next;
+  if (edits.count === 0) return run;
+  const lead = edits.maxGrowth;
+  const out = Buffer.allocUnsafe(lead + run.length);
+  out.set(run, lead);
+  const written = edits.applyTo(out, lead, lead + run.length, out, 0, lead);
+  return out.subarray(0, written);
 }
 
 /**
- * Fills `edits` with the changes to the DataRow at `msg[start, end)`; with `inPlace`, values
- * whose masked bytes keep their length are written into `msg` instead.
+ * Adds to `edits` the changes to the fields of the DataRow at `msg[start, end)`; with `inPlace`,
+ * values whose masked bytes keep their length are written into `msg` instead.
  */
-function findEdits(msg: Buffer, start: number, end: number, plan: RowMaskPlan, inPlace: boolean): void {
-  const fields = msg.readUInt16BE(start + 5);
+function addEdits(msg: Buffer, start: number, end: number, plan: RowMaskPlan, inPlace: boolean): void {
+  const fields = (msg[start + 5]! << 8) | msg[start + 6]!;
   if (fields !== plan.columnCount) {
     throw new MaskingError(`DataRow has ${fields} fields, the result has ${plan.columnCount} columns`);
   }
-  edits.clear();
   let pos = start + HEADER;
   for (let col = 0; col < fields; col++) {
     if (pos + 4 > end) throw new MaskingError("DataRow truncated in a field length");

@@ -44,6 +44,16 @@ export class EditList {
     this.push(start, end, INT32, value, 4, "");
   }
 
+  /** Sets the value of edit `i`, an `int32` edit of 4 bytes. */
+  setInt32(i: number, value: number): void {
+    this.args[i] = value;
+  }
+
+  /** Drops the edits from `count` on; they must not have changed the size (`int32` edits of 4 bytes). */
+  truncate(count: number): void {
+    this.count = count;
+  }
+
   /** Replace `[start, end)` by `count` asterisks. */
   stars(start: number, end: number, count: number): void {
     this.push(start, end, STARS, count, count, "");
