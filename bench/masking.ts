@@ -76,10 +76,13 @@ function chunked(rows: readonly Buffer[]): Buffer[] {
 
 /**
  * Median MB/s of `RUNS` passes of `pass` over `bytes`, in CPU time of this process: the
- * benchmark machine is shared, and wall time would measure the neighbours. `prepare` runs
- * before each pass, untimed.
+ * benchmark machine is shared, and wall time would measure the neighbours. One untimed pass
+ * comes first: CPU time counts the compiler threads, and a cold first pass measured 25-45%
+ * below the next ones. `prepare` runs before each pass, untimed.
  */
 function throughput(bytes: number, pass: () => void, prepare?: () => void): number {
+  prepare?.();
+  pass();
   const rates: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     prepare?.();
