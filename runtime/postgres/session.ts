@@ -309,10 +309,12 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
 }
 
 /**
- * Up to this, the messages of one chunk are copied into one buffer: a memcpy costs far less
- * than a stream write per message (a masked result is one buffer per row).
+ * Small pieces are copied into one buffer: a memcpy costs less than a stream write per piece.
+ * A few large ones (a masked run, a row rebuilt across a chunk edge, the rest of the chunk) go
+ * out in one writev instead: copying them would allocate a chunk-sized buffer per chunk.
  */
-const COALESCE_BYTES = 4 * 1024 * 1024;
+const COALESCE_BYTES = 16 * 1024;
+const MAX_WRITEV_PIECES = 16;
 
 /** many messages → one write (small) or one writev (large); returns false when the socket wants a drain */
 function writeAll(socket: Socket, buffers: Buffer[]): boolean {
@@ -322,7 +324,7 @@ function writeAll(socket: Socket, buffers: Buffer[]): boolean {
   if (whole !== null) return socket.write(whole);
   let total = 0;
   for (const buffer of buffers) total += buffer.length;
-  if (total <= COALESCE_BYTES) return socket.write(Buffer.concat(buffers, total));
+  if (total <= COALESCE_BYTES || buffers.length > MAX_WRITEV_PIECES) return socket.write(Buffer.concat(buffers, total));
   socket.cork();
   let ok = true;
   for (const buffer of buffers) ok = socket.write(buffer) && ok;
