@@ -73,6 +73,51 @@ describe.each(variants)("store audit log on $kind", ({ open }) => {
     );
   });
 
+  it("stores every entry byte for byte, whatever its fields hold (COPY's escapes)", async () => {
+    const log = new StoreAuditLog(await writer(store));
+    const odd = "tab\there\nline\r\nback\\slash \\N \\.\n\\.\n\u0001 é 😀";
+    const session = `odd\t\\session\n${odd.length}`;
+    const records: [string, string | undefined, unknown][] = [
+      ["session_started", session, { identity, connection: odd, protocol: "postgres", client: odd }],
+      ["statement", session, { ...statement(session, 1), text: odd, reason: odd, output: { columns: [odd], rows: [[odd, null]], truncated: true } }],
+      [`event\t${odd}`, session, { note: odd }],
+      ["bundle_loaded", undefined, { origin: odd }],
+      ["session_ended", session, { rows: 1, bytes: 2, durationMs: 3, error: odd }],
+    ];
+    await Promise.all([
+      log.sessionStarted({ session, ...(records[0]![2] as Omit<Parameters<typeof log.sessionStarted>[0], "session">) }),
+      log.statement(records[1]![2] as StatementRecord),
+      log.append({ type: records[2]![0], session, data: records[2]![2] as Record<string, unknown> }),
+      log.append({ type: records[3]![0], data: records[3]![2] as Record<string, unknown> }),
+      log.sessionEnded({ session, ...(records[4]![2] as { rows: number; bytes: number; durationMs: number }) }),
+    ]);
+    await log.close();
+    expect(await verifyAuditLog(store)).toMatchObject({ ok: true });
+    const rows = await store.query<{ type: string; session_id: string | null; entry: string }>(
+      `select type, session_id, entry from audit_log where seq > (select max(seq) - 5 from audit_log) order by seq`,
+    );
+    expect(rows.map((r) => [r.type, r.session_id])).toEqual(records.map(([type, s]) => [type, s ?? null]));
+    for (const [i, row] of rows.entries()) {
+      const { session: _omitted, ...data } = records[i]![2] as Record<string, unknown>;
+      const entry = JSON.parse(row.entry) as { seq: number; time: string; data: unknown };
+      expect(row.entry).toBe(canonicalJson({ ...entry, data: JSON.parse(canonicalJson(data)) }));
+      expect(JSON.stringify(entry.data)).toBe(canonicalJson(data));
+    }
+    expect(await store.query(`select connection, client, error, statements from sessions where id = $1`, [session]))
+      .toEqual([{ connection: odd, client: odd, error: odd, statements: 1 }]);
+  });
+
+  it("fails closed on a record that has no JSON form: it, and every later record, are refused", async () => {
+    const log = new StoreAuditLog(await writer(store));
+    const before = log.statement(statement("nan", 1));
+    await expect(log.statement({ ...statement("nan", 2), rows: Number.NaN }))
+      .rejects.toThrow(/^the audit log in store .+ cannot be written: \$\.data\.rows: NaN has no JSON form$/);
+    await expect(log.statement(statement("nan", 3))).rejects.toThrow(/NaN has no JSON form/);
+    await expect(before).rejects.toThrow(/NaN has no JSON form/);
+    await expect(log.close()).rejects.toThrow(/NaN has no JSON form/);
+    expect(await store.query(`select count(*)::int as n from audit_log where session_id = 'nan'`)).toEqual([{ n: 0 }]);
+  });
+
   it("fails closed: a refused batch fails its records, every later record and close()", async () => {
     const log = new StoreAuditLog(await writer(store));
     await log.statement(statement("before", 1));

@@ -1,12 +1,14 @@
 // The audit log in the store (DESIGN.md §5 "Audit"): every record is appended to one hash
-// chain. Accepting a record costs the caller a few array pushes: records gather into a batch that
-// a BatchWriter appends in one transaction — on this thread for the embedded store, in a worker
-// thread with its own connection for PostgreSQL (writer-thread.ts). A record's promise resolves
-// once its batch is committed; after a failed batch every later record is refused, so the
-// gateway fails closed instead of losing records silently.
+// chain. Accepting a record costs the caller its data's canonical JSON and a few array pushes:
+// records gather into a batch that a BatchWriter appends in one transaction — on this thread for
+// the embedded store, in a worker thread with its own connection for PostgreSQL
+// (writer-thread.ts). A record's promise resolves once its batch is committed; after a failed
+// batch every later record is refused, so the gateway fails closed instead of losing records
+// silently.
 
 import type { Store } from "../store/types.js";
 import { appendBatch, emptyBatch, RECORD_TYPES, type EntryBatch } from "./append.js";
+import { writeData } from "./entry-json.js";
 import type { AuditSink, SessionEndedRecord, SessionStartedRecord, StatementRecord } from "./sink.js";
 
 const MAX_BATCH = 2048;
@@ -68,20 +70,20 @@ export class StoreAuditLog implements AuditSink {
   constructor(private readonly writer: BatchWriter) {}
 
   sessionStarted(record: SessionStartedRecord): Promise<void> {
-    return this.push("session_started", record.session, record);
+    return this.push("session_started", record.session, record, "session");
   }
 
   statement(record: StatementRecord): Promise<void> {
-    return this.push("statement", record.session, record);
+    return this.push("statement", record.session, record, "session");
   }
 
   sessionEnded(record: SessionEndedRecord): Promise<void> {
-    return this.push("session_ended", record.session, record);
+    return this.push("session_ended", record.session, record, "session");
   }
 
   append(event: AuditEvent): Promise<void> {
     if (RECORD_TYPES.has(event.type)) return Promise.reject(new Error(`${event.type} is recorded through the sink's own method, not append()`));
-    return this.push(event.type, event.session, event.data);
+    return this.push(event.type, event.session, event.data, undefined);
   }
 
   /** the error that stopped the log, if any */
@@ -104,10 +106,21 @@ export class StoreAuditLog implements AuditSink {
     });
   }
 
-  /** the record is written as it is when its batch is written: callers hand over fresh objects */
-  private push(type: string, session: string | undefined, body: object): Promise<void> {
+  /**
+   * The entry's data is written now, as the record is when accepted (a record's own `session`,
+   * `omit`, goes beside it): a batch crosses to the writer thread as strings, and a record that
+   * has no JSON form fails the log here, as a failed batch does.
+   */
+  private push(type: string, session: string | undefined, body: object, omit: "session" | undefined): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error("the audit log is closed"));
+    let data: string;
+    try {
+      data = writeData(body, omit);
+    } catch (err) {
+      this.failure = new Error(`the audit log in store ${this.writer.location} cannot be written: ${(err as Error).message}`);
+      return Promise.reject(this.failure);
+    }
     let pending = this.pending.at(-1);
     if (pending === undefined || pending.batch.types.length >= MAX_BATCH) {
       pending = openPending();
@@ -117,7 +130,7 @@ export class StoreAuditLog implements AuditSink {
     batch.types.push(type);
     batch.times.push(Date.now());
     batch.sessions.push(session);
-    batch.bodies.push(body as Record<string, unknown>);
+    batch.data.push(data);
     this.writing ??= this.drain();
     return pending.settled;
   }

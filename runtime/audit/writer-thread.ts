@@ -39,7 +39,7 @@ export async function startWriterThread(url: string, location: string, logger: L
     location,
     write(batch) {
       if (gone) return Promise.reject(gone);
-      worker.postMessage(batch satisfies WriterMessage); // throws (DataCloneError) for a value that cannot cross: the batch fails
+      worker.postMessage(batch satisfies WriterMessage);
       return next();
     },
     async close() {

@@ -27,11 +27,23 @@ export async function openPgStore(url: string, logger: Logger): Promise<Store> {
     exec: async (sql) => {
       await pool.query(sql);
     },
+    async copyIn(target, rows) {
+      const client = await pool.connect();
+      try {
+        await copyIn(client, target, rows);
+      } finally {
+        client.release();
+      }
+    },
     async transaction(body) {
       const client = await pool.connect();
       try {
         await client.query("begin");
-        const result = await body({ query: (text, params) => runQuery(client, text, params), exec: async (sql) => void (await client.query(sql)) });
+        const result = await body({
+          query: (text, params) => runQuery(client, text, params),
+          exec: async (sql) => void (await client.query(sql)),
+          copyIn: (target, rows) => copyIn(client, target, rows),
+        });
         await client.query("commit");
         return result;
       } catch (err) {
@@ -53,6 +65,26 @@ async function runQuery<R extends Row>(on: pg.Pool | pg.PoolClient, text: string
   const result = await on.query<R>(text, params);
   return result.rows;
 }
+
+/** the driver's own queries refuse COPY FROM STDIN; a submittable answers the server's CopyInResponse */
+function copyIn(client: pg.PoolClient, target: string, rows: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.query({
+      submit: (connection: pg.Connection) => connection.query(`copy ${target} from stdin`),
+      handleCopyInResponse(connection: CopyConnection) {
+        connection.sendCopyFromChunk(Buffer.from(rows));
+        connection.endCopyFrom();
+      },
+      handleCommandComplete: () => undefined,
+      handleReadyForQuery: () => resolve(),
+      // an ErrorResponse (or a lost connection) ends the query: no ReadyForQuery reaches it after
+      handleError: (error: Error) => reject(error),
+    });
+  });
+}
+
+/** the connection's COPY messages, which @types/pg does not declare */
+type CopyConnection = pg.Connection & { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void };
 
 class Listener {
   private client: pg.Client | undefined;

@@ -27,6 +27,9 @@ export async function openPgliteStore(dir: string | undefined): Promise<Store> {
     async exec(sql: string) {
       await target.exec(sql);
     },
+    async copyIn(into: string, rows: string) {
+      await target.query(`copy ${into} from '/dev/blob'`, [], { blob: new Blob([rows]) });
+    },
   });
   return {
     kind: "pglite",

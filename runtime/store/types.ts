@@ -7,6 +7,11 @@ export interface Queryable {
   query<R extends Row = Row>(text: string, params?: unknown[]): Promise<R[]>;
   /** several `;`-separated statements without parameters (migrations) */
   exec(sql: string): Promise<void>;
+  /**
+   * COPY `rows` into `target` (a table and its columns, as COPY names them): text format, one
+   * line per row, fields separated by tabs, `\N` for null, backslash, tab, CR and LF escaped
+   */
+  copyIn(target: string, rows: string): Promise<void>;
 }
 
 export interface Store extends Queryable {
