@@ -31,10 +31,14 @@ export function emptyBatch(): EntryBatch {
 
 const AUDIT_LOG_COLUMNS = "audit_log (seq, time, type, session_id, entry, prev_hash, hash)";
 
-/** the batch's rows go in with one COPY: per row the server parses far less than from JSON or arrays */
+/**
+ * A batch in few round trips (each costs the writer and the server more than a hundred rows):
+ * the lock and the head in one script — the head's query runs after the lock is granted, with a
+ * snapshot of its own — then the rows in one COPY (per row the server parses far less than from
+ * JSON or arrays), then the sessions projection and the new head in one statement.
+ */
 export async function appendBatch(tx: Queryable, batch: EntryBatch): Promise<void> {
-  await tx.query(`select pg_advisory_xact_lock($1)`, [APPEND_LOCK]);
-  const [head] = await tx.query<{ seq: unknown; hash: string }>(`select seq, hash from audit_head`);
+  const [head] = await tx.exec<{ seq: unknown; hash: string }>(`select pg_advisory_xact_lock(${APPEND_LOCK}); select seq, hash from audit_head`);
   let seq = head === undefined ? 0 : Number(head.seq);
   let prev = head?.hash ?? GENESIS;
   const { types, times, sessions, data } = batch;
@@ -55,11 +59,7 @@ export async function appendBatch(tx: Queryable, batch: EntryBatch): Promise<voi
     prev = hash;
   }
   await tx.copyIn(AUDIT_LOG_COLUMNS, rows);
-  await project(tx, batch);
-  await tx.query(
-    `insert into audit_head (id, seq, hash) values (true, $1, $2) on conflict (id) do update set seq = excluded.seq, hash = excluded.hash`,
-    [seq, prev],
-  );
+  await project(tx, batch, seq, prev);
 }
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
@@ -76,31 +76,48 @@ function copyJson(text: string): string {
   return text.includes("\\") ? text.replaceAll("\\", "\\\\") : text;
 }
 
-/** the sessions table is a queryable projection of the chained entries */
-async function project(tx: Queryable, batch: EntryBatch): Promise<void> {
+/** how a batch changes a session already in the projection */
+interface SessionChange {
+  statements: number;
+  /** its session_ended record, the last one if several */
+  ended?: { at: string; rows: unknown; bytes: unknown; error: unknown };
+}
+
+/**
+ * The sessions table is a queryable projection of the chained entries. Sessions that start in the
+ * batch are inserted first; then one statement counts statements, records ends and moves the
+ * chain's head.
+ */
+async function project(tx: Queryable, batch: EntryBatch, seq: number, hash: string): Promise<void> {
   const started: [string[], string[], string[], string[], string[], (string | null)[], string[]] = [[], [], [], [], [], [], []];
-  const statements = new Map<string, number>();
-  const ended: number[] = [];
+  const changes = new Map<string, SessionChange>();
   const { types, times, sessions, data } = batch;
   for (let i = 0; i < types.length; i++) {
     const session = sessions[i];
-    if (session === undefined) continue;
-    const type = types[i];
-    if (type === "statement") {
-      statements.set(session, (statements.get(session) ?? 0) + 1);
-    } else if (type === "session_started") {
+    const type = types[i]!;
+    if (session === undefined || !RECORD_TYPES.has(type)) continue;
+    if (type === "session_started") {
       const d = JSON.parse(data[i]!) as { protocol: string; identity: { issuer: string; subject: string }; connection: string; client?: string };
-      const { identity } = d;
       const [ids, protocols, issuers, subjects, connections, clients, starts] = started;
       ids.push(session);
       protocols.push(d.protocol);
-      issuers.push(identity.issuer);
-      subjects.push(identity.subject);
+      issuers.push(d.identity.issuer);
+      subjects.push(d.identity.subject);
       connections.push(d.connection);
       clients.push(d.client ?? null);
       starts.push(new Date(times[i]!).toISOString());
-    } else if (type === "session_ended") {
-      ended.push(i);
+      continue;
+    }
+    let change = changes.get(session);
+    if (change === undefined) {
+      change = { statements: 0 };
+      changes.set(session, change);
+    }
+    if (type === "statement") {
+      change.statements += 1;
+    } else {
+      const d = JSON.parse(data[i]!) as { rows?: number; bytes?: number; error?: string };
+      change.ended = { at: new Date(times[i]!).toISOString(), rows: d.rows ?? 0, bytes: d.bytes ?? 0, error: d.error ?? null };
     }
   }
   if (started[0].length > 0) {
@@ -111,16 +128,30 @@ async function project(tx: Queryable, batch: EntryBatch): Promise<void> {
       started,
     );
   }
-  if (statements.size > 0) {
-    await tx.query(
-      `update sessions s set statements = s.statements + c.n from unnest($1::text[], $2::int[]) as c(id, n) where s.id = c.id`,
-      [[...statements.keys()], [...statements.values()]],
-    );
-  }
-  for (const i of ended) {
-    const d = JSON.parse(data[i]!) as { rows?: number; bytes?: number; error?: string };
-    await tx.query(`update sessions set ended_at = $2, rows_out = $3, bytes_out = $4, error = $5 where id = $1`, [
-      sessions[i], new Date(times[i]!), d.rows ?? 0, d.bytes ?? 0, d.error ?? null,
-    ]);
-  }
+  const ids = [...changes.keys()];
+  const list = [...changes.values()];
+  await tx.query(
+    `with projected as (
+       update sessions s set statements = s.statements + c.n,
+         ended_at = case when c.ended then c.ended_at else s.ended_at end,
+         rows_out = case when c.ended then c.rows_out else s.rows_out end,
+         bytes_out = case when c.ended then c.bytes_out else s.bytes_out end,
+         error = case when c.ended then c.error else s.error end
+       from unnest($1::text[], $2::int[], $3::boolean[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::text[])
+         as c(id, n, ended, ended_at, rows_out, bytes_out, error)
+       where s.id = c.id
+     )
+     insert into audit_head (id, seq, hash) values (true, $8, $9) on conflict (id) do update set seq = excluded.seq, hash = excluded.hash`,
+    [
+      ids,
+      list.map((c) => c.statements),
+      list.map((c) => c.ended !== undefined),
+      list.map((c) => c.ended?.at ?? null),
+      list.map((c) => c.ended?.rows ?? null),
+      list.map((c) => c.ended?.bytes ?? null),
+      list.map((c) => c.ended?.error ?? null),
+      seq,
+      hash,
+    ],
+  );
 }

@@ -24,9 +24,7 @@ export async function openPgStore(url: string, logger: Logger): Promise<Store> {
     kind: "postgres",
     location,
     query: (text, params) => runQuery(pool, text, params),
-    exec: async (sql) => {
-      await pool.query(sql);
-    },
+    exec: (sql) => runScript(pool, sql),
     async copyIn(target, rows) {
       const client = await pool.connect();
       try {
@@ -41,7 +39,7 @@ export async function openPgStore(url: string, logger: Logger): Promise<Store> {
         await client.query("begin");
         const result = await body({
           query: (text, params) => runQuery(client, text, params),
-          exec: async (sql) => void (await client.query(sql)),
+          exec: (sql) => runScript(client, sql),
           copyIn: (target, rows) => copyIn(client, target, rows),
         });
         await client.query("commit");
@@ -64,6 +62,12 @@ export async function openPgStore(url: string, logger: Logger): Promise<Store> {
 async function runQuery<R extends Row>(on: pg.Pool | pg.PoolClient, text: string, params?: unknown[]): Promise<R[]> {
   const result = await on.query<R>(text, params);
   return result.rows;
+}
+
+/** without parameters the driver sends the simple protocol, which runs every statement and answers each */
+async function runScript<R extends Row>(on: pg.Pool | pg.PoolClient, sql: string): Promise<R[]> {
+  const results = (await on.query<R>(sql)) as pg.QueryResult<R> | pg.QueryResult<R>[];
+  return (Array.isArray(results) ? results.at(-1)?.rows : results.rows) ?? [];
 }
 
 /** the driver's own queries refuse COPY FROM STDIN; a submittable answers the server's CopyInResponse */

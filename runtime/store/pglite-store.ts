@@ -24,8 +24,8 @@ export async function openPgliteStore(dir: string | undefined): Promise<Store> {
     async query<R extends Row>(text: string, params?: unknown[]) {
       return (await target.query<R>(text, params)).rows;
     },
-    async exec(sql: string) {
-      await target.exec(sql);
+    async exec<R extends Row>(sql: string) {
+      return ((await target.exec(sql)).at(-1)?.rows ?? []) as R[];
     },
     async copyIn(into: string, rows: string) {
       await target.query(`copy ${into} from '/dev/blob'`, [], { blob: new Blob([rows]) });

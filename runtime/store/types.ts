@@ -5,8 +5,8 @@ export type Row = Record<string, unknown>;
 
 export interface Queryable {
   query<R extends Row = Row>(text: string, params?: unknown[]): Promise<R[]>;
-  /** several `;`-separated statements without parameters (migrations) */
-  exec(sql: string): Promise<void>;
+  /** several `;`-separated statements without parameters, in one round trip: the last one's rows */
+  exec<R extends Row = Row>(sql: string): Promise<R[]>;
   /**
    * COPY `rows` into `target` (a table and its columns, as COPY names them): text format, one
    * line per row, fields separated by tabs, `\N` for null, backslash, tab, CR and LF escaped
