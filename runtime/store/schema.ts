@@ -98,4 +98,15 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: "audit log: session index on session_id alone",
+    sql: `
+      -- a session's entries are looked up by session_id and sorted; without seq in the key, the
+      -- entries of one session share index tuples (deduplication) and each append costs the
+      -- server less
+      drop index audit_log_session;
+      create index audit_log_session_id on audit_log (session_id) where session_id is not null;
+    `,
+  },
 ];
