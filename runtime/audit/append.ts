@@ -32,7 +32,7 @@ export function emptyBatch(): EntryBatch {
 const AUDIT_LOG_COLUMNS = "audit_log (seq, time, type, session_id, entry, prev_hash, hash)";
 
 /**
- * A batch in few round trips (each costs the writer and the server more than a hundred rows):
+ * A batch in few round trips (each costs the writer and the server about what a dozen rows do):
  * the lock and the head in one script — the head's query runs after the lock is granted, with a
  * snapshot of its own — then the rows in one COPY (per row the server parses far less than from
  * JSON or arrays), then the sessions projection and the new head in one statement.
@@ -76,7 +76,7 @@ function copyJson(text: string): string {
   return text.includes("\\") ? text.replaceAll("\\", "\\\\") : text;
 }
 
-/** how a batch changes a session already in the projection */
+/** what a batch's statements and end change in a session's row */
 interface SessionChange {
   statements: number;
   /** its session_ended record, the last one if several */
