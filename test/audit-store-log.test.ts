@@ -107,7 +107,7 @@ describe.each(variants)("store audit log on $kind", ({ open }) => {
       .toEqual([{ connection: odd, client: odd, error: odd, statements: 1 }]);
   });
 
-  it("fails closed on a record that has no JSON form: it, and every later record, are refused", async () => {
+  it("fails closed on a record that has no JSON form: its batch, and every later record, are refused", async () => {
     const log = new StoreAuditLog(await writer(store));
     const before = log.statement(statement("nan", 1));
     await expect(log.statement({ ...statement("nan", 2), rows: Number.NaN }))

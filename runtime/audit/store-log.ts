@@ -1,7 +1,8 @@
 // The audit log in the store (DESIGN.md §5 "Audit"): every record is appended to one hash
-// chain. Accepting a record costs the caller its data's canonical JSON and a few array pushes:
-// records gather into a batch that a BatchWriter appends in one transaction — on this thread for
-// the embedded store, in a worker thread with its own connection for PostgreSQL
+// chain. Accepting a record costs the caller a few array pushes: records gather into a batch,
+// whose entries' data this thread writes as canonical JSON in one pass when the batch is due (a
+// batch of strings is cheap to hand over), and a BatchWriter appends it in one transaction — on
+// this thread for the embedded store, in a worker thread with its own connection for PostgreSQL
 // (writer-thread.ts). A record's promise resolves once its batch is committed; after a failed
 // batch every later record is refused, so the gateway fails closed instead of losing records
 // silently.
@@ -45,7 +46,10 @@ export function inProcessWriter(store: Store): BatchWriter {
 
 /** Records written in one transaction; they all settle together, so they share one promise. */
 interface Pending {
+  /** its `data` is written from `bodies` when the batch is due */
   batch: EntryBatch;
+  /** a sink record (RECORD_TYPES) itself, or an event's data */
+  bodies: object[];
   settled: Promise<void>;
   settle(error?: Error): void;
 }
@@ -55,7 +59,7 @@ function openPending(): Pending {
   const settled = new Promise<void>((resolve, reject) => {
     settle = (error) => (error ? reject(error) : resolve());
   });
-  return { batch: emptyBatch(), settled, settle };
+  return { batch: emptyBatch(), bodies: [], settled, settle };
 }
 
 /** An AuditSink on the store, plus the gateway's other events (approvals, bundle changes, API calls). */
@@ -70,20 +74,20 @@ export class StoreAuditLog implements AuditSink {
   constructor(private readonly writer: BatchWriter) {}
 
   sessionStarted(record: SessionStartedRecord): Promise<void> {
-    return this.push("session_started", record.session, record, "session");
+    return this.push("session_started", record.session, record);
   }
 
   statement(record: StatementRecord): Promise<void> {
-    return this.push("statement", record.session, record, "session");
+    return this.push("statement", record.session, record);
   }
 
   sessionEnded(record: SessionEndedRecord): Promise<void> {
-    return this.push("session_ended", record.session, record, "session");
+    return this.push("session_ended", record.session, record);
   }
 
   append(event: AuditEvent): Promise<void> {
     if (RECORD_TYPES.has(event.type)) return Promise.reject(new Error(`${event.type} is recorded through the sink's own method, not append()`));
-    return this.push(event.type, event.session, event.data, undefined);
+    return this.push(event.type, event.session, event.data);
   }
 
   /** the error that stopped the log, if any */
@@ -106,21 +110,10 @@ export class StoreAuditLog implements AuditSink {
     });
   }
 
-  /**
-   * The entry's data is written now, as the record is when accepted (a record's own `session`,
-   * `omit`, goes beside it): a batch crosses to the writer thread as strings, and a record that
-   * has no JSON form fails the log here, as a failed batch does.
-   */
-  private push(type: string, session: string | undefined, body: object, omit: "session" | undefined): Promise<void> {
+  /** the record is written as it is when its batch is written: callers hand over fresh objects */
+  private push(type: string, session: string | undefined, body: object): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error("the audit log is closed"));
-    let data: string;
-    try {
-      data = writeData(body, omit);
-    } catch (err) {
-      this.failure = new Error(`the audit log in store ${this.writer.location} cannot be written: ${(err as Error).message}`);
-      return Promise.reject(this.failure);
-    }
     let pending = this.pending.at(-1);
     if (pending === undefined || pending.batch.types.length >= MAX_BATCH) {
       pending = openPending();
@@ -130,7 +123,7 @@ export class StoreAuditLog implements AuditSink {
     batch.types.push(type);
     batch.times.push(Date.now());
     batch.sessions.push(session);
-    batch.data.push(data);
+    pending.bodies.push(body);
     this.writing ??= this.drain();
     return pending.settled;
   }
@@ -144,7 +137,7 @@ export class StoreAuditLog implements AuditSink {
         continue;
       }
       try {
-        await this.writer.write(pending.batch);
+        await this.writer.write(withData(pending));
         pending.settle();
       } catch (err) {
         this.failure = new Error(`the audit log in store ${this.writer.location} cannot be written: ${(err as Error).message}`);
@@ -153,4 +146,14 @@ export class StoreAuditLog implements AuditSink {
     }
     this.writing = undefined;
   }
+}
+
+/**
+ * The batch with each entry's data written (a sink record's own `session` goes beside it), in one
+ * pass: hot in one loop, the writing costs this thread about half what it costs record by record.
+ * A record that has no JSON form fails its batch.
+ */
+function withData({ batch, bodies }: Pending): EntryBatch {
+  for (let i = 0; i < bodies.length; i++) batch.data.push(writeData(bodies[i]!, RECORD_TYPES.has(batch.types[i]!) ? "session" : undefined));
+  return batch;
 }
