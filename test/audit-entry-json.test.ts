@@ -6,24 +6,13 @@
 import { describe, expect, it } from "vitest";
 import { writeData, writeEntry } from "../runtime/audit/entry-json.js";
 import { canonicalJson } from "../runtime/bundle/canonical.js";
-
-/** a small deterministic PRNG (mulberry32), so a failure names a seed that reproduces it */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../runtime/seeded-random.js";
 
 const PIECES = ["select", " ", "'", '"', "\\", "\n", "\t", "\u0000", "\u001f", "\u007f", "é", "ß", "中文", "😀", "\ud800", "\udfff", "\u2028", "</script>", "a", "0"];
 const KEYS = ["text", "rows", "b", "a", "é", "10", "2", "", "session", "data", "zz", "__proto_", "A", "😀"];
 
 function fuzzer(seed: number) {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const int = (n: number): number => Math.floor(next() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
   const string = (): string => Array.from({ length: int(8) }, () => pick(PIECES)).join("");

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../runtime/seeded-random.js";
 import {
   parseSource,
   PARSE_CODES,
@@ -462,18 +463,6 @@ describe("syntax errors", () => {
 });
 
 describe("never throws", () => {
-  // A small deterministic PRNG so that a failure reproduces.
-  function rng(seed: number): () => number {
-    let s = seed >>> 0;
-    return () => {
-      s = (s + 0x6d2b79f5) >>> 0;
-      let t = s;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   function check(text: string): void {
     const r = parseSource("fuzz.hoop", text);
     expect(r.file === undefined).toBe(r.diagnostics.length > 0);
@@ -491,7 +480,7 @@ describe("never throws", () => {
   });
 
   it("on random edits of the DESIGN example", () => {
-    const random = rng(0x5eed);
+    const random = seededRandom(0x5eed);
     const alphabet = ' \n\t"\\{}[](),.=<>!#/-_0123456789smhdazAZ\u00e9\u{1F600}';
     for (let i = 0; i < 400; i++) {
       let text = DESIGN_EXAMPLE;
@@ -506,7 +495,7 @@ describe("never throws", () => {
   });
 
   it("on random token soup", () => {
-    const random = rng(42);
+    const random = seededRandom(42);
     const tokens = ["connection", "policy", "test", "group", "x", "{", "}", "[", "]", "(", ")", "=", "==", ",", "\n", " ", "when", "unless", "and", "not", "deny", "mask", "columns", "expect", "sql", '"s"', '"', "15m", "-1", "#c\n", "."];
     for (let i = 0; i < 400; i++) {
       const n = Math.floor(random() * 40);

@@ -4,6 +4,8 @@
 // card networks' published test numbers (they pass Luhn and are never issued), the IBAN is the
 // standard documentation example.
 
+import { seededRandom } from "../seeded-random.js";
+
 const FIRST = ["Ada", "Bruno", "Chloé", "Dmitri", "Elif", "Farah", "Gustavo", "Hana", "Ivan", "Jia", "Kwame", "Lucía",
   "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Tomoko", "Umar", "Vera", "Wen", "Yusuf", "Zoe"];
 const LAST = ["Almeida", "Becker", "Castillo", "Dubois", "Eriksen", "Fischer", "García", "Haddad", "Ivanova", "Jensen",
@@ -60,18 +62,6 @@ export interface FakeDataset {
   paymentMethods: FakePaymentMethod[];
 }
 
-/** mulberry32: small, fast, good enough to pick fake names. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
 
 function asciiFold(text: string): string {
@@ -79,7 +69,7 @@ function asciiFold(text: string): string {
 }
 
 export function fakeDataset(customers = 50, seed = 2024): FakeDataset {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const out: FakeDataset = { customers: [], tickets: [], paymentMethods: [] };
   for (let id = 1; id <= customers; id++) {

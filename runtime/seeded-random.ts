@@ -1,0 +1,14 @@
+// mulberry32: a small, fast, deterministic PRNG. The demo picks its fake people with it, and
+// fuzz tests use it so that a failure names a seed that reproduces it.
+
+/** numbers in [0, 1), the same sequence for the same seed */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
