@@ -101,6 +101,7 @@ export class Framer {
   /**
    * The whole messages of `type` next in the chunk, at most `maxMessages`, as one run of raw
    * bytes (no copy); null when the next message is of another type or is cut at the chunk's end.
+   * They are taken whole, so the limit of whole messages holds for them.
    */
   nextWhole(type: number, maxMessages: number): { bytes: Buffer; messages: number } | null {
     if (!this.atBoundary) return null;
@@ -109,7 +110,7 @@ export class Framer {
     let at = start;
     let messages = 0;
     while (messages < maxMessages && chunk.length - at >= 5 && chunk[at] === type) {
-      const size = this.checkHeader(type, chunk.readInt32BE(at + 1), this.streamable(type));
+      const size = this.checkHeader(type, chunk.readInt32BE(at + 1), false);
       if (chunk.length - at < size) break;
       at += size;
       messages += 1;
