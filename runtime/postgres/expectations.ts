@@ -2,6 +2,7 @@
 // that produced it. The query gate appends; the result rewriter consumes.
 
 import type { Decision } from "../engine/types.js";
+import type { CopyFormat } from "../masking/index.js";
 
 /** One decided statement text (a simple Query, or a Parse), as the rewriter needs it. */
 export interface StatementInfo {
@@ -11,6 +12,8 @@ export interface StatementInfo {
   tables: readonly string[];
   /** review: the approval request that released it */
   approval?: string;
+  /** COPY … TO STDOUT in a session with detectors: the layout of its output, read by the gate */
+  copyFormat?: CopyFormat;
 }
 
 export type Expectation =

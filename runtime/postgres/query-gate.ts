@@ -180,34 +180,33 @@ export class QueryGate {
 
   private decide(text: string): StatementInfo {
     const started = this.metrics === undefined ? 0 : performance.now();
-    let decision = this.policy.decideSql(text);
-    const tables = statementTables(decision);
-    if (decision.effect === "allow") decision = this.denyMaskedCopy(decision, text);
-    this.metrics?.decided(decision.effect, (performance.now() - started) / 1e3);
-    return { text, decision, tables };
+    const decision = this.policy.decideSql(text);
+    const info: StatementInfo = { text, decision, tables: statementTables(decision) };
+    // a statement held for review runs once approved: its COPY is checked before anyone is asked
+    if (decision.effect !== "deny") this.checkCopy(info);
+    this.metrics?.decided(info.decision.effect, (performance.now() - started) / 1e3);
+    return info;
   }
 
   /**
    * COPY carries no column provenance, so COPY of a table with masked columns could not be
-   * masked reliably; detectors read COPY output only in a layout they can split into fields.
+   * masked reliably; detectors read COPY output only in a layout they can split into fields,
+   * read here once for the rewriter. Denies `info` in place when either stands in the way.
    */
-  private denyMaskedCopy(decision: Decision, text: string): Decision {
-    for (const statement of decision.statements) {
+  private checkCopy(info: StatementInfo): void {
+    const deny = (reason: string): void => {
+      info.decision = { ...info.decision, effect: "deny", reason };
+    };
+    for (const statement of info.decision.statements) {
       if (statement.command !== "copy") continue;
-      if (this.detecting && statement.copy === "to_stdout") {
-        const layout = copyOutLayout(text);
-        if (!layout.ok) return { ...decision, effect: "deny", reason: layout.reason };
+      if (this.detecting && statement.copy === "to_stdout" && info.copyFormat === undefined) {
+        const layout = copyOutLayout(info.text);
+        if (!layout.ok) return deny(layout.reason);
+        info.copyFormat = layout.format;
       }
       const masked = statement.tables.find((t) => this.maskedTables.has(bareName(t)));
-      if (masked !== undefined) {
-        return {
-          ...decision,
-          effect: "deny",
-          reason: `COPY of "${masked}" is not allowed: it has masked columns (use SELECT, which is masked)`,
-        };
-      }
+      if (masked !== undefined) return deny(`COPY of "${masked}" is not allowed: it has masked columns (use SELECT, which is masked)`);
     }
-    return decision;
   }
 
   private refusal(decision: Decision): Buffer | null {

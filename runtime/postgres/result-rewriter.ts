@@ -9,7 +9,6 @@ import type { CapturedOutput, CopyMaskPlan, RowMaskPlan, RowMasking } from "./co
 import type { Expectation, ExpectationQueue, StatementInfo } from "./expectations.js";
 import { BACKEND_TYPES, Framer } from "./framing.js";
 import { parameterStatusProblem } from "./lexer-guard.js";
-import { copyOutLayout } from "./copy-format.js";
 import type { ColumnMasks } from "./mask-columns.js";
 import { decodeRowDescription } from "./mask-columns.js";
 import { decodeFields, type ErrorFields } from "./messages.js";
@@ -288,13 +287,12 @@ export class ResultRewriter {
       this.copyPlan = null;
       return;
     }
-    // the gate refused layouts the detectors cannot read; what is left to fail here is a COPY it never saw
-    const layout = info === null ? { ok: false as const, reason: "COPY of a statement the gateway did not see parsed" } : copyOutLayout(info.text);
-    if (!layout.ok || frame[5] !== 0) {
-      const reason = layout.ok ? "binary COPY output cannot be scanned by detectors" : layout.reason;
-      throw new SessionEnd({ severity: "FATAL", code: "42501", message: `${reason}: session closed` });
-    }
-    this.copyPlan = masking.planCopy(masks.detectors, layout.format, frame.readInt16BE(6));
+    // the gate read the layout, or refused one the detectors cannot read; what is left to fail
+    // here is a COPY it never saw parsed, or output the server says is binary
+    const format = info?.copyFormat;
+    if (format === undefined) throw copyRefused("COPY of a statement the gateway did not see parsed");
+    if (frame[5] !== 0) throw copyRefused("binary COPY output cannot be scanned by detectors");
+    this.copyPlan = masking.planCopy(masks.detectors, format, frame.readInt16BE(6));
   }
 
   private error(head: Expectation | undefined, frame: Buffer): Buffer {
@@ -334,6 +332,10 @@ export class ResultRewriter {
     this.unitBytes = 0;
     this.unitError = undefined;
   }
+}
+
+function copyRefused(reason: string): SessionEnd {
+  return new SessionEnd({ severity: "FATAL", code: "42501", message: `${reason}: session closed` });
 }
 
 function limit(message: string): SessionEnd {
