@@ -1,9 +1,11 @@
 // Which mask applies to each column of a result (docs/masking.md has the rules):
 // - a column with provenance (RowDescription table OID + attnum) takes its own column mask;
-//   a column of a view that reads a table with masked columns takes that table's strongest mask;
+//   a column of a view that reads a table with masked columns takes that table's strongest mask,
+//   and the strongest mask of the session when the view calls opaque code (catalog.ts);
 // - a column without provenance (an expression, aggregate, row or JSON constructor, a function's
 //   result) takes the strongest mask of the tables with masked columns the statement reads,
-//   directly or through views.
+//   directly or through views — of every table with masked columns when the statement (or a
+//   view it names) calls opaque code: a function that is not built in can read any table.
 
 import type { MaskStrategy } from "../bundle/format.js";
 import type { SessionMasks } from "../engine/types.js";
@@ -78,6 +80,7 @@ export class ColumnMasks {
       const own = this.masks.columns.get(`${relation.schema.toLowerCase()}.${name}.${col}`) ?? this.masks.columns.get(`${name}.${col}`);
       if (own !== undefined) return own;
     }
+    if (relation.callsOpaqueCode) return this.strongestOverall();
     return this.strongestOf(relation.reads.filter((r) => r !== name));
   }
 
@@ -85,9 +88,14 @@ export class ColumnMasks {
     if (this.strongest.size === 0) return null;
     // Without the statement (a portal the gateway never saw parsed) nothing says what it read.
     if (info === null) return this.strongestOverall();
+    // Without a catalog no function can be told built in.
+    if (info.functions.length > 0 && (this.catalog === null || (await this.catalog.callsOpaqueCode(info.functions)))) {
+      return this.strongestOverall();
+    }
     const direct = this.strongestOf(info.tables.map(bareName));
     if (direct !== null || this.catalog === null || info.tables.length === 0) return direct;
-    return this.strongestOf(await this.catalog.readsOfNames(info.tables));
+    const reads = await this.catalog.readsOfNames(info.tables);
+    return reads.callsOpaqueCode ? this.strongestOverall() : this.strongestOf(reads.names);
   }
 
   private strongestOf(tables: readonly string[]): MaskStrategy | null {

@@ -173,7 +173,7 @@ export class QueryGate {
 
   private refuseWhole(reason: string): GateOutcome {
     const decision: Decision = { effect: "deny", reason, rules: [], approvers: [], statements: [] };
-    const info: StatementInfo = { text: "", decision, tables: [] };
+    const info: StatementInfo = { text: "", decision, tables: [], functions: [] };
     this.queue.push({ kind: "query", info, denied: this.refusal(decision), started: Date.now() });
     return { forward: [serialize.query(this.marker)], refused: { info } };
   }
@@ -181,7 +181,7 @@ export class QueryGate {
   private decide(text: string): StatementInfo {
     const started = this.metrics === undefined ? 0 : performance.now();
     const decision = this.policy.decideSql(text);
-    const info: StatementInfo = { text, decision, tables: statementTables(decision) };
+    const info: StatementInfo = { text, decision, tables: statementNames(decision, "tables"), functions: statementNames(decision, "functions") };
     // a statement held for review runs once approved: its COPY is checked before anyone is asked
     if (decision.effect !== "deny") this.checkCopy(info);
     this.metrics?.decided(info.decision.effect, (performance.now() - started) / 1e3);
@@ -226,14 +226,14 @@ export class QueryGate {
 }
 
 /**
- * The relations the statement touches. A single statement's list is the facts' own (shared by
- * every run of the same statement), which lets the row plan cache recognise a repeated shape
- * by reference.
+ * The relations the statement touches, or the functions it calls. A single statement's list is
+ * the facts' own (shared by every run of the same statement), which lets the row plan cache
+ * recognise a repeated shape by reference.
  */
-function statementTables(decision: Decision): readonly string[] {
+function statementNames(decision: Decision, kind: "tables" | "functions"): readonly string[] {
   const { statements } = decision;
-  if (statements.length === 1) return statements[0]!.tables;
-  return [...new Set(statements.flatMap((s) => s.tables))];
+  if (statements.length === 1) return statements[0]![kind];
+  return [...new Set(statements.flatMap((s) => s[kind]))];
 }
 
 function ruleDetail(decision: Decision): string | undefined {

@@ -1,7 +1,7 @@
 // A session's row mask plans by result shape. A statement run again returns the same
-// RowDescription, and its plan depends only on those bytes, the tables the statement read and
-// catalog answers: reusing it skips the description's decoding, the provenance lookups and the
-// plan's construction on every execution. An entry lives as long as a catalog answer does, so a
+// RowDescription, and its plan depends only on those bytes, the tables the statement read, the
+// functions it called and catalog answers: reusing it skips the description's decoding, the
+// provenance lookups and the plan's construction on every execution. An entry lives as long as a catalog answer does, so a
 // changed view is seen within twice the catalog's TTL at most.
 
 import { CATALOG_TTL_MS } from "./catalog.js";
@@ -19,16 +19,18 @@ interface Entry {
 export class RowPlanCache {
   private readonly entries = new Map<string, Entry>();
   /** the last shape looked up: a session usually repeats one statement, so most lookups hit it */
-  private last: { frame: Buffer; tables: readonly string[] | null; key: string } | null = null;
+  private last: { frame: Buffer; tables: readonly string[] | null; functions: readonly string[] | null; key: string } | null = null;
 
   /** the key of a RowDescription for a statement (null: one the gateway never saw parsed) */
   key(frame: Buffer, info: StatementInfo | null): string {
     const tables = info === null ? null : info.tables;
+    const functions = info === null ? null : info.functions;
     const last = this.last;
-    if (last !== null && last.tables === tables && last.frame.equals(frame)) return last.key;
-    // identifiers cannot contain NUL, so it cannot occur inside a table name
-    const key = `${tables === null ? "?" : tables.join("\0")}\0\0${frame.toString("latin1", 5)}`;
-    this.last = { frame: Buffer.from(frame), tables, key };
+    if (last !== null && last.tables === tables && last.functions === functions && last.frame.equals(frame)) return last.key;
+    // identifiers cannot contain NUL, so it cannot occur inside a table or function name
+    const names = tables === null || functions === null ? "?" : `${tables.join("\0")}\0\0${functions.join("\0")}`;
+    const key = `${names}\0\0${frame.toString("latin1", 5)}`;
+    this.last = { frame: Buffer.from(frame), tables, functions, key };
     return key;
   }
 
