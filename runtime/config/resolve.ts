@@ -5,14 +5,16 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { JWK } from "jose";
-import type { RawConfig } from "./schema.js";
+import type { RawConfig, RawConnectionTls } from "./schema.js";
 import { keyPath, type ConfigIssue, type KeySegment } from "./errors.js";
 import { errorCode, resolveSecret } from "./secrets.js";
+import { tlsProblems } from "./upstream-tls.js";
 import { checkPublicJwk, durationMs, parseBundleUrl, parseHostPort, parseJwksUrl, parseTarget, type Parsed } from "./values.js";
 import type {
   AdminAuthConfig,
   BundleConfig,
   ConnectionConfig,
+  ConnectionTls,
   GatewayConfig,
   HostPort,
   IssuerConfig,
@@ -159,17 +161,44 @@ class Resolver {
       if (entry.private_key !== undefined && target?.kind === "postgres") {
         this.fail([...at, "private_key"], "only ssh connections take a private_key");
       }
+      if (entry.tls !== undefined && target?.kind === "ssh") this.fail([...at, "tls"], "only postgres connections take tls");
       const password = await this.secret([...at, "password"], entry.password);
       const privateKey = await this.secret([...at, "private_key"], entry.private_key);
+      const tls = entry.tls === undefined ? undefined : await this.connectionTls([...at, "tls"], entry.tls);
       if (target === undefined) continue;
       out[name] = {
         name,
         target,
         ...(password !== undefined && { password }),
         ...(privateKey !== undefined && { privateKey }),
+        ...(tls !== undefined && { tls }),
       };
     }
     return out;
+  }
+
+  async connectionTls(at: KeySegment[], raw: RawConnectionTls): Promise<ConnectionTls> {
+    const issues = this.issues.length;
+    const ca = await this.pem([...at, "ca_file"], raw.ca_file);
+    const cert = await this.pem([...at, "cert_file"], raw.cert_file);
+    const privateKey = await this.pem([...at, "key_file"], raw.key_file);
+    const tls: ConnectionTls = {
+      ...(raw.mode !== undefined && { mode: raw.mode }),
+      ...(ca !== undefined && { ca }),
+      ...(cert !== undefined && { cert }),
+      ...(privateKey !== undefined && { privateKey }),
+    };
+    // a file that could not be read is reported already; the checks would only repeat it
+    if (this.issues.length === issues) {
+      for (const problem of tlsProblems(tls, { mode: "mode", ca: "ca_file", cert: "cert_file", privateKey: "key_file" })) this.fail([...at, problem.field], problem.message);
+    }
+    return tls;
+  }
+
+  /** A PEM given as a path (like the other *_file keys) or as a secret reference (env:, file:, an ARN). */
+  async pem(at: [...KeySegment[], string], value: string | undefined): Promise<string | undefined> {
+    if (value === undefined) return undefined;
+    return /^(env|file|arn):/.test(value) ? this.secret(at, value) : this.readText(at, value);
   }
 
   async admin(raw: Raw<"admin">, issuers: Raw<"issuers">): Promise<AdminAuthConfig | undefined> {

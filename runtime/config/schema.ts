@@ -4,6 +4,8 @@
 
 import { SUPPORTED_ALGORITHMS } from "../identity/algorithms.js";
 import { LOG_LEVELS, type LogLevel } from "../log.js";
+import type { UpstreamTlsMode } from "../postgres/context.js";
+import { TLS_MODES } from "./upstream-tls.js";
 
 type JwkObject = Record<string, unknown>;
 
@@ -24,13 +26,20 @@ export interface RawConfig {
     algorithms?: string[];
     clock_skew?: string | number;
   }[];
-  connections?: Record<string, { target: string; password?: string; private_key?: string }>;
+  connections?: Record<string, { target: string; password?: string; private_key?: string; tls?: RawConnectionTls }>;
   store?: string;
   tls?: { cert_file: string; key_file: string };
   auth?: { allow_cleartext_on_loopback?: boolean };
   audit?: { file: string };
   log?: { level?: LogLevel };
   admin?: { token?: string; issuer?: string; group?: string };
+}
+
+export interface RawConnectionTls {
+  mode?: UpstreamTlsMode;
+  ca_file?: string;
+  cert_file?: string;
+  key_file?: string;
 }
 
 const HOST_PORT = {
@@ -108,6 +117,7 @@ export const configSchema = object(
           },
           password: NON_EMPTY,
           private_key: NON_EMPTY,
+          tls: object({ mode: { enum: [...TLS_MODES] }, ca_file: NON_EMPTY, cert_file: NON_EMPTY, key_file: NON_EMPTY }),
         },
         ["target"],
       ),

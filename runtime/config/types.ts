@@ -4,6 +4,7 @@
 import type { JWK } from "jose";
 import type { LogLevel } from "../log.js";
 import type { TokenAlgorithm } from "../identity/algorithms.js";
+import type { UpstreamTlsMode } from "../postgres/context.js";
 
 export interface HostPort {
   host: string;
@@ -56,6 +57,17 @@ export interface ConnectionConfig {
   /** resolved secret */
   password?: string;
   /** resolved secret (PEM); ssh only */
+  privateKey?: string;
+  /** postgres only: TLS to the target as written; absent or partial: the default (upstream-tls.ts) */
+  tls?: ConnectionTls;
+}
+
+/** A connection's `tls` with its PEMs read. */
+export interface ConnectionTls {
+  mode?: UpstreamTlsMode;
+  ca?: string;
+  cert?: string;
+  /** resolved secret */
   privateKey?: string;
 }
 

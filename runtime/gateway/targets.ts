@@ -1,6 +1,7 @@
 // Connection name → the PostgreSQL target behind it, credentials resolved by loadConfig.
 
 import type { ConnectionConfig } from "../config/types.js";
+import { effectiveTls } from "../config/upstream-tls.js";
 import type { PgTarget } from "../postgres/context.js";
 
 export function postgresTargets(connections: Record<string, ConnectionConfig>): Map<string, PgTarget> {
@@ -14,6 +15,7 @@ export function postgresTargets(connections: Record<string, ConnectionConfig>): 
       user: target.user,
       database: target.database,
       ...(connection.password !== undefined && { password: connection.password }),
+      tls: effectiveTls(target.host, connection.password !== undefined, connection.tls, `connections.${name}.tls`),
     });
   }
   return targets;

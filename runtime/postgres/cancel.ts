@@ -1,15 +1,23 @@
 // Cancel keys: the gateway hands each client its own BackendKeyData and maps it to the
-// upstream backend's key, so a CancelRequest reaches the right backend and nothing else.
+// upstream backend's key, so a CancelRequest reaches the right backend and nothing else. The
+// CancelRequest goes out over the target's TLS mode, like libpq's PQcancelCreate (PostgreSQL
+// 17; the older PQcancel always sends it in clear), and is dropped if that cannot be had.
 
 import { randomInt, timingSafeEqual } from "node:crypto";
-import { connect } from "node:net";
+import type { Socket } from "node:net";
 import { serialize } from "pg-protocol";
+import type { UpstreamTls } from "./context.js";
+import { openUpstream } from "./upstream-socket.js";
+
+const CANCEL_TIMEOUT_MS = 10_000;
 
 export interface UpstreamKey {
   host: string;
   port: number;
   pid: number;
   secret: number;
+  /** absent: plain TCP */
+  tls?: UpstreamTls;
 }
 
 interface Entry {
@@ -53,13 +61,19 @@ export class CancelRegistry {
 }
 
 /** Sends a CancelRequest to the backend; like PostgreSQL, reports nothing back. */
-export function sendCancel(key: UpstreamKey): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: key.host, port: key.port }, () => {
-      socket.end(serialize.cancel(key.pid, key.secret));
-    });
-    socket.setTimeout(10_000, () => socket.destroy());
+export async function sendCancel(key: UpstreamKey): Promise<void> {
+  let socket: Socket;
+  try {
+    socket = await openUpstream(key, CANCEL_TIMEOUT_MS);
+  } catch {
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    socket.setTimeout(CANCEL_TIMEOUT_MS, () => socket.destroy());
     socket.on("error", () => resolve());
     socket.on("close", () => resolve());
+    // the server reads the request and closes; nothing it sends matters
+    socket.resume();
+    socket.end(serialize.cancel(key.pid, key.secret));
   });
 }

@@ -16,6 +16,28 @@ export interface PgTarget {
   database: string;
   /** absent: the target must accept trust authentication */
   password?: string;
+  /** absent: plain TCP, as with mode `disable` (the gateway's own targets always carry it: runtime/gateway/targets.ts) */
+  tls?: UpstreamTls;
+}
+
+/** libpq's sslmode, without the modes that fall back to plaintext (`allow`, `prefer`). */
+export type UpstreamTlsMode = "disable" | "require" | "verify-ca" | "verify-full";
+
+/** How the gateway protects its connection to a target (sessions and CancelRequests alike). */
+export interface UpstreamTls {
+  /**
+   * `disable`: plain TCP; `require`: TLS, the server not verified (a passive eavesdropper
+   * learns nothing, an active one can impersonate the server); `verify-ca`: the server's chain
+   * ends in `ca`; `verify-full`: that, and its certificate names the target's host or address.
+   */
+  mode: UpstreamTlsMode;
+  /** PEM CA certificates; absent: Node's built-in public roots (verify-full only) */
+  ca?: string;
+  /** PEM client certificate, with its unencrypted private key, for servers that ask for one */
+  cert?: string;
+  privateKey?: string;
+  /** where it was configured, for error messages: `connections.NAME.tls` */
+  setting: string;
 }
 
 /** One result column as the masking module needs it. */

@@ -1,14 +1,16 @@
-// The server side of a session until ReadyForQuery: connect to the target, authenticate with the
-// stored credentials (SCRAM-SHA-256, md5, cleartext, trust), collect what the client must see.
+// The server side of a session until ReadyForQuery: connect to the target (over TLS unless its
+// mode is `disable`: upstream-socket.ts), authenticate with the stored credentials
+// (SCRAM-SHA-256, md5, cleartext, trust), collect what the client must see.
 
 import { createHash } from "node:crypto";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { serialize } from "pg-protocol";
-import type { PgTarget } from "./context.js";
+import type { PgTarget, UpstreamTls } from "./context.js";
 import { parameterStatusProblem } from "./lexer-guard.js";
 import { decodeFields, readCString } from "./messages.js";
 import { PacketReader } from "./packet-reader.js";
 import { SCRAM_SHA_256, ScramClient } from "./scram.js";
+import { openUpstream, UpstreamError } from "./upstream-socket.js";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_STARTUP_MESSAGE = 1024 * 1024;
@@ -17,22 +19,23 @@ const STARTUP_TYPES: ReadonlySet<number> = new Set([..."RSKZENv"].map((c) => c.c
 /** Startup parameters a client may pass through; `options` and the like could change roles or settings the policy relies on. */
 const FORWARDED_PARAMS = ["application_name", "client_encoding", "DateStyle", "TimeZone", "extra_float_digits", "IntervalStyle"];
 
-export class UpstreamError extends Error {}
-
 export interface UpstreamSession {
   socket: Socket;
   /** bytes that arrived after ReadyForQuery */
   pending: Buffer;
   /** ParameterStatus and NoticeResponse messages, to relay to the client in order */
   relay: Buffer[];
-  /** the backend's own cancel key; null when the server sent none */
-  backendKey: { pid: number; secret: number } | null;
+  /**
+   * the backend's own cancel key, with the TLS settings a CancelRequest to it goes out with (as
+   * libpq's PQcancelCreate: the session's own); null when the server sent none
+   */
+  backendKey: { pid: number; secret: number; tls?: UpstreamTls } | null;
   /** ReadyForQuery status byte */
   status: number;
 }
 
 export async function connectUpstream(target: PgTarget, clientParams: ReadonlyMap<string, string>): Promise<UpstreamSession> {
-  const socket = await open(target);
+  const socket = await openUpstream(target, CONNECT_TIMEOUT_MS);
   const reader = new PacketReader(socket, CONNECT_TIMEOUT_MS);
   try {
     const params: Record<string, string> = { user: target.user, database: target.database };
@@ -48,7 +51,7 @@ export async function connectUpstream(target: PgTarget, clientParams: ReadonlyMa
       const { type, frame } = await reader.readMessage(STARTUP_TYPES, MAX_STARTUP_MESSAGE);
       const letter = String.fromCharCode(type);
       if (letter === "Z") return { socket, pending: reader.detach(), relay, backendKey, status: frame[5]! };
-      if (letter === "K") backendKey = { pid: frame.readInt32BE(5), secret: frame.readInt32BE(9) };
+      if (letter === "K") backendKey = { pid: frame.readInt32BE(5), secret: frame.readInt32BE(9), ...(target.tls !== undefined && { tls: target.tls }) };
       else if (letter === "S" && parameterStatusProblem(frame)) throw new UpstreamError(parameterStatusProblem(frame)!);
       else if (letter === "S" || letter === "N") relay.push(frame);
       else if (letter === "E") throw upstreamError(frame);
@@ -126,25 +129,4 @@ function md5Hex(data: Buffer): string {
 function upstreamError(frame: Buffer): UpstreamError {
   const fields = decodeFields(frame);
   return new UpstreamError(`${fields.get("C") ?? "?????"}: ${fields.get("M") ?? "upstream error"}`);
-}
-
-function open(target: PgTarget): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: target.host, port: target.port });
-    socket.setNoDelay(true);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new UpstreamError(`connecting to ${target.host}:${target.port} timed out`));
-    }, CONNECT_TIMEOUT_MS);
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      socket.off("error", onError);
-      resolve(socket);
-    });
-    const onError = (err: Error): void => {
-      clearTimeout(timer);
-      reject(new UpstreamError(`cannot reach ${target.host}:${target.port}: ${err.message}`));
-    };
-    socket.once("error", onError);
-  });
 }

@@ -2,10 +2,23 @@
 // approval webhooks, as persisted. Secrets (connection passwords) are stored as given, so the
 // persistence must be private to the gateway (the JSON file is mode 0600).
 
+import type { UpstreamTlsMode } from "../../postgres/context.js";
+
 export interface AdminConnection {
   /** postgres://user@host:port/db or ssh://user@host:port */
   target: string;
   password?: string;
+  /** postgres only; absent or partial: the default (runtime/config/upstream-tls.ts) */
+  tls?: AdminConnectionTls;
+}
+
+/** TLS to the target, PEMs given inline (the API's clients do not see the gateway's files). */
+export interface AdminConnectionTls {
+  mode?: UpstreamTlsMode;
+  ca?: string;
+  cert?: string;
+  /** a secret, stored as given like the password */
+  key?: string;
 }
 
 export interface AdminIssuer {

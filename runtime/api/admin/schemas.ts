@@ -3,14 +3,21 @@
 
 import { Ajv, type ValidateFunction } from "ajv";
 import { MAX_BUNDLE_BYTES } from "../../bundle/fetch.js";
+import { TLS_MODES } from "../../config/upstream-tls.js";
 
 const NON_EMPTY = { type: "string", minLength: 1, maxLength: 4096 };
+/** a CA bundle (RDS's global one is about 160 KB), a certificate or a key; the body limit (1 MiB) caps them together */
+const PEM = { type: "string", minLength: 1, maxLength: 512 * 1024 };
 
 const object = (properties: Record<string, unknown>, required: string[]) => ({ type: "object", additionalProperties: false, properties, required });
 
 export const bodySchemas = {
   bundle: object({ bundle: { type: "string", minLength: 2, maxLength: MAX_BUNDLE_BYTES } }, ["bundle"]),
-  connection: object({ target: NON_EMPTY, password: NON_EMPTY }, ["target"]),
+  connection: object({
+    target: NON_EMPTY,
+    password: NON_EMPTY,
+    tls: object({ mode: { enum: [...TLS_MODES] }, ca: PEM, cert: PEM, key: PEM }, []),
+  }, ["target"]),
   issuer: object({ audience: { type: "array", minItems: 1, items: NON_EMPTY }, jwks_url: NON_EMPTY }, ["audience", "jwks_url"]),
   webhook: object({ url: { type: "string", pattern: "^https?://", maxLength: 4096 } }, ["url"]),
 };

@@ -3,9 +3,11 @@
 // is persisted before it is applied, then announced to listeners (the live settings).
 
 import { randomUUID } from "node:crypto";
-import type { ConnectionConfig, GatewayConfig, IssuerConfig } from "../../config/types.js";
+import type { ConnectionConfig, ConnectionTls, GatewayConfig, IssuerConfig } from "../../config/types.js";
+import { effectiveTlsMode, tlsProblems } from "../../config/upstream-tls.js";
 import { parseJwksUrl, parseTarget } from "../../config/values.js";
-import type { AdminConnection, AdminDocument, AdminIssuer, AdminWebhook } from "./document.js";
+import type { UpstreamTlsMode } from "../../postgres/context.js";
+import type { AdminConnection, AdminConnectionTls, AdminDocument, AdminIssuer, AdminWebhook } from "./document.js";
 import type { AdminPersistence } from "./persistence.js";
 
 /** A refused change: `status` is the HTTP status the API answers with. */
@@ -24,6 +26,8 @@ export interface ConnectionView {
   target: string;
   kind: "postgres" | "ssh";
   password_set: boolean;
+  /** postgres only: the TLS mode in force (the default when none was set) and what was given */
+  tls?: { mode: UpstreamTlsMode; ca_set: boolean; client_cert_set: boolean };
   source: "config" | "admin";
 }
 
@@ -37,6 +41,25 @@ export interface WebhookView extends AdminWebhook {
 }
 
 type Listener = () => void;
+
+function connectionTls(tls: AdminConnectionTls): ConnectionTls {
+  return {
+    ...(tls.mode !== undefined && { mode: tls.mode }),
+    ...(tls.ca !== undefined && { ca: tls.ca }),
+    ...(tls.cert !== undefined && { cert: tls.cert }),
+    ...(tls.key !== undefined && { privateKey: tls.key }),
+  };
+}
+
+/** Why an admin connection cannot be used as given; undefined when it can. */
+function connectionProblem(entry: AdminConnection): string | undefined {
+  const target = parseTarget(entry.target);
+  if (!target.ok) return `target ${target.message}`;
+  if (entry.tls === undefined) return undefined;
+  if (target.value.kind !== "postgres") return "tls: only postgres connections take tls";
+  const problems = tlsProblems(connectionTls(entry.tls), { mode: "mode", ca: "ca", cert: "cert", privateKey: "key" });
+  return problems.length === 0 ? undefined : problems.map((p) => `tls.${p.field} ${p.message}`).join("; ");
+}
 
 function targetText(connection: ConnectionConfig): string {
   const t = connection.target;
@@ -88,8 +111,14 @@ export class AdminState {
     const out: Record<string, ConnectionConfig> = { ...this.config.connections };
     for (const [name, entry] of Object.entries(this.document.connections)) {
       const target = parseTarget(entry.target);
-      if (!target.ok) continue; // validated on the way in; a hand-edited file cannot add a broken target
-      out[name] = { name, target: target.value, ...(entry.password !== undefined && { password: entry.password }) };
+      // validated on the way in; a hand-edited file cannot add a broken target or TLS setting
+      if (!target.ok || connectionProblem(entry) !== undefined) continue;
+      out[name] = {
+        name,
+        target: target.value,
+        ...(entry.password !== undefined && { password: entry.password }),
+        ...(entry.tls !== undefined && { tls: connectionTls(entry.tls) }),
+      };
     }
     return out;
   }
@@ -116,8 +145,8 @@ export class AdminState {
 
   putConnection(name: string, entry: AdminConnection): Promise<ConnectionView> {
     if (name in this.config.connections) throw new AdminError(409, `connection "${name}" is defined in the gateway config and cannot be changed through the API`);
-    const target = parseTarget(entry.target);
-    if (!target.ok) throw new AdminError(400, `target ${target.message}`);
+    const problem = connectionProblem(entry);
+    if (problem !== undefined) throw new AdminError(400, problem);
     return this.change((doc) => {
       doc.connections[name] = entry;
     }, () => this.connection(name)!);
@@ -198,6 +227,13 @@ export class AdminState {
       target: this.document.connections[c.name]?.target ?? targetText(c),
       kind: c.target.kind,
       password_set: c.password !== undefined,
+      ...(c.target.kind === "postgres" && {
+        tls: {
+          mode: effectiveTlsMode(c.target.host, c.password !== undefined, c.tls),
+          ca_set: c.tls?.ca !== undefined,
+          client_cert_set: c.tls?.cert !== undefined,
+        },
+      }),
       source: c.name in this.config.connections ? "config" : "admin",
     };
   }
