@@ -51,6 +51,11 @@ export class Framer {
     return this.headFill === 0 && this.partial === null && this.streamLeft === 0;
   }
 
+  /** true while the rest of a message handed on as raw bytes is still to come */
+  get inStreamedMessage(): boolean {
+    return this.streamLeft > 0;
+  }
+
   /** the next piece, or null when the chunk is used up; at most `maxRunMessages` messages start in a run */
   next(maxRunMessages = Number.MAX_SAFE_INTEGER): Piece | null {
     const chunk = this.chunk;

@@ -56,7 +56,7 @@ export function readCString(buf: Buffer, offset: number): { value: string; next:
   return { value: buf.toString("utf8", offset, end), next: end + 1 };
 }
 
-/** ErrorResponse/NoticeResponse fields by their one-letter code */
+/** ErrorResponse/NoticeResponse fields by their one-letter code; throws unless a NUL ends the list and the message */
 export function decodeFields(frame: Buffer): Map<string, string> {
   const fields = new Map<string, string>();
   let at = 5;
@@ -66,6 +66,7 @@ export function decodeFields(frame: Buffer): Map<string, string> {
     fields.set(code, value);
     at = next;
   }
+  if (at !== frame.length - 1) throw new RangeError("error fields are not terminated");
   return fields;
 }
 

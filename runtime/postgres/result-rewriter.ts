@@ -3,11 +3,15 @@
 // - the error of a refused statement's sentinel (swapped for the gateway's 42501),
 // - answers to Describe messages the gateway itself sent (swallowed).
 // Rows and bytes are counted from message headers for limits and the audit.
+// An upstream that breaks the protocol ends the session (FATAL 08P01): in a masked session every
+// DataRow is parsed against its RowDescription before it goes out, so a row the gateway cannot
+// read, or one outside a described result, never reaches the client.
 
 import type { SessionLimits, SessionMasks } from "../engine/types.js";
 import type { CapturedOutput, CopyMaskPlan, RowMaskPlan, RowMasking } from "./context.js";
 import type { Expectation, ExpectationQueue, StatementInfo } from "./expectations.js";
-import { BACKEND_TYPES, Framer } from "./framing.js";
+import { MaskingError } from "../masking/index.js";
+import { BACKEND_TYPES, Framer, FramingError } from "./framing.js";
 import { parameterStatusProblem } from "./lexer-guard.js";
 import type { ColumnMasks } from "./mask-columns.js";
 import { decodeRowDescription } from "./mask-columns.js";
@@ -17,6 +21,8 @@ import { RowPlanCache } from "./row-plan-cache.js";
 
 const D = 0x44; // DataRow
 const COPY_DATA = 0x64;
+/** ReadyForQuery's transaction status: idle, in a transaction, in a failed one */
+const READY_STATUS: ReadonlySet<number | undefined> = new Set([0x49, 0x54, 0x45]);
 
 /** The session must end: the upstream stream can no longer be followed, or a limit was passed. */
 export class SessionEnd extends Error {
@@ -52,6 +58,12 @@ export class ResultRewriter {
   private readonly portalPlans = new Map<string, RowMaskPlan | null>();
   private queryPlan: RowMaskPlan | null = null;
   private copyPlan: CopyMaskPlan | null = null;
+  /** between CopyOutResponse and CopyDone */
+  private copying = false;
+  /** the upstream sent a FATAL error: nothing may follow it */
+  private upstreamEnded = false;
+  /** the bytes returned so far end at a message boundary (not inside a streamed message) */
+  private clientWhole = true;
   private unitRows = 0;
   private unitBytes = 0;
   private unitError: string | undefined;
@@ -64,8 +76,9 @@ export class ResultRewriter {
   constructor(private readonly options: RewriterOptions) {
     this.marker = Buffer.from(options.marker);
     this.masking = options.columnMasks !== null || options.masks.detectors.size > 0;
+    // masked sessions read every DataRow whole; CopyData with nothing to detect streams through
     this.framer.streamable = this.masking
-      ? (type) => (type === D ? this.rowPlan() === null : type === COPY_DATA && this.copyPlan === null)
+      ? (type) => type === COPY_DATA && this.copying && this.copyPlan === null
       : (type) => type === D || type === COPY_DATA;
   }
 
@@ -75,13 +88,31 @@ export class ResultRewriter {
   }
 
   /**
+   * true when what the client received of this stream ends between two messages, so a message
+   * of the gateway's own (an error at the end) would not be read as the rest of a cut one
+   */
+  get clientAtBoundary(): boolean {
+    return this.clientWhole;
+  }
+
+  /** the error for the upstream closing its connection now: one when it is in the middle of a message */
+  closedMidMessage(): ErrorFields | undefined {
+    return this.framer.atBoundary ? undefined : invalid("the connection closed in the middle of a message").fields;
+  }
+
+  /**
    * One upstream chunk in; what to send the client out (in order). A promise only when a message
    * needs the catalog (a result shape not planned yet, COPY out): the common case stays off the
    * microtask queue.
    */
   process(chunk: Buffer): Buffer[] | Promise<Buffer[]> {
-    this.framer.push(chunk);
-    return this.drain([]);
+    try {
+      this.framer.push(chunk);
+      const out = this.drain([]);
+      return out instanceof Promise ? out.catch((err: unknown) => Promise.reject(upstreamFailure(err))) : out;
+    } catch (err) {
+      throw upstreamFailure(err);
+    }
   }
 
   private drain(out: Buffer[]): Buffer[] | Promise<Buffer[]> {
@@ -99,7 +130,11 @@ export class ResultRewriter {
         }
       }
       const piece = this.framer.next(this.rowsLeft());
-      if (piece === null) return out;
+      if (piece === null) {
+        this.clientWhole = !this.framer.inStreamedMessage;
+        return out;
+      }
+      if (this.upstreamEnded) throw invalid("data after a FATAL error");
       if (piece.kind === "run") {
         this.count(piece.messages, piece.bytes.length);
         this.capture.run(piece.bytes);
@@ -120,9 +155,11 @@ export class ResultRewriter {
     }
   }
 
+  /** the plan of the result being returned; null: none is (masked sessions take no DataRow then) */
   private rowPlan(): RowMaskPlan | null {
     const head = this.options.queue.peek();
-    return head?.kind === "execute" ? (this.portalPlans.get(head.portal) ?? null) : this.queryPlan;
+    if (head?.kind === "execute") return this.portalPlans.get(head.portal) ?? null;
+    return head?.kind === "query" ? this.queryPlan : null;
   }
 
   /** how many more rows may start in one run before a limit is reached (at least 1, so the passing row is seen) */
@@ -146,9 +183,12 @@ export class ResultRewriter {
     if (bytesPerSession !== undefined && this.sessionBytes > bytesPerSession) throw limit(`byte limit of ${bytesPerSession} per session exceeded`);
   }
 
+  /** a DataRow of a masked session (other sessions stream them) */
   private dataRow(frame: Buffer): Buffer {
+    const plan = this.rowPlan();
+    if (plan === null) throw invalid("a DataRow outside a described row result");
     this.count(1, frame.length);
-    const row = this.rowPlan()?.maskDataRow(frame) ?? frame;
+    const row = plan.maskDataRow(frame);
     this.capture.message(row);
     return row;
   }
@@ -161,6 +201,8 @@ export class ResultRewriter {
       case "D":
         return this.dataRow(frame);
       case "d": {
+        // masked sessions only: the others stream CopyData
+        if (!this.copying) throw invalid("a CopyData outside COPY");
         this.count(1, frame.length);
         return this.copyPlan?.maskCopyData(frame) ?? frame;
       }
@@ -176,7 +218,7 @@ export class ResultRewriter {
         return frame;
       case "1":
       case "3":
-        if (head?.kind !== (type === 0x31 ? "parse" : "close")) throw desync("completion", head);
+        if (head?.kind !== (type === 0x31 ? "parse" : "close")) throw desync(type === 0x31 ? "ParseComplete" : "CloseComplete", head);
         queue.shift();
         return frame;
       case "2":
@@ -185,8 +227,13 @@ export class ResultRewriter {
         this.portalPlans.delete(head.portal);
         return frame;
       case "H":
-        return this.copyOut(head, frame).then(() => frame);
+        return this.copyOut(head, frame).then(() => {
+          this.copying = true;
+          return frame;
+        });
       case "c": {
+        if (!this.copying) throw invalid("a CopyDone outside COPY");
+        this.copying = false;
         // CopyDone: the rest of a row the detectors still hold goes out before it
         const rest = this.copyPlan?.end() ?? null;
         return rest === null ? frame : Buffer.concat([rest, frame]);
@@ -196,6 +243,7 @@ export class ResultRewriter {
       case "s":
         this.queryPlan = null;
         this.copyPlan = null;
+        this.copying = false;
         if (head?.kind === "execute") {
           queue.shift();
           this.finishUnit(head.info, head.started);
@@ -204,6 +252,7 @@ export class ResultRewriter {
       case "E":
         return this.error(head, frame);
       case "Z":
+        if (frame.length !== 6 || !READY_STATUS.has(frame[5])) throw invalid("a ReadyForQuery with an invalid status");
         if (head?.kind === "query") {
           this.finishUnit(head.info, head.started);
         } else if (head?.kind !== "sync") {
@@ -211,10 +260,11 @@ export class ResultRewriter {
         }
         queue.shift();
         this.queryPlan = null;
+        this.copying = false;
         return frame;
       case "R":
       case "K":
-        throw desync("an authentication message", head);
+        throw desync("AuthenticationRequest or BackendKeyData", head);
       case "S": {
         const problem = parameterStatusProblem(frame);
         if (problem !== undefined) throw new SessionEnd({ severity: "FATAL", code: "55000", message: `${problem}: session closed` });
@@ -267,16 +317,18 @@ export class ResultRewriter {
     });
   }
 
-  private async buildPlan(frame: Buffer, info: StatementInfo | null): Promise<RowMaskPlan | null> {
+  private async buildPlan(frame: Buffer, info: StatementInfo | null): Promise<RowMaskPlan> {
     const { columnMasks, masks, masking } = this.options;
     const fields = decodeRowDescription(frame);
     const columns = columnMasks !== null
       ? await columnMasks.resolve(fields, info)
       : fields.map((f) => ({ strategy: null, format: f.format, typeOid: f.typeOid }));
-    return masking.planRows(columns, masks.detectors);
+    return masking.planRows(columns, masks.detectors) ?? checkingPlan(columns.length);
   }
 
   private async copyOut(head: Expectation | undefined, frame: Buffer): Promise<void> {
+    if (frame.length < 8 || frame.length !== 8 + 2 * frame.readUInt16BE(6)) throw invalid("a malformed CopyOutResponse");
+    if (this.copying) throw invalid("a CopyOutResponse during COPY");
     const info = head?.kind === "query" || head?.kind === "execute" ? head.info : null;
     const { columnMasks, masks, masking } = this.options;
     // COPY naming a masked table is refused by the gate; a view over one is found here, before any row.
@@ -298,13 +350,20 @@ export class ResultRewriter {
   private error(head: Expectation | undefined, frame: Buffer): Buffer {
     const queue = this.options.queue;
     const ours = frame.includes(this.marker);
-    this.unitError = decodeFields(frame).get("M");
+    const fields = decodeFields(frame);
+    const severity = fields.get("V") ?? fields.get("S");
+    if (severity === "FATAL" || severity === "PANIC") this.upstreamEnded = true;
+    this.unitError = fields.get("M");
+    // an error ends the statement's result (and a COPY): rows may only follow a new RowDescription
+    this.queryPlan = null;
+    this.copyPlan = null;
+    this.copying = false;
     if (head?.kind === "query") {
       if (ours && head.denied !== null) {
         this.unitError = undefined;
         return head.denied;
       }
-      if (ours) throw desync("a sentinel error", head);
+      if (ours) throw desync("error naming the refusal sentinel", head);
       return frame;
     }
     if (head === undefined || head.kind === "sync") return frame; // e.g. FATAL at shutdown
@@ -313,9 +372,7 @@ export class ResultRewriter {
       if (dropped.kind === "parse" && dropped.denied !== null && ours && replacement === null) replacement = dropped.denied;
       if (dropped.kind === "execute") this.finishUnit(dropped.info, dropped.started);
     }
-    if (ours && replacement === null) throw desync("a sentinel error", head);
-    this.queryPlan = null;
-    this.copyPlan = null;
+    if (ours && replacement === null) throw desync("error naming the refusal sentinel", head);
     return replacement ?? frame;
   }
 
@@ -343,9 +400,41 @@ function limit(message: string): SessionEnd {
 }
 
 function desync(what: string, head: Expectation | undefined): SessionEnd {
-  return new SessionEnd({
-    severity: "FATAL",
-    code: "08P01",
-    message: `gateway lost track of the protocol: unexpected ${what} while waiting for ${head?.kind ?? "nothing"}`,
-  });
+  return invalid(`unexpected ${what} while ${head === undefined ? "no answer was due" : `waiting for the answer to ${head.kind}`}`);
+}
+
+function invalid(what: string): SessionEnd {
+  return new SessionEnd({ severity: "FATAL", code: "08P01", message: `invalid message from the upstream: ${what}` });
+}
+
+/** what the upstream's bytes cannot be read as (framing, a row the masker cannot parse, a field past the end) ends the session as 08P01 */
+function upstreamFailure(err: unknown): unknown {
+  return err instanceof FramingError || err instanceof MaskingError || err instanceof RangeError ? invalid(err.message) : err;
+}
+
+/**
+ * For a described result with nothing to mask in a masked session: its rows are checked
+ * against the description (field count, lengths within the message), not changed.
+ */
+function checkingPlan(columns: number): RowMaskPlan {
+  const check = (run: Buffer): Buffer => {
+    // the framer gave whole messages: each length field is within `run`
+    for (let row = 0; row < run.length; ) {
+      const end = row + 1 + run.readInt32BE(row + 1);
+      if (run[row] !== D || end - row < 7) throw invalid("a malformed DataRow");
+      if (run.readUInt16BE(row + 5) !== columns) throw invalid(`a DataRow of ${run.readUInt16BE(row + 5)} fields in a result of ${columns} columns`);
+      let at = row + 7;
+      for (let i = 0; i < columns; i++) {
+        if (end - at < 4) throw invalid("a DataRow cut in a field length");
+        const length = run.readInt32BE(at);
+        at += 4;
+        if (length < -1 || length > end - at) throw invalid("a DataRow field length out of bounds");
+        if (length > 0) at += length;
+      }
+      if (at !== end) throw invalid("a DataRow with bytes after its last field");
+      row = end;
+    }
+    return run;
+  };
+  return { maskDataRow: check, maskDataRows: check };
 }

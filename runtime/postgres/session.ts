@@ -102,7 +102,9 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     if (fields !== undefined) {
       endError = fields.message;
       log.warn({ code: fields.code }, fields.message);
-      socket.end(errorResponse(fields));
+      // inside a message the client is still receiving, an error would be read as its rest
+      if (rewriter.clientAtBoundary) socket.end(errorResponse(fields));
+      else socket.end();
     } else {
       socket.end();
     }
@@ -292,7 +294,10 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
       else end();
     };
     socket.once("close", closed);
-    server.once("close", closed);
+    server.once("close", () => {
+      end(rewriter.closedMidMessage());
+      closed();
+    });
     socket.on("error", (err) => log.debug({ err }, "client socket error"));
     server.on("error", (err) => log.debug({ err }, "upstream socket error"));
     socket.on("data", fromClient);
