@@ -1,6 +1,7 @@
 // Server → client: forward the upstream's bytes untouched, except
 // - DataRow/CopyData of results that have a mask plan (decoded and rewritten by the masking module),
 // - the error of a refused statement's sentinel (swapped for the gateway's 42501),
+// - ErrorResponse/NoticeResponse of a masked session (values in them redacted: message-scrub.ts),
 // - answers to Describe messages the gateway itself sent (swallowed).
 // Rows and bytes are counted from message headers for limits and the audit.
 // An upstream that breaks the protocol ends the session (FATAL 08P01): in a masked session every
@@ -16,6 +17,7 @@ import { parameterStatusProblem } from "./lexer-guard.js";
 import type { ColumnMasks } from "./mask-columns.js";
 import { decodeRowDescription } from "./mask-columns.js";
 import { decodeFields, type ErrorFields } from "./messages.js";
+import { scrubMessage, valueDetector, type ScrubOptions } from "./message-scrub.js";
 import { OutputCapture } from "./output-capture.js";
 import { RowPlanCache } from "./row-plan-cache.js";
 
@@ -70,12 +72,15 @@ export class ResultRewriter {
   private readonly capture = new OutputCapture();
   private readonly plans = new RowPlanCache();
   private readonly masking: boolean;
+  /** null: the session masks nothing, its messages pass undecoded */
+  private readonly scrub: ScrubOptions | null;
   sessionRows = 0;
   sessionBytes = 0;
 
   constructor(private readonly options: RewriterOptions) {
     this.marker = Buffer.from(options.marker);
     this.masking = options.columnMasks !== null || options.masks.detectors.size > 0;
+    this.scrub = this.masking ? { columns: options.columnMasks !== null, detect: valueDetector(options.masking, options.masks.detectors) } : null;
     // masked sessions read every DataRow whole; CopyData with nothing to detect streams through
     this.framer.streamable = this.masking
       ? (type) => type === COPY_DATA && this.copying && this.copyPlan === null
@@ -270,8 +275,10 @@ export class ResultRewriter {
         if (problem !== undefined) throw new SessionEnd({ severity: "FATAL", code: "55000", message: `${problem}: session closed` });
         return frame;
       }
+      case "N":
+        return this.scrub === null ? frame : scrubMessage(frame, this.scrub, statementOf([head]));
       default:
-        // NoticeResponse, NotificationResponse, CopyIn/CopyDone, FunctionCallResponse
+        // NotificationResponse, CopyIn/CopyDone, FunctionCallResponse
         return frame;
     }
   }
@@ -353,7 +360,11 @@ export class ResultRewriter {
     const fields = decodeFields(frame);
     const severity = fields.get("V") ?? fields.get("S");
     if (severity === "FATAL" || severity === "PANIC") this.upstreamEnded = true;
-    this.unitError = fields.get("M");
+    // the rest of an extended-protocol batch: the server skips it up to Sync
+    const batch = head === undefined || head.kind === "query" || head.kind === "sync" ? [] : queue.dropUntilSync();
+    // the upstream's own error as the client and the audit may see it
+    const upstream = ours || this.scrub === null ? frame : scrubMessage(frame, this.scrub, statementOf([head, ...batch]));
+    this.unitError = (upstream === frame ? fields : decodeFields(upstream)).get("M");
     // an error ends the statement's result (and a COPY): rows may only follow a new RowDescription
     this.queryPlan = null;
     this.copyPlan = null;
@@ -364,16 +375,16 @@ export class ResultRewriter {
         return head.denied;
       }
       if (ours) throw desync("error naming the refusal sentinel", head);
-      return frame;
+      return upstream;
     }
-    if (head === undefined || head.kind === "sync") return frame; // e.g. FATAL at shutdown
+    if (head === undefined || head.kind === "sync") return upstream; // e.g. FATAL at shutdown
     let replacement: Buffer | null = null;
-    for (const dropped of queue.dropUntilSync()) {
+    for (const dropped of batch) {
       if (dropped.kind === "parse" && dropped.denied !== null && ours && replacement === null) replacement = dropped.denied;
       if (dropped.kind === "execute") this.finishUnit(dropped.info, dropped.started);
     }
     if (ours && replacement === null) throw desync("error naming the refusal sentinel", head);
-    return replacement ?? frame;
+    return replacement ?? upstream;
   }
 
   private finishUnit(info: StatementInfo | null, started: number): void {
@@ -397,6 +408,12 @@ function copyRefused(reason: string): SessionEnd {
 
 function limit(message: string): SessionEnd {
   return new SessionEnd({ severity: "FATAL", code: "54000", message: `${message}: session closed` });
+}
+
+/** the text of the statement an upstream message answers: the first of `answering` that knows it */
+function statementOf(answering: readonly (Expectation | undefined)[]): string | undefined {
+  for (const e of answering) if (e !== undefined && "info" in e && e.info !== null) return e.info.text;
+  return undefined;
 }
 
 function desync(what: string, head: Expectation | undefined): SessionEnd {

@@ -1,0 +1,249 @@
+// The upstream's ErrorResponse and NoticeResponse in a session with masks (docs/masking.md,
+// "Messages"). The server quotes values in its messages (`invalid input syntax for type integer:
+// "123-45-6789"`, `Key (email)=(…) already exists.`) and a function says what it likes (`RAISE
+// NOTICE '%', ssn`); nothing in a message ties a value to a column. So, with column masks, every
+// part of a message that can carry a value goes unless it is known to be a name, and the session's
+// detectors run over every field, as over a row's values. Pure: frame in, frame out, never throws.
+
+import type { SessionMasks } from "../engine/types.js";
+import type { RowMasking } from "./context.js";
+
+/** one value's bytes in; the masked bytes, null when the whole value goes, undefined when nothing was found */
+export type ValueDetector = (value: Buffer) => Buffer | null | undefined;
+
+export interface ScrubOptions {
+  /** the session has column masks */
+  columns: boolean;
+  /** the session's detectors; absent when it has none */
+  detect?: ValueDetector;
+}
+
+const ERROR = 0x45;
+export const REDACTED_VALUE = "[REDACTED]";
+export const REDACTED_FIELD = "[REDACTED by hoopgate]";
+export const FUNCTION_OUTPUT = "[REDACTED by hoopgate: message from a function in a session with masks]";
+export const MALFORMED = "[REDACTED by hoopgate: malformed message from the server]";
+
+/** the fields the protocol documents (53.8); any other may carry anything and is dropped */
+const KNOWN = new Set("SVCMDHPpqWstcdnFLR");
+/** fields whose value is a decimal number: anything else in them is dropped */
+const NUMERIC = new Set("PpL");
+/** schema, table, column, data type and constraint names: the catalog's, set by the server */
+const NAMES = "stcdn";
+
+/**
+ * SQLSTATE classes whose messages quote only names (relations, columns, parameters, files,
+ * statement tokens), never a value unquoted. A class not listed (22 data exception, 40
+ * transaction rollback, XX internal, 2F/38/39 routine exceptions, HV, any unknown one) is taken
+ * to print values unquoted too: numbers in its message and hint go, and its detail goes whole.
+ */
+const NAME_CLASSES = new Set([
+  "00", "01", "02", "03", "08", "09", "0A", "0B", "0F", "0L", "0P", "0Z", "20", "21", "23", "24", "25", "26",
+  "27", "28", "2B", "2D", "34", "3B", "3D", "3F", "42", "44", "53", "54", "55", "57", "58", "72", "F0",
+]);
+/** integrity and check-option violations print the row or key unquoted: their detail is kept only as a known template */
+const ROW_DETAIL_CLASSES = new Set(["23", "44"]);
+
+/** PL/pgSQL's RAISE and ASSERT, and the procedural languages' own source files */
+const FUNCTION_ROUTINES = new Set(["exec_stmt_raise", "exec_stmt_assert"]);
+const FUNCTION_FILE = /^(pl_|plpy|plperl|pltcl)/;
+/** SQLSTATEs a RAISE uses unless told otherwise: any other chosen by a function would be a channel */
+const FUNCTION_CODES = new Set(["00000", "01000", "P0001", "P0004"]);
+
+/** the server's details that quote a key or row: [template, rebuilt with its values redacted] */
+const ROW_DETAILS: readonly [RegExp, (m: RegExpExecArray) => string][] = [
+  [/^Key \((.+?)\)=\((.*)\) (already exists|is duplicated)\.$/s, (m) => `Key (${m[1]})=(${REDACTED_VALUE}) ${m[3]}.`],
+  [/^Key \((.+?)\)=\((.*)\) (is not present in|is still referenced from) table "([^"]*)"\.$/s,
+    (m) => `Key (${m[1]})=(${REDACTED_VALUE}) ${m[3]} table "${m[4]}".`],
+  [/^Key \((.+?)\)=\((.*)\) conflicts with (existing )?key \(\1\)=\((.*)\)\.$/s,
+    (m) => `Key (${m[1]})=(${REDACTED_VALUE}) conflicts with ${m[3] ?? ""}key (${m[1]})=(${REDACTED_VALUE}).`],
+  [/^Failing row contains \((.*)\)\.$/s, () => `Failing row contains (${REDACTED_VALUE}).`],
+  [/^Partition key of the failing row contains \((.+?)\) = \((.*)\)\.$/s,
+    (m) => `Partition key of the failing row contains (${m[1]}) = (${REDACTED_VALUE}).`],
+];
+
+/** context lines that name where the error happened and quote nothing */
+const CONTEXT_LINES = [/^PL\/pgSQL function [^\n]+$/, /^SQL function "[^"\n]*" (statement \d+|during startup|during inlining)$/];
+
+const HEX_BYTES = /0x[0-9a-fA-F]{2}(?: 0x[0-9a-fA-F]{2})*/g;
+const NUMBERS = /(?<![\p{L}\p{N}_$])-?\d(?:[\d.,:/-]*\d)?/gu;
+const STATEMENT_TOKENS = /"((?:[^"]|"")*)"|[\p{L}\p{N}_$]+|[^\s\p{L}\p{N}_$"']+/gu;
+
+type Field = [code: string, value: string];
+
+/**
+ * An upstream 'E' or 'N' message as the client may see it. `statement`: the text of the
+ * statement it answers, when known (its words are names the client already has).
+ */
+export function scrubMessage(frame: Buffer, options: ScrubOptions, statement?: string): Buffer {
+  const type = frame[0] ?? ERROR;
+  let fields = decode(frame);
+  if (fields === null) {
+    const notice = type !== ERROR;
+    fields = [["S", notice ? "NOTICE" : "ERROR"], ["V", notice ? "NOTICE" : "ERROR"], ["C", notice ? "00000" : "XX000"], ["M", MALFORMED]];
+  } else {
+    fields = fields.filter(([code, value]) => KNOWN.has(code) && (!NUMERIC.has(code) || /^\d+$/.test(value)));
+    if (options.columns) fields = redactValues(fields, type === ERROR, statement);
+    if (options.detect !== undefined) fields = detectIn(fields, options.detect);
+  }
+  return encode(type, fields);
+}
+
+/** the session's detectors over one text value, through the masking port (a one-column text result) */
+export function valueDetector(masking: RowMasking, detectors: SessionMasks["detectors"]): ValueDetector | undefined {
+  if (detectors.size === 0) return undefined;
+  let plan: ReturnType<RowMasking["planRows"]> | undefined;
+  return (value) => {
+    plan ??= masking.planRows([{ strategy: null, format: 0, typeOid: 25 }], detectors);
+    if (plan === null) return undefined;
+    const row = Buffer.allocUnsafe(11 + value.length);
+    row[0] = 0x44;
+    row.writeInt32BE(10 + value.length, 1);
+    row.writeInt16BE(1, 5);
+    row.writeInt32BE(value.length, 7);
+    value.copy(row, 11);
+    const masked = plan.maskDataRow(row);
+    if (masked === row) return undefined;
+    const length = masked.readInt32BE(7);
+    return length < 0 ? null : masked.subarray(11, 11 + length);
+  };
+}
+
+/** the fields in order; null when the message is malformed */
+function decode(frame: Buffer): Field[] | null {
+  if (frame.length < 6 || frame.readInt32BE(1) !== frame.length - 1) return null;
+  const fields: Field[] = [];
+  for (let at = 5; at < frame.length; ) {
+    if (frame[at] === 0) return at === frame.length - 1 ? fields : null;
+    const end = frame.indexOf(0, at + 1);
+    if (end < 0) return null;
+    fields.push([String.fromCharCode(frame[at]!), frame.toString("utf8", at + 1, end)]);
+    at = end + 1;
+  }
+  return null;
+}
+
+function encode(type: number, fields: readonly Field[]): Buffer {
+  const body = Buffer.from(fields.map(([code, value]) => `${code}${value}\0`).join("") + "\0", "utf8");
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out[0] = type;
+  out.writeInt32BE(4 + body.length, 1);
+  body.copy(out, 5);
+  return out;
+}
+
+function redactValues(fields: Field[], error: boolean, statement: string | undefined): Field[] {
+  const code = fields.find(([c]) => c === "C")?.[1];
+  const routine = fields.find(([c]) => c === "R")?.[1];
+  const file = fields.find(([c]) => c === "F")?.[1] ?? "";
+  const valid = code !== undefined && /^[0-9A-Z]{5}$/.test(code);
+  if (!valid || routine === undefined || FUNCTION_ROUTINES.has(routine) || FUNCTION_FILE.test(file) || code.startsWith("P0")) {
+    return functionOutput(fields, valid && FUNCTION_CODES.has(code) ? code : error ? (valid ? "P0001" : "XX000") : "00000");
+  }
+  const known = knownNames(fields, statement);
+  const cls = code.slice(0, 2);
+  const strict = !NAME_CLASSES.has(cls);
+  const out: Field[] = [];
+  for (const [c, value] of fields) {
+    switch (c) {
+      case "M":
+      case "H":
+        out.push([c, redactQuoted(value, known, strict)]);
+        break;
+      case "D":
+        out.push([c, rowDetail(value) ?? (strict || ROW_DETAIL_CLASSES.has(cls) ? REDACTED_FIELD : redactQuoted(value, known, false))]);
+        break;
+      case "W":
+        out.push([c, redactContext(value)]);
+        break;
+      case "q":
+        out.push([c, REDACTED_FIELD]);
+        break;
+      case "p":
+        break; // a position in the internal query, which is gone
+      default:
+        out.push([c, value]);
+    }
+  }
+  return out;
+}
+
+/** a function chose every word, and the names in s/t/c/d/n: only where it ran is kept */
+function functionOutput(fields: Field[], code: string): Field[] {
+  const out: Field[] = [];
+  for (const [c, value] of fields) {
+    if (c === "C") out.push([c, code]);
+    else if (c === "M") out.push([c, FUNCTION_OUTPUT]);
+    else if (c === "W") out.push([c, redactContext(value)]);
+    else if (c === "q") out.push([c, REDACTED_FIELD]);
+    else if (!"DHp".includes(c) && !NAMES.includes(c)) out.push([c, value]);
+  }
+  return out;
+}
+
+/** the names a message may quote: its own name fields, and the words of the statement */
+function knownNames(fields: Field[], statement: string | undefined): (quoted: string) => boolean {
+  const names = new Set(fields.filter(([c]) => NAMES.includes(c)).map(([, v]) => v));
+  const words = new Set<string>();
+  for (const m of (statement ?? "").matchAll(STATEMENT_TOKENS)) {
+    const token = m[1] !== undefined ? m[1].replaceAll('""', '"') : m[0];
+    words.add(token.toLowerCase());
+    // the server quotes one operator or punctuation character of a run (`near ")"` in `))`)
+    if (m[1] === undefined && !/[\p{L}\p{N}_$]/u.test(token)) for (const ch of token) words.add(ch);
+  }
+  const one = (part: string): boolean => part !== "" && (names.has(part) || words.has(part.toLowerCase()));
+  return (quoted) => one(quoted) || (quoted.includes(".") && quoted.split(".").every(one));
+}
+
+/**
+ * Quoted parts: all kept when each is a known name, else everything from the first quote to the
+ * last becomes one `"[REDACTED]"` (a value holding a quote cannot split it and show its middle).
+ * Byte sequences (`0xe9 0x41`) go; in a `strict` class numbers go too.
+ */
+function redactQuoted(text: string, known: (quoted: string) => boolean, strict: boolean): string {
+  let first = -1;
+  let last = -1;
+  let unknown = false;
+  for (let at = 0; at < text.length; ) {
+    const quote = text[at];
+    if (quote !== '"' && quote !== "'") {
+      at += 1;
+      continue;
+    }
+    if (first < 0) first = at;
+    const close = text.indexOf(quote, at + 1);
+    if (close < 0) {
+      unknown = true;
+      last = text.length - 1;
+      break;
+    }
+    if (!known(text.slice(at + 1, close))) unknown = true;
+    last = close;
+    at = close + 1;
+  }
+  let out = unknown ? `${text.slice(0, first)}"${REDACTED_VALUE}"${text.slice(last + 1)}` : text;
+  out = out.replace(HEX_BYTES, REDACTED_VALUE);
+  return strict ? out.replace(NUMBERS, REDACTED_VALUE) : out;
+}
+
+function rowDetail(detail: string): string | undefined {
+  for (const [template, rebuild] of ROW_DETAILS) {
+    const m = template.exec(detail);
+    if (m !== null) return rebuild(m);
+  }
+  return undefined;
+}
+
+function redactContext(context: string): string {
+  return context.split("\n").map((line) => (CONTEXT_LINES.some((r) => r.test(line)) ? line : REDACTED_FIELD)).join("\n");
+}
+
+/** every field but the numbers through the detectors; a field whose whole value goes is replaced */
+function detectIn(fields: Field[], detect: ValueDetector): Field[] {
+  return fields.map(([code, value]) => {
+    if (NUMERIC.has(code)) return [code, value];
+    const masked = detect(Buffer.from(value, "utf8"));
+    if (masked === undefined) return [code, value];
+    return [code, masked === null ? REDACTED_FIELD : masked.toString("utf8")];
+  });
+}

@@ -1,0 +1,304 @@
+// The scrubber of upstream ErrorResponse/NoticeResponse messages (runtime/postgres/message-scrub.ts)
+// on messages shaped as PostgreSQL 15 sends them (fields copied from the real server), read back
+// with pg-protocol's own parser, as the client reads them.
+
+import { Parser } from "pg-protocol/dist/parser.js";
+import { describe, expect, it } from "vitest";
+import type { MaskStrategy } from "../runtime/bundle/format.js";
+import { createRowMasking } from "../runtime/postgres/masking-port.js";
+import {
+  FUNCTION_OUTPUT, MALFORMED, REDACTED_FIELD, scrubMessage, valueDetector, type ScrubOptions,
+} from "../runtime/postgres/message-scrub.js";
+import type { DetectorName } from "../runtime/schema/attributes.js";
+import { seededRandom } from "../runtime/seeded-random.js";
+
+type Fields = [string, string][];
+
+function message(type: "E" | "N", fields: Fields): Buffer {
+  const body = Buffer.from(fields.map(([c, v]) => `${c}${v}\0`).join("") + "\0", "utf8");
+  const head = Buffer.alloc(5);
+  head[0] = type.charCodeAt(0);
+  head.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** the fields in order, as raw pairs */
+function fieldsOf(frame: Buffer): Fields {
+  const out: Fields = [];
+  for (let at = 5; frame[at] !== 0; ) {
+    const end = frame.indexOf(0, at + 1);
+    out.push([String.fromCharCode(frame[at]!), frame.toString("utf8", at + 1, end)]);
+    at = end + 1;
+  }
+  return out;
+}
+
+/** what pg hands the application (err.message, err.detail, …): the output must parse as one message of its type */
+function parsed(frame: Buffer): Record<string, unknown> {
+  const messages: Record<string, unknown>[] = [];
+  new Parser().parse(frame, (m) => messages.push(m as unknown as Record<string, unknown>));
+  expect(messages).toHaveLength(1);
+  expect(messages[0]!.name).toBe(frame[0] === 0x45 ? "error" : "notice");
+  return messages[0]!;
+}
+
+const COLUMNS: ScrubOptions = { columns: true };
+const masking = createRowMasking(Buffer.alloc(32, 7));
+const REDACT: MaskStrategy = { kind: "redact" };
+
+function detecting(detectors: [DetectorName, MaskStrategy][], columns = false): ScrubOptions {
+  return { columns, detect: valueDetector(masking, new Map(detectors)) };
+}
+
+function scrub(fields: Fields, options: ScrubOptions = COLUMNS, statement?: string, type: "E" | "N" = "E"): Fields {
+  const out = scrubMessage(message(type, fields), options, statement);
+  parsed(out);
+  return fieldsOf(out);
+}
+
+const field = (fields: Fields, code: string): string | undefined => fields.find(([c]) => c === code)?.[1];
+
+/** a server error: severity, code, message, then what else is given, then the source location */
+function server(code: string, m: string, more: Fields = [], routine = "some_routine"): Fields {
+  return [["S", "ERROR"], ["V", "ERROR"], ["C", code], ["M", m], ...more, ["F", "somefile.c"], ["L", "42"], ["R", routine]];
+}
+
+describe("column-mask sessions: values the server quotes", () => {
+  it("22: a quoted input value goes, the skeleton, SQLSTATE, severity and location stay in their order", () => {
+    const input = server("22P02", 'invalid input syntax for type integer: "123-45-6789"', [], "pg_strtoint32");
+    expect(scrub(input, COLUMNS, "select ssn::int from people")).toEqual([
+      ["S", "ERROR"], ["V", "ERROR"], ["C", "22P02"], ["M", 'invalid input syntax for type integer: "[REDACTED]"'],
+      ["F", "somefile.c"], ["L", "42"], ["R", "pg_strtoint32"],
+    ]);
+  });
+
+  it("22: unquoted numbers and byte sequences go; a name of the statement stays", () => {
+    expect(field(scrub(server("22008", "date field value out of range: 2024-13-01")), "M")).toBe("date field value out of range: [REDACTED]");
+    const range = server("22023", '-1 ms is outside the valid range for parameter "statement_timeout" (0 .. 2147483647)');
+    expect(field(scrub(range, COLUMNS, "select set_config('statement_timeout', (-id)::text, true) from people"), "M"))
+      .toBe('[REDACTED] ms is outside the valid range for parameter "statement_timeout" ([REDACTED] .. [REDACTED])');
+    const bytes = server("22021", 'invalid byte sequence for encoding "UTF8": 0xe9 0x41');
+    expect(field(scrub(bytes, COLUMNS, "select convert_from(b, 'UTF8') from t"), "M")).toBe('invalid byte sequence for encoding "UTF8": [REDACTED]');
+    // division by zero quotes nothing: the message comes out byte for byte
+    const zero = message("E", server("22012", "division by zero", [], "int4div"));
+    expect(scrubMessage(zero, COLUMNS, "select 1/0")).toEqual(zero);
+  });
+
+  it("22: a detail goes whole (XML and JSON print the value unquoted), context lines that quote go", () => {
+    const xml = scrub(server("2200M", "invalid XML document", [["D", "line 1: Start tag expected, '<' not found\n123-45-6789\n^"]]));
+    expect(field(xml, "D")).toBe(REDACTED_FIELD);
+    const json = scrub(server("22P02", "invalid input syntax for type json", [["D", 'Expected end of input, but found "-45".'], ["W", "JSON data, line 1: 123-45..."]]));
+    expect(field(json, "M")).toBe("invalid input syntax for type json");
+    expect(field(json, "D")).toBe(REDACTED_FIELD);
+    expect(field(json, "W")).toBe(REDACTED_FIELD);
+  });
+
+  it("a value holding quotes cannot split the redaction and show its middle; an unclosed quote redacts to the end", () => {
+    expect(field(scrub(server("22P02", 'invalid input syntax for type integer: "a" leaked "b"')), "M"))
+      .toBe('invalid input syntax for type integer: "[REDACTED]"');
+    expect(field(scrub(server("22P02", 'invalid input syntax for type integer: "a" and "people" leaked "b"'), COLUMNS, "select people"), "M"))
+      .toBe('invalid input syntax for type integer: "[REDACTED]"');
+    expect(field(scrub(server("42P01", 'relation "abc does not exist')), "M")).toBe('relation "[REDACTED]"');
+    expect(field(scrub(server("42P01", "relation 'abc does not exist")), "M")).toBe('relation "[REDACTED]"');
+  });
+
+  it("23505: the constraint is a name of the message, the key's value goes, its columns stay", () => {
+    const out = scrub(server("23505", 'duplicate key value violates unique constraint "people_email_key"', [
+      ["D", "Key (email)=(alice@example.com) already exists."], ["s", "probe"], ["t", "people"], ["n", "people_email_key"],
+    ], "_bt_check_unique"));
+    expect(field(out, "M")).toBe('duplicate key value violates unique constraint "people_email_key"');
+    expect(field(out, "D")).toBe("Key (email)=([REDACTED]) already exists.");
+    expect(out.map(([c]) => c).join("")).toBe("SVCMDstnFLR");
+    expect(field(scrub(server("23505", "could not create unique index \"i\"", [["D", "Key (lower(email))=(a@b.c) is duplicated."], ["n", "i"]])), "D"))
+      .toBe("Key (lower(email))=([REDACTED]) is duplicated.");
+  });
+
+  it("23503, 23502, 23514, 23P01, partitions: each key or row template keeps its names, not its values", () => {
+    const details: [string, string, string][] = [
+      ["23503", 'Key (pid)=(99) is not present in table "people".', 'Key (pid)=([REDACTED]) is not present in table "people".'],
+      ["23503", 'Key (id)=(1) is still referenced from table "orders".', 'Key (id)=([REDACTED]) is still referenced from table "orders".'],
+      ["23502", "Failing row contains (null, Ada, alice@example.com, 123-45-6789).", "Failing row contains ([REDACTED])."],
+      ["23514", "Failing row contains (3, B, c@example.com, x).", "Failing row contains ([REDACTED])."],
+      ["23P01", "Key (room, during)=(1, [2024-01-01,2024-01-02)) conflicts with existing key (room, during)=(1, [2024-01-01,2024-01-03)).",
+        "Key (room, during)=([REDACTED]) conflicts with existing key (room, during)=([REDACTED])."],
+      ["23514", "Partition key of the failing row contains (region) = (eu-123-45-6789).", "Partition key of the failing row contains (region) = ([REDACTED])."],
+      ["44000", "Failing row contains (1, secret).", "Failing row contains ([REDACTED])."],
+    ];
+    for (const [code, detail, want] of details) expect(field(scrub(server(code, "violation", [["D", detail]])), "D")).toBe(want);
+    // a value that imitates the template's tail stays inside the redacted part
+    expect(field(scrub(server("23505", "x", [["D", "Key (email)=(a) already exists. b) already exists."]])), "D"))
+      .toBe("Key (email)=([REDACTED]) already exists.");
+  });
+
+  it("23: a detail in no known template (another language, a new server) goes whole", () => {
+    expect(field(scrub(server("23505", "doppelter Schlüsselwert", [["D", "Schlüssel »(email)=(alice@example.com)« existiert bereits."]])), "D"))
+      .toBe(REDACTED_FIELD);
+    expect(field(scrub(server("23502", 'null value in column "id" of relation "people" violates not-null constraint', [["t", "people"], ["c", "id"]])), "M"))
+      .toBe('null value in column "id" of relation "people" violates not-null constraint');
+  });
+
+  it("42: names of the statement stay; a value the server quotes as a name (a regclass cast) goes", () => {
+    expect(field(scrub(server("42P01", 'relation "nosuch" does not exist', [["P", "15"]]), COLUMNS, "select * from nosuch"), "M"))
+      .toBe('relation "nosuch" does not exist');
+    expect(field(scrub(server("42P01", 'relation "myschema.NoSuch" does not exist'), COLUMNS, 'select * from MySchema."NoSuch"'), "M"))
+      .toBe('relation "myschema.NoSuch" does not exist');
+    expect(field(scrub(server("42P01", 'relation "other.nosuch" does not exist'), COLUMNS, "select * from nosuch"), "M"))
+      .toBe('relation "[REDACTED]" does not exist');
+    expect(field(scrub(server("42P01", 'relation "myschema.nosuch" does not exist'), COLUMNS, "select * from MySchema.NoSuch"), "M"))
+      .toBe('relation "myschema.nosuch" does not exist');
+    expect(field(scrub(server("42P01", 'relation "ada" does not exist'), COLUMNS, "select name::regclass from people"), "M"))
+      .toBe('relation "[REDACTED]" does not exist');
+    expect(field(scrub(server("42704", 'unrecognized configuration parameter "Ada"'), COLUMNS, "select current_setting(name) from people"), "M"))
+      .toBe('unrecognized configuration parameter "[REDACTED]"');
+    // no statement known: no name can be vouched for
+    expect(field(scrub(server("42P01", 'relation "nosuch" does not exist')), "M")).toBe('relation "[REDACTED]" does not exist');
+  });
+
+  it("42601: the token a syntax error quotes stays when the statement has it; the position stays", () => {
+    const out = scrub(server("42601", 'syntax error at or near "selec"', [["P", "1"]], "scanner_yyerror"), COLUMNS, "selec 1");
+    expect(field(out, "M")).toBe('syntax error at or near "selec"');
+    expect(field(out, "P")).toBe("1");
+    expect(field(scrub(server("42601", 'syntax error at or near ")"'), COLUMNS, "select (1))"), "M")).toBe('syntax error at or near ")"');
+    expect(field(scrub(server("42601", "syntax error at end of input"), COLUMNS, "select ("), "M")).toBe("syntax error at end of input");
+  });
+
+  it("42703: a hint naming what the statement does not is redacted, not dropped", () => {
+    const hint = 'Perhaps you meant to reference the column "people.name".';
+    expect(field(scrub(server("42703", 'column "nme" does not exist', [["H", hint]]), COLUMNS, "select nme from people"), "H"))
+      .toBe('Perhaps you meant to reference the column "[REDACTED]".');
+    expect(field(scrub(server("42703", 'column "nme" does not exist', [["H", hint]]), COLUMNS, "select nme, name from people"), "H")).toBe(hint);
+  });
+
+  it("names classes keep a detail by the quoted-names rule; others (40P01's query texts) lose it", () => {
+    const cascade = "drop cascades to table people\ndrop cascades to function leak(text)";
+    expect(field(scrub(server("00000", "drop cascades to 2 other objects", [["D", cascade]]), COLUMNS, "drop schema s cascade", "N"), "D")).toBe(cascade);
+    const deadlock = "Process 1 waits for ShareLock on transaction 2; blocked by process 3.\nProcess 3: update people set ssn = '123-45-6789'";
+    const out = scrub(server("40P01", "deadlock detected", [["D", deadlock], ["H", "See server log for query details."]]));
+    expect(field(out, "D")).toBe(REDACTED_FIELD);
+    expect(field(out, "H")).toBe("See server log for query details.");
+    expect(field(scrub(server("XX000", "cache lookup failed for relation 16384")), "M")).toBe("cache lookup failed for relation [REDACTED]");
+  });
+
+  it("internal query and context: the query goes (with its position), lines that say where stay", () => {
+    const out = scrub(server("42601", 'syntax error at or near "-"', [
+      ["P", "8"], ["p", "11"], ["q", "select 123-45-6789 x"],
+      ["W", 'SQL statement "select 123-45-6789 x"\nPL/pgSQL function dyn(text) line 1 at EXECUTE\nSQL function "outer" statement 1'],
+    ]), COLUMNS, "select dyn(ssn) from people");
+    expect(field(out, "q")).toBe(REDACTED_FIELD);
+    expect(field(out, "p")).toBeUndefined();
+    expect(field(out, "P")).toBe("8");
+    expect(field(out, "W")).toBe(`${REDACTED_FIELD}\nPL/pgSQL function dyn(text) line 1 at EXECUTE\nSQL function "outer" statement 1`);
+    expect(parsed(scrubMessage(message("E", out), COLUMNS))).toMatchObject({ position: "8", internalQuery: REDACTED_FIELD });
+  });
+
+  it("fields the protocol does not document are dropped; a position that is not a number is dropped", () => {
+    const out = scrub([["S", "ERROR"], ["C", "42P01"], ["M", "x"], ["X", "123-45-6789"], ["P", "1a"], ["L", "7"], ["R", "r"]]);
+    expect(out).toEqual([["S", "ERROR"], ["C", "42P01"], ["M", "x"], ["L", "7"], ["R", "r"]]);
+  });
+});
+
+describe("column-mask sessions: messages from functions", () => {
+  const raise: Fields = [
+    ["S", "NOTICE"], ["V", "NOTICE"], ["C", "00000"], ["M", "value 123-45-6789"],
+    ["W", "PL/pgSQL function leak(text) line 1 at RAISE"], ["F", "pl_exec.c"], ["L", "3907"], ["R", "exec_stmt_raise"],
+  ];
+
+  it("RAISE NOTICE: the message goes whole, where it ran stays", () => {
+    expect(scrub(raise, COLUMNS, "select leak(ssn) from people", "N")).toEqual([
+      ["S", "NOTICE"], ["V", "NOTICE"], ["C", "00000"], ["M", FUNCTION_OUTPUT],
+      ["W", "PL/pgSQL function leak(text) line 1 at RAISE"], ["F", "pl_exec.c"], ["L", "3907"], ["R", "exec_stmt_raise"],
+    ]);
+  });
+
+  it("RAISE EXCEPTION USING: detail, hint and the names it set go; a SQLSTATE of its choosing becomes P0001", () => {
+    const out = scrub([
+      ["S", "ERROR"], ["V", "ERROR"], ["C", "U1234"], ["M", "123-45-6789"], ["D", "123-45-6789"], ["H", "123-45-6789"],
+      ["W", "PL/pgSQL function leak2(text) line 1 at RAISE"], ["c", "123-45-6789"], ["t", "123-45-6789"],
+      ["F", "pl_exec.c"], ["L", "3907"], ["R", "exec_stmt_raise"],
+    ]);
+    expect(out.map(([c]) => c).join("")).toBe("SVCMWFLR");
+    expect(field(out, "C")).toBe("P0001");
+    expect(JSON.stringify(out)).not.toContain("6789");
+  });
+
+  it("ASSERT, other PL/pgSQL errors, PL/Python and PL/Perl output, and messages of unknown origin are function output", () => {
+    const cases: Fields[] = [
+      server("P0004", "secret 123-45-6789", [], "exec_stmt_assert"),
+      server("P0002", "query returned no rows"),
+      [["S", "NOTICE"], ["C", "00000"], ["M", "123-45-6789"], ["F", "plpy_plpymodule.c"], ["R", "PLy_output"]],
+      [["S", "ERROR"], ["C", "XX000"], ["M", "123-45-6789 at line 2."], ["F", "plperl.c"], ["R", "plperl_call_handler"]],
+      [["S", "ERROR"], ["C", "22P02"], ["M", "123-45-6789"]],
+      [["S", "ERROR"], ["C", "2-P02"], ["M", "123-45-6789"], ["R", "r"]],
+      [["S", "ERROR"], ["M", "123-45-6789"], ["R", "r"]],
+    ];
+    for (const fields of cases) expect(field(scrub(fields), "M")).toBe(FUNCTION_OUTPUT);
+    expect(field(scrub(cases[5]!), "C")).toBe("XX000");
+  });
+
+  it("a server notice quoting a name of the statement is not function output", () => {
+    const notice: Fields = [["S", "NOTICE"], ["V", "NOTICE"], ["C", "00000"], ["M", 'table "nothere" does not exist, skipping'], ["F", "tablecmds.c"], ["R", "DropErrorMsgNonExistent"]];
+    expect(field(scrub(notice, COLUMNS, "drop table if exists nothere", "N"), "M")).toBe('table "nothere" does not exist, skipping');
+  });
+});
+
+describe("detectors in message fields", () => {
+  it("replace what they find in every field, as in rows, also in a function's message when the session has only detectors", () => {
+    const options = detecting([["email", REDACT], ["us_ssn", REDACT]]);
+    const out = scrub([
+      ["S", "NOTICE"], ["C", "00000"], ["M", "value alice@example.com and 123-45-6789"], ["D", "ssn 123-45-6789"],
+      ["W", "PL/pgSQL function leak(text) line 1 at RAISE"], ["c", "bob@example.org"], ["F", "pl_exec.c"], ["R", "exec_stmt_raise"],
+    ], options, undefined, "N");
+    expect(field(out, "M")).toBe("value [REDACTED] and [REDACTED]");
+    expect(field(out, "D")).toBe("ssn [REDACTED]");
+    expect(field(out, "c")).toBe("[REDACTED]");
+    expect(field(out, "W")).toBe("PL/pgSQL function leak(text) line 1 at RAISE");
+  });
+
+  it("hash and partial strategies apply; null replaces the whole field; nothing found leaves the bytes as they were", () => {
+    const hashed = scrub(server("23505", "dup", [["D", "Key (email)=(alice@example.com) already exists."]]), detecting([["email", { kind: "hash" }]]));
+    expect(field(hashed, "D")).toMatch(/^Key \(email\)=\(hash:[0-9a-f]{16}\) already exists\.$/);
+    const partial = scrub(server("22P02", 'bad "4111 1111 1111 1111"'), detecting([["credit_card", { kind: "partial", keep: 4 }]]));
+    expect(field(partial, "M")).toMatch(/^bad "\*{15}1111"$/);
+    const nulled = scrub(server("22P02", 'bad "alice@example.com"'), detecting([["email", { kind: "null" }]]));
+    expect(field(nulled, "M")).toBe(REDACTED_FIELD);
+    const clean = message("E", server("42P01", 'relation "x" does not exist', [["P", "15"]]));
+    expect(scrubMessage(clean, detecting([["email", REDACT]]))).toEqual(clean);
+  });
+
+  it("run after the column rules: what those keep is still scanned", () => {
+    const out = scrub(server("42P01", 'relation "alice@example.com" does not exist'), detecting([["email", REDACT]], true), 'select * from "alice@example.com"');
+    expect(field(out, "M")).toBe('relation "[REDACTED]" does not exist');
+  });
+});
+
+describe("malformed messages", () => {
+  const good = message("E", server("22P02", 'invalid input syntax for type integer: "123-45-6789"'));
+
+  it("become one well-formed message of the same type that says so, without a crash", () => {
+    const broken: Buffer[] = [
+      good.subarray(0, good.length - 1), // no final NUL
+      Buffer.concat([good, Buffer.from([0x41])]), // a byte after the end
+      message("N", [["M", "x"]]).subarray(0, 8), // a field cut before its NUL
+      Buffer.from([0x45, 0, 0, 0, 4]), // no body at all
+      Buffer.from([0x4e, 0, 0, 0, 99, 0x4d, 0x78, 0, 0]), // a length that is not the message's
+    ];
+    for (const frame of broken) {
+      for (const options of [COLUMNS, detecting([["us_ssn", REDACT]]), detecting([["us_ssn", REDACT]], true)]) {
+        const out = scrubMessage(frame, options, "select 1");
+        expect(out[0]).toBe(frame[0]);
+        expect(parsed(out)).toMatchObject({ message: MALFORMED, code: frame[0] === 0x45 ? "XX000" : "00000" });
+      }
+    }
+  });
+
+  it("random damage to a message never throws and never comes out unparsable", () => {
+    const random = seededRandom(20240617);
+    const options = detecting([["us_ssn", REDACT], ["email", REDACT]], true);
+    for (let i = 0; i < 2000; i++) {
+      const frame = Buffer.from(good);
+      for (let k = 0; k < 1 + Math.floor(random() * 4); k++) frame[5 + Math.floor(random() * (frame.length - 5))] = Math.floor(random() * 256);
+      const cut = random() < 0.3 ? frame.subarray(0, 5 + Math.floor(random() * (frame.length - 5))) : frame;
+      parsed(scrubMessage(cut, options, "select ssn::int from people"));
+    }
+  });
+});
