@@ -105,12 +105,13 @@ export function providerService(definition: ProviderDefinition, onStop: () => vo
     PlanResourceChange: unary(async (request) => {
       const resource = resourceOf(request.type_name);
       const proposed = dynamic(request, "proposed_new_state");
+      const config = dynamic(request, "config");
       const plan = planResource(
         resource.schema,
         dynamic(request, "prior_state"),
         proposed,
-        dynamic(request, "config"),
-        proposed !== null && resource.derive ? resource.derive(proposed) : {},
+        config,
+        proposed !== null && config !== null && resource.derive ? resource.derive(proposed, config) : {},
       );
       return {
         planned_state: state(resource.schema, plan.planned),

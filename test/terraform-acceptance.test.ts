@@ -14,6 +14,7 @@ import { loadConfig } from "../runtime/config/index.js";
 import { startGateway, type Gateway } from "../runtime/gateway/index.js";
 import { startDevIssuer, type DevIssuer } from "../runtime/identity/index.js";
 import { installProvider } from "../terraform/install.js";
+import { selfSignedCertificate } from "../terraform/protocol/cert.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
 import { expectExit, requireTerraform, Terraform, type TerraformRun } from "./support/terraform-cli.js";
 
@@ -75,8 +76,9 @@ resource "hoopgate_token_issuer" "ci" {
 }
 
 resource "hoopgate_connection" "orders" {
-  name   = "orders"
-  target = "postgres://postgres@127.0.0.1:5432/${DATABASE}"
+  name     = "orders"
+  target   = "postgres://postgres@127.0.0.1:5432/${DATABASE}"
+  tls_mode = "disable"
 }
 
 resource "hoopgate_approval_webhook" "approvals" {
@@ -166,7 +168,7 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
     await tf("apply", ["apply", "tfplan"], 0);
     await tf("no-op plan", ["plan", "-detailed-exitcode"], 0);
     const connection = await (await api("GET", "connections/orders")).json();
-    expect(connection).toMatchObject({ name: "orders", target: `postgres://postgres@127.0.0.1:5432/${DATABASE}`, source: "admin" });
+    expect(connection).toMatchObject({ name: "orders", target: `postgres://postgres@127.0.0.1:5432/${DATABASE}`, source: "admin", tls: { mode: "disable" } });
     const result = await query("SELECT count(*)::int AS n FROM tf_acc_orders");
     expect(result.rows).toEqual([{ n: 2 }]);
   });
@@ -188,10 +190,11 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
     const old = compilePaths([join(ROOT, "examples", "cdktf-live", "policies")]);
     const signed = signBundle(old.bundle!, readFileSync(join(work, "signing.pem"), "utf8"), "k1");
     expect((await api("PUT", "bundle", { bundle: signed })).status).toBe(200);
-    expect((await api("PUT", "connections/orders", { target: "postgres://postgres@127.0.0.1:5432/postgres" })).status).toBe(200);
+    expect((await api("PUT", "connections/orders", { target: "postgres://postgres@127.0.0.1:5432/postgres", tls: { mode: "require" } })).status).toBe(200);
     const plan = await tf("plan with drift", ["plan", "-detailed-exitcode"], 2);
     expect(plan.stdout).toContain("hoopgate_connection.orders will be updated in-place");
-    expect(plan.stdout).toContain(`~ target = "postgres://postgres@127.0.0.1:5432/postgres" -> "postgres://postgres@127.0.0.1:5432/${DATABASE}"`);
+    expect(plan.stdout).toContain(`~ target   = "postgres://postgres@127.0.0.1:5432/postgres" -> "postgres://postgres@127.0.0.1:5432/${DATABASE}"`);
+    expect(plan.stdout).toContain('~ tls_mode = "require" -> "disable"');
     expect(plan.stdout).toContain("hoopgate_bundle.main will be updated in-place");
     expect(plan.stdout).toContain(`~ sha256 = "${old.bundle!.sha256}" -> `);
     await tf("apply repairing drift", ["apply", "-auto-approve"], 0);
@@ -227,6 +230,7 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
 
   it("synthesizes the cdktf-live example and applies it through the same mirror", async () => {
     const outdir = join(scratch, "cdktf.out");
+    writeFileSync(join(scratch, "live-ca.pem"), selfSignedCertificate().certPem);
     // cdktf's default local backend keeps the state next to where the app ran: the scratch directory
     execFileSync(process.execPath, [join(ROOT, "dist", "examples", "cdktf-live", "main.js")], {
       cwd: scratch,
@@ -239,6 +243,8 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
         HOOPGATE_JWKS_URL: issuer.jwksUrl,
         HOOPGATE_CONNECTION: "live-orders",
         HOOPGATE_TARGET: `postgres://postgres@127.0.0.1:5432/${DATABASE}`,
+        // read by terraform (Fn.file); no session goes to live-orders, so no server needs to present a certificate
+        HOOPGATE_TLS_CA_FILE: join(scratch, "live-ca.pem"),
         HOOPGATE_WEBHOOK_URL: "http://127.0.0.1:9/live",
       },
     });
@@ -248,7 +254,9 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
     await tf("cdktf init", ["init", `-plugin-dir=${mirror}`, "-input=false"], 0, stack);
     const apply = await tf("cdktf apply", ["apply", "-auto-approve"], 0, stack);
     expect(apply.stdout).toContain("Apply complete! Resources: 4 added, 0 changed, 0 destroyed.");
-    expect(await (await api("GET", "connections/live-orders")).json()).toMatchObject({ name: "live-orders", source: "admin" });
+    expect(await (await api("GET", "connections/live-orders")).json()).toMatchObject({
+      name: "live-orders", source: "admin", tls: { mode: "verify-full", ca_set: true, client_cert_set: false },
+    });
     const sha256 = /bundle_sha256 = "([0-9a-f]{64})"/.exec(apply.stdout)?.[1];
     expect(sha256).toBeDefined();
     expect(await (await api("GET", "bundle")).json()).toMatchObject({ sha256 });

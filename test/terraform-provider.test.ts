@@ -3,20 +3,25 @@
 // to a provider process started the way terraform starts it.
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { X509Certificate } from "node:crypto";
+import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { credentials, type ServiceClientConstructor } from "@grpc/grpc-js";
 import { encode } from "@msgpack/msgpack";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../runtime/config/index.js";
+import { startGateway, type Gateway } from "../runtime/gateway/index.js";
+import { AdminClient } from "../terraform/client.js";
 import { terraformPlatform } from "../terraform/install.js";
 import { selfSignedCertificate } from "../terraform/protocol/cert.js";
 import { handshakeLine, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, readHandshakeEnv } from "../terraform/protocol/handshake.js";
 import { loadProtocol } from "../terraform/protocol/load.js";
-import { decodeDynamic, encodeDynamic, UNKNOWN } from "../terraform/protocol/values.js";
+import { decodeDynamic, encodeDynamic, UNKNOWN, type TfObject } from "../terraform/protocol/values.js";
+import { connection } from "../terraform/resources/connection.js";
+import { encodeSchema } from "../terraform/schema/encode.js";
 import { planResource } from "../terraform/schema/plan.js";
-import type { BlockSpec } from "../terraform/schema/types.js";
+import { normalize, type BlockSpec } from "../terraform/schema/types.js";
 
 const ROOT = join(import.meta.dirname, "..");
 
@@ -80,6 +85,126 @@ describe("planning", () => {
 
   it("plans destroy as null", () => {
     expect(planResource(block, prior, null, null).planned).toBeNull();
+  });
+});
+
+describe("hoopgate_connection tls", () => {
+  const REMOTE = "postgres://app@db.internal:5432/orders";
+  const LOOPBACK = "postgres://postgres@127.0.0.1:5432/postgres";
+  const ca = selfSignedCertificate();
+  const client = selfSignedCertificate();
+  /** a configuration as terraform sends it: every attribute, unset ones null */
+  const config = (values: TfObject): TfObject => normalize(connection.schema, { name: "orders", target: REMOTE, ...values });
+  const plan = (prior: TfObject | null, values: TfObject, proposed?: TfObject) => {
+    const c = config(values);
+    // terraform proposes the prior value for an optional computed attribute the configuration leaves null
+    const p = proposed ?? { ...c, ...(prior !== null && c.tls_mode === null && { tls_mode: prior.tls_mode ?? null }), id: prior?.id ?? null };
+    return planResource(connection.schema, prior, p, c, connection.derive!(p, c));
+  };
+  const problems = (values: TfObject) => connection.validate!(config(values)).map((d) => `${d.path.join(".")}: ${d.detail}`);
+
+  it("declares tls_mode (optional, computed), tls_ca, tls_cert and tls_key (sensitive)", () => {
+    const attributes = encodeSchema(connection.schema).block.attributes as { name: string; optional: boolean; computed: boolean; sensitive: boolean }[];
+    const flags = Object.fromEntries(attributes.map((a) => [a.name, [a.optional, a.computed, a.sensitive]]));
+    expect(flags).toMatchObject({
+      tls_mode: [true, true, false], tls_ca: [true, false, false], tls_cert: [true, false, false], tls_key: [true, false, true], password: [true, false, true],
+    });
+  });
+
+  it("validates with the gateway's rules at plan time, and waits for unknown values", () => {
+    expect(problems({ tls_mode: "verify-full", tls_ca: ca.certPem, tls_cert: client.certPem, tls_key: client.keyPem })).toEqual([]);
+    expect(problems({ tls_mode: "prefer" })).toEqual(["tls_mode: tls_mode must be one of disable, require, verify-ca, verify-full"]);
+    expect(problems({ tls_mode: "verify-ca" })).toEqual([
+      "tls_mode: tls_mode verify-ca needs tls_ca: against the public roots any certificate they issued would pass (use verify-full)",
+    ]);
+    expect(problems({ tls_mode: "disable", tls_ca: ca.certPem })).toEqual(["tls_ca: tls_ca has no effect with mode disable"]);
+    expect(problems({ tls_ca: "not a certificate" })).toEqual(["tls_ca: tls_ca holds no PEM certificate"]);
+    expect(problems({ tls_cert: client.certPem })).toEqual(["tls_key: tls_key is required with tls_cert"]);
+    expect(problems({ tls_cert: client.certPem, tls_key: ca.keyPem })[0]).toMatch(/^tls_cert: tls_cert cannot be used with tls_key/);
+    expect(problems({ target: "ssh://deploy@10.0.0.7:22", tls_mode: "disable" })).toEqual(["tls_mode: an ssh connection takes no tls_* attributes"]);
+    expect(problems({ tls_mode: "verify-ca", tls_ca: UNKNOWN })).toEqual([]);
+  });
+
+  it("plans the mode in force: as configured, else the gateway's default for the target", () => {
+    expect(plan(null, {}).planned).toMatchObject({ tls_mode: "verify-full", id: UNKNOWN });
+    expect(plan(null, { target: LOOPBACK }).planned).toMatchObject({ tls_mode: "disable" });
+    expect(plan(null, { target: LOOPBACK, password: "pw" }).planned).toMatchObject({ tls_mode: "verify-full" });
+    expect(plan(null, { target: LOOPBACK, tls_ca: ca.certPem }).planned).toMatchObject({ tls_mode: "verify-full" });
+    expect(plan(null, { target: LOOPBACK, password: UNKNOWN }).planned).toMatchObject({ tls_mode: "verify-full" });
+    expect(plan(null, { tls_mode: "require" }).planned).toMatchObject({ tls_mode: "require" });
+    expect(plan(null, { target: "ssh://deploy@10.0.0.7:22" }).planned).toMatchObject({ tls_mode: null });
+    expect(plan(null, { target: UNKNOWN }).planned).toMatchObject({ tls_mode: UNKNOWN });
+  });
+
+  it("plans a mode dropped from the configuration, or changed on the gateway, back to the default", () => {
+    const prior = { ...config({ tls_mode: "disable" }), id: "orders" };
+    expect(plan(prior, { tls_mode: "disable" })).toEqual({ planned: prior, requiresReplace: [] });
+    expect(plan(prior, {}).planned).toEqual({ ...prior, tls_mode: "verify-full" });
+    const inForce = { ...config({}), tls_mode: "verify-full", id: "orders" };
+    expect(plan(inForce, {})).toEqual({ planned: inForce, requiresReplace: [] });
+    expect(plan({ ...inForce, tls_mode: "require" }, {}).planned).toEqual(inForce);
+  });
+
+  describe("applied to a gateway's admin API", () => {
+    const ADMIN_TOKEN = "tf-provider-test-admin-token-0123";
+    let dir: string;
+    let gateway: Gateway;
+    let api: AdminClient;
+    const apply = async (prior: TfObject | null, values: TfObject): Promise<TfObject> => {
+      const planned = normalize(connection.schema, plan(prior, values).planned!);
+      return prior === null ? connection.create(api, planned) : connection.update(api, planned, prior);
+    };
+    const read = async (state: TfObject) => normalize(connection.schema, (await connection.read(api, state))!);
+    const view = () => api.get<{ password_set: boolean; tls: object }>("connections/orders");
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), "hoopgate-tf-provider-"));
+      writeFileSync(join(dir, "pub.jwk"), JSON.stringify(generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" })));
+      writeFileSync(join(dir, "gateway.yaml"), [
+        "listen: { api: 127.0.0.1:0 }",
+        "bundle: { path: ./bundle.json, keys: [ { kid: k1, jwk_file: ./pub.jwk } ] }",
+        `admin: { token: ${ADMIN_TOKEN} }`,
+        "audit: { file: ./.hoopgate/audit.jsonl }",
+        "log: { level: silent }",
+      ].join("\n"));
+      gateway = await startGateway(await loadConfig(join(dir, "gateway.yaml")));
+      api = new AdminClient(`http://127.0.0.1:${gateway.ports.api}`, ADMIN_TOKEN);
+    });
+
+    afterAll(async () => {
+      await gateway?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("sends the TLS settings in the PUT and keeps the write-only PEMs in the state", async () => {
+      const values = { password: "pw", tls_mode: "verify-ca", tls_ca: ca.certPem, tls_cert: client.certPem, tls_key: client.keyPem };
+      const state = await apply(null, values);
+      expect(state).toEqual({ ...config(values), id: "orders" });
+      expect(await view()).toMatchObject({ password_set: true, tls: { mode: "verify-ca", ca_set: true, client_cert_set: true } });
+      expect(await read(state)).toEqual(state);
+
+      // an update replaces the whole connection: what the configuration no longer sets is gone
+      const next = await apply(state, { password: "pw" });
+      expect(next).toMatchObject({ tls_mode: "verify-full", tls_ca: null, tls_key: null });
+      expect(await view()).toMatchObject({ tls: { mode: "verify-full", ca_set: false, client_cert_set: false } });
+    });
+
+    it("reads the mode in force, and a PEM or password removed behind terraform's back, as drift", async () => {
+      const state = await apply(null, { password: "pw", tls_ca: ca.certPem });
+      expect(state.tls_mode).toBe("verify-full");
+      await api.put("connections/orders", { target: REMOTE, tls: { mode: "require" } });
+      const drifted = await read(state);
+      expect(drifted).toEqual({ ...state, password: null, tls_mode: "require", tls_ca: null });
+      const repair = plan(drifted, { password: "pw", tls_ca: ca.certPem }).planned;
+      expect(repair).toEqual(state);
+      expect(await apply(drifted, { password: "pw", tls_ca: ca.certPem })).toEqual(state);
+      expect(await view()).toMatchObject({ password_set: true, tls: { mode: "verify-full", ca_set: true } });
+    });
+
+    it("imports a connection with its mode in force", async () => {
+      await api.put("connections/orders", { target: LOOPBACK });
+      expect(await read(normalize(connection.schema, connection.importState("orders")))).toMatchObject({ target: LOOPBACK, tls_mode: "disable", password: null });
+    });
   });
 });
 

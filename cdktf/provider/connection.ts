@@ -1,4 +1,5 @@
-// resource "hoopgate_connection": a connection target and its (sensitive) credentials.
+// resource "hoopgate_connection": a connection target, its (sensitive) credentials and the TLS
+// the gateway reaches it with.
 
 import { TerraformResource, type TerraformMetaArguments } from "cdktf";
 import type { Construct } from "constructs";
@@ -9,6 +10,14 @@ export interface HoopgateConnectionConfig extends TerraformMetaArguments {
   /** postgres://user@host:port/db or ssh://user@host:port */
   readonly target: string;
   readonly password?: string;
+  /** postgres only: disable | require | verify-ca | verify-full; default the gateway's (verify-full, or disable for a loopback target without password) */
+  readonly tlsMode?: string;
+  /** postgres only: PEM CA certificate(s), e.g. Fn.file("eu-west-1-bundle.pem") for RDS */
+  readonly tlsCa?: string;
+  /** postgres only: PEM client certificate, with tlsKey */
+  readonly tlsCert?: string;
+  /** postgres only: the client certificate's unencrypted PEM key; pass a sensitive variable or Fn.file, never a literal */
+  readonly tlsKey?: string;
 }
 
 export class HoopgateConnection extends TerraformResource {
@@ -20,7 +29,20 @@ export class HoopgateConnection extends TerraformResource {
     return this.getStringAttribute("id");
   }
 
+  /** the TLS mode in force on the gateway */
+  get tlsMode(): string {
+    return this.getStringAttribute("tls_mode");
+  }
+
   protected override synthesizeAttributes(): Record<string, unknown> {
-    return { name: this.config.name, target: this.config.target, password: this.config.password };
+    return {
+      name: this.config.name,
+      target: this.config.target,
+      password: this.config.password,
+      tls_mode: this.config.tlsMode,
+      tls_ca: this.config.tlsCa,
+      tls_cert: this.config.tlsCert,
+      tls_key: this.config.tlsKey,
+    };
   }
 }

@@ -8,6 +8,8 @@
 // HOOPGATE_SIGNING_KEY_FILE  Ed25519 PEM (default ./bundle-signing-key.pem), kid HOOPGATE_SIGNING_KID (default k1)
 // HOOPGATE_ISSUER, HOOPGATE_JWKS_URL, HOOPGATE_AUDIENCE   the CI token issuer
 // HOOPGATE_CONNECTION, HOOPGATE_TARGET                     the connection (default orders-db → local PostgreSQL)
+// HOOPGATE_TLS_MODE, HOOPGATE_TLS_CA_FILE                  its TLS (default: the gateway's, verify-full
+//                                                          unless loopback without password)
 // HOOPGATE_WEBHOOK_URL       approval webhook
 
 import { resolve } from "node:path";
@@ -27,7 +29,12 @@ new LiveGatewayStack(app, "live-gateway", {
     audience: (env.HOOPGATE_AUDIENCE ?? "hoopgate").split(","),
     jwksUrl: env.HOOPGATE_JWKS_URL ?? "https://token.actions.githubusercontent.com/.well-known/jwks",
   },
-  connection: { name: env.HOOPGATE_CONNECTION ?? "orders-db", target: env.HOOPGATE_TARGET ?? "postgres://postgres@127.0.0.1:5432/postgres" },
+  connection: {
+    name: env.HOOPGATE_CONNECTION ?? "orders-db",
+    target: env.HOOPGATE_TARGET ?? "postgres://postgres@127.0.0.1:5432/postgres",
+    tlsMode: env.HOOPGATE_TLS_MODE,
+    tlsCaFile: env.HOOPGATE_TLS_CA_FILE === undefined ? undefined : resolve(env.HOOPGATE_TLS_CA_FILE),
+  },
   webhookUrl: env.HOOPGATE_WEBHOOK_URL ?? "https://hooks.example.com/hoopgate",
 });
 app.synth();

@@ -21,7 +21,8 @@ export interface LiveGatewayStackProps {
   signingKeyFile: string;
   signingKid: string;
   issuer: { url: string; audience: string[]; jwksUrl: string };
-  connection: { name: string; target: string };
+  /** `tlsCaFile`: absolute path of the PEM CA bundle, read by terraform */
+  connection: { name: string; target: string; tlsMode?: string; tlsCaFile?: string };
   webhookUrl: string;
 }
 
@@ -37,7 +38,8 @@ export class LiveGatewayStack extends TerraformStack {
     });
     const bundle = new HoopgateBundle(this, "bundle", { bundle: policies.bundle });
     new HoopgateTokenIssuer(this, "ci-issuer", { issuer: props.issuer.url, audience: props.issuer.audience, jwksUrl: props.issuer.jwksUrl });
-    new HoopgateConnection(this, "connection", { name: props.connection.name, target: props.connection.target });
+    const { name, target, tlsMode, tlsCaFile } = props.connection;
+    new HoopgateConnection(this, "connection", { name, target, tlsMode, tlsCa: tlsCaFile === undefined ? undefined : Fn.file(tlsCaFile) });
     new HoopgateApprovalWebhook(this, "approvals", { url: props.webhookUrl });
     new TerraformOutput(this, "bundle_sha256", { value: bundle.sha256 });
   }

@@ -11,8 +11,8 @@ export interface ResourceDefinition {
   schema: BlockSpec;
   /** problems in the configuration, found before any plan (unknown values are skipped) */
   validate?(config: TfObject): DiagnosticError[];
-  /** computed values known at plan time from the proposed values (see planResource) */
-  derive?(proposed: TfObject): TfObject;
+  /** computed values known at plan time from the proposed values (see planResource); `config` tells what the configuration sets */
+  derive?(proposed: TfObject, config: TfObject): TfObject;
   create(client: AdminClient, planned: TfObject): Promise<TfObject>;
   /** null when the object is gone (terraform then plans to create it again) */
   read(client: AdminClient, state: TfObject): Promise<TfObject | null>;
