@@ -284,9 +284,11 @@ export class HoopGateway extends Construct {
     }) as Record<string, unknown>;
     // the config is escaped once, on its own; it must not pass through escapeLiterals again.
     // AWS_REGION: the region the gateway reads its s3:// bundle in (its secrets carry theirs in the ARN)
+    // the connections' CAs given as text, which the config names as `env:` references
     container.environment = [
       { name: "HOOPGATE_CONFIG", value: terraformJson(this.config) },
       { name: "AWS_REGION", value: region.region },
+      ...props.connections.flatMap((c) => c.environment),
     ];
     return JSON.stringify([container]);
   }
@@ -318,9 +320,15 @@ function validate(where: string, props: HoopGatewayProps): void {
   if (props.identityProviders.length === 0) throw new Error(`${where}: at least one identity provider is needed`);
   if (props.allowedCidrs.length === 0) throw new Error(`${where}: allowedCidrs is empty; no client could connect`);
   const seen = new Set<string>();
+  const variables = new Map<string, string>();
   for (const c of props.connections) {
     if (seen.has(c.name)) throw new Error(`${where}: connection ${c.name} is given twice`);
     seen.add(c.name);
+    for (const { name } of c.environment) {
+      const other = variables.get(name);
+      if (other !== undefined) throw new Error(`${where}: connections ${other} and ${c.name} both need the environment variable ${name}; rename one`);
+      variables.set(name, c.name);
+    }
   }
   const replicas = props.desiredCount ?? 1;
   if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`${where}: desiredCount must be a positive integer`);

@@ -18,6 +18,7 @@ import { BundleSource } from "../runtime/bundle/source.js";
 import { loadConfig } from "../runtime/config/index.js";
 import { createLogger } from "../runtime/log.js";
 import { HoopgateExampleStack } from "../examples/cdktf/stack.js";
+import { selfSignedCertificate } from "../terraform/protocol/cert.js";
 import { startFakeAws, type FakeAws } from "./support/fake-aws.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -25,6 +26,8 @@ const SIGNING_KEY_PEM = await readFile(join(ROOT, "test/fixtures/cdktf-signing-k
 const REGION = "eu-west-1";
 const ACCOUNT = "123456789012";
 const FAKE_BUCKET = "hoopgate-bundles-20250101000000000000000001";
+/** the stack's variable: the secret holding orders-db's CA bundle */
+const ORDERS_DB_CA_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:orders-db-ca-AbCdEf`;
 /** where the container's script writes its files; it is a fixed path in the image */
 const CONTAINER_RUN_DIR = "/tmp/hoopgate";
 
@@ -49,6 +52,7 @@ function applyTerraform(text: string, json: Json): string {
     }
     if (/^aws_s3_bucket\.[A-Za-z0-9_-]+\.bucket$/.test(ref)) return FAKE_BUCKET;
     if (/^data\.aws_region\.[A-Za-z0-9_-]+\.region$/.test(ref)) return REGION;
+    if (ref === "var.orders_db_ca_secret_arn") return ORDERS_DB_CA_ARN;
     throw new Error(`no fake value for the Terraform reference \${${ref}}: add one to applyTerraform`);
   });
   return replaced.replace(/([$%])\1\{/g, "$1{");
@@ -108,6 +112,8 @@ describe("the example gateway's generated config", () => {
     const bastionArn = config.connections.bastion.private_key as string;
     aws.secrets.set(ordersArn, "generated-orders-db-password");
     aws.secrets.set(bastionArn, "-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
+    const caPem = selfSignedCertificate().certPem;
+    aws.secrets.set(ORDERS_DB_CA_ARN, caPem);
 
     // ECS injects the TLS secrets the execution role reads; the script writes them next to the config
     expect(container.secrets.map((s) => s.name)).toEqual(["HOOPGATE_TLS_CERT", "HOOPGATE_TLS_KEY"]);
@@ -133,6 +139,7 @@ describe("the example gateway's generated config", () => {
     expect(loaded.connections["orders-db"]).toMatchObject({
       target: { kind: "postgres", host: "orders.db.internal.acme.dev", port: 5432, user: "hoopgate", database: "orders" },
       password: "generated-orders-db-password",
+      tls: { mode: "verify-full", ca: caPem },
     });
     expect(loaded.connections.bastion).toMatchObject({
       target: { kind: "ssh", host: "10.0.1.10", port: 22, user: "deploy" },
@@ -150,7 +157,7 @@ describe("the example gateway's generated config", () => {
       source.close();
     }
     expect(aws.requests.map((r) => `${r.service} ${r.region}`)).toEqual([
-      `secretsmanager ${REGION}`, `secretsmanager ${REGION}`, `s3 ${REGION}`,
+      `secretsmanager ${REGION}`, `secretsmanager ${REGION}`, `secretsmanager ${REGION}`, `s3 ${REGION}`,
     ]);
   });
 });

@@ -9,15 +9,19 @@ import { DefaultTokenResolver, StringConcat, Testing, TerraformStack, Token, Tok
 import { describe, expect, it } from "vitest";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket/index.js";
-import { HoopConnection, HoopGateway, HoopIdentityProvider, HoopPolicyBundle, escapeTerraformTemplate } from "../cdktf/index.js";
+import { HoopConnection, HoopGateway, HoopIdentityProvider, HoopPolicyBundle, escapeTerraformTemplate, type HoopConnectionTls } from "../cdktf/index.js";
 import { terraformJson } from "../cdktf/escape.js";
 import { HoopgateExampleStack } from "../examples/cdktf/stack.js";
+import { selfSignedCertificate } from "../terraform/protocol/cert.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const KEY_FILE = join(ROOT, "test/fixtures/cdktf-signing-key.pem");
 const SIGNING_KEY = { privateKeyPem: readFileSync(KEY_FILE, "utf8"), kid: "test-1" };
 const EXAMPLE_POLICIES = "examples/cdktf/policies";
 const SNAPSHOT = join(ROOT, "test/__snapshots__/cdktf-example.tf.json");
+/** a CA certificate as the orders database's TLS trust anchor (any valid PEM certificate will do) */
+const CA_PEM = selfSignedCertificate().certPem;
+const CA_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-ca-AbCdEf";
 
 type Json = Record<string, any>; // parsed Terraform JSON
 
@@ -63,12 +67,15 @@ interface Deployment {
   gateway: HoopGateway;
 }
 
-function deployment(options: { ports?: { postgres?: number; ssh?: number; api?: number } } = {}): Deployment {
+function deployment(options: { ports?: { postgres?: number; ssh?: number; api?: number }; ordersTls?: HoopConnectionTls } = {}): Deployment {
   const stack = new TerraformStack(Testing.app(), "test");
   const bundle = new HoopPolicyBundle(stack, "policies", { path: EXAMPLE_POLICIES, cwd: ROOT, signingKey: SIGNING_KEY });
   const github = HoopIdentityProvider.githubActions(stack, "github", { audience: "hoopgate" });
   const connections = [
-    new HoopConnection(stack, "orders", { bundle, name: "orders-db", kind: "postgres", host: "db.internal", database: "orders", user: "hoopgate" }),
+    new HoopConnection(stack, "orders", {
+      bundle, name: "orders-db", kind: "postgres", host: "db.internal", database: "orders", user: "hoopgate",
+      tls: options.ordersTls ?? { ca: { source: "value", pem: CA_PEM } },
+    }),
     new HoopConnection(stack, "bastion", {
       bundle, name: "bastion", kind: "ssh", host: "10.0.0.7", user: "deploy",
       credentials: { source: "existing", secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bastion-key-AbCdEf" },
@@ -193,9 +200,102 @@ describe("HoopConnection", () => {
     expect(version.secret_string).toMatch(/^\$\{data\.aws_secretsmanager_random_password\..+\.random_password\}$/);
     expect(version.lifecycle).toEqual({ ignore_changes: ["secret_string"] });
     expect(resolve(stack, gateway.config.connections)).toEqual({
-      "orders-db": { target: "postgres://hoopgate@db.internal:5432/orders", password: resolve(stack, connections[0]!.secretArn) },
+      "orders-db": {
+        target: "postgres://hoopgate@db.internal:5432/orders",
+        password: resolve(stack, connections[0]!.secretArn),
+        tls: { mode: "verify-full", ca_file: "env:HOOPGATE_TLS_CA_ORDERS_DB" },
+      },
       bastion: { target: "ssh://deploy@10.0.0.7:22", private_key: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bastion-key-AbCdEf" },
     });
+  });
+});
+
+describe("HoopConnection tls", () => {
+  const setup = () => {
+    const stack = new TerraformStack(Testing.app(), "tls");
+    const bundle = new HoopPolicyBundle(stack, "policies", { path: EXAMPLE_POLICIES, cwd: ROOT });
+    const orders = (id: string, tls?: HoopConnectionTls) =>
+      new HoopConnection(stack, id, { bundle, name: "orders-db", kind: "postgres", host: "orders.cluster-abc.eu-west-1.rds.amazonaws.com", database: "orders", user: "u", tls });
+    return { stack, bundle, orders };
+  };
+
+  it("fails synth, naming the connection, when a postgres target has neither a CA nor an explicit mode", () => {
+    const { orders } = setup();
+    const message = /HoopConnection tls\/a: connection "orders-db" needs tls: the CA its server's certificate chains to \(tls\.ca; for RDS and Aurora the region's bundle from https:\/\/truststore\.pki\.rds\.amazonaws\.com\) or an explicit tls\.mode\. Without either the gateway verifies the server against the public roots only/;
+    expect(() => orders("a")).toThrow(message);
+    expect(() => orders("a2", {})).toThrow(/connection "orders-db" needs tls/);
+  });
+
+  it("refuses what the gateway would refuse: modes and CAs that do not go together, a CA that is not PEM", () => {
+    const { orders } = setup();
+    const pem = { source: "value", pem: CA_PEM } as const;
+    expect(() => orders("b", { mode: "verify-ca" })).toThrow(/tls\.mode verify-ca needs tls\.ca: against the public roots any certificate they issued would pass/);
+    expect(() => orders("c", { mode: "require", ca: pem })).toThrow(/tls\.ca has no effect with tls\.mode require/);
+    expect(() => orders("d", { mode: "disable", ca: { source: "existing", secretArn: CA_SECRET_ARN } })).toThrow(/tls\.ca has no effect with tls\.mode disable/);
+    expect(() => orders("e", { ca: { source: "value", pem: "not a certificate" } })).toThrow(/HoopConnection tls\/e: tls\.ca\.pem holds no PEM certificate/);
+    expect(() => orders("f", { ca: { source: "value", pem: Token.asString({ resolve: () => "${var.ca}" }) } })).toThrow(/tls\.ca\.pem must be text known at synth/);
+    expect(() => orders("h", { ca: { source: "existing", secretArn: "orders-ca" } })).toThrow(/tls\.ca\.secretArn must be a Secrets Manager secret ARN, not "orders-ca"/);
+    expect(() => orders("g", { mode: "prefer" as never })).toThrow(/tls\.mode must be one of disable, require, verify-ca, verify-full, not "prefer"/);
+    const { stack, bundle } = setup();
+    expect(() => new HoopConnection(stack, "ssh", {
+      bundle, name: "bastion", kind: "ssh", host: "h", user: "u", credentials: { source: "existing", secretArn: CA_SECRET_ARN }, tls: { mode: "verify-full" },
+    })).toThrow(/HoopConnection tls\/ssh: tls applies to postgres connections only/);
+  });
+
+  it("takes an explicit mode without a CA, and warns when the mode does not verify the server", () => {
+    const { stack, orders } = setup();
+    expect(orders("public", { mode: "verify-full" }).configEntry()).toMatchObject({ tls: { mode: "verify-full" } });
+    const plain = orders("plain", { mode: "disable" });
+    expect(plain.configEntry()).toMatchObject({ tls: { mode: "disable" } });
+    expect(plain.environment).toEqual([]);
+    orders("unverified", { mode: "require" });
+    const warnings = stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === "@cdktf/warn").map((m) => m.data as string);
+    expect(warnings).toEqual([
+      "connection orders-db: tls mode disable sends the password and every row unencrypted",
+      "connection orders-db: tls mode require does not verify the server: an impostor on the path gets the password",
+    ]);
+  });
+
+  it("hands a CA given as text to the container in its environment, with no new grant", () => {
+    const { deployment: { stack, connections, gateway }, json } = defaultDeployment();
+    expect(connections[0]!.environment).toEqual([{ name: "HOOPGATE_TLS_CA_ORDERS_DB", value: CA_PEM }]);
+    expect(connections[0]!.caSecretArn).toBeUndefined();
+    const container = JSON.parse(only(json, "aws_ecs_task_definition").container_definitions as string)[0] as Json;
+    expect(container.environment.find((e: Json) => e.name === "HOOPGATE_TLS_CA_ORDERS_DB").value).toBe(CA_PEM);
+    expect(resolve(stack, gateway.config.connections["orders-db"])).toMatchObject({ tls: { ca_file: "env:HOOPGATE_TLS_CA_ORDERS_DB" } });
+  });
+
+  it("reads a CA from an existing secret, which the task role (and grantRead) may read besides the credential", () => {
+    const { deployment: { stack, connections, gateway }, json } = synthesized(deployment({ ordersTls: { mode: "verify-ca", ca: { source: "existing", secretArn: CA_SECRET_ARN } } }));
+    const orders = connections[0]!;
+    expect(resolve(stack, gateway.config.connections["orders-db"])).toEqual({
+      target: "postgres://hoopgate@db.internal:5432/orders", password: resolve(stack, orders.secretArn), tls: { mode: "verify-ca", ca_file: CA_SECRET_ARN },
+    });
+    const taskRole = resolve(stack, gateway.taskRole.name);
+    const statements = JSON.parse(resources(json, "aws_iam_role_policy").find((p) => p.role === taskRole)!.policy as string).Statement as Json[];
+    expect(statements.filter((st) => JSON.stringify(st.Resource).includes(CA_SECRET_ARN))).toEqual([
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [resolve(stack, orders.secretArn), CA_SECRET_ARN] },
+    ]);
+    const container = JSON.parse(only(json, "aws_ecs_task_definition").container_definitions as string)[0] as Json;
+    expect(container.environment.map((e: Json) => e.name)).toEqual(["HOOPGATE_CONFIG", "AWS_REGION"]);
+
+    const role = new IamRole(stack, "other", { assumeRolePolicy: "{}" });
+    orders.grantRead(role);
+    const grant = resources(synthJson(stack), "aws_iam_role_policy").find((p) => p.role === resolve(stack, role.name))!;
+    expect(JSON.parse(grant.policy as string).Statement).toEqual([
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [resolve(stack, orders.secretArn), CA_SECRET_ARN] },
+    ]);
+  });
+
+  it("refuses two connections whose CAs would need the same environment variable", () => {
+    const stack = new TerraformStack(Testing.app(), "names");
+    const bundle = new HoopPolicyBundle(stack, "policies", { path: "test/fixtures/cdktf-tls-names", cwd: ROOT, signingKey: SIGNING_KEY });
+    const tls = { ca: { source: "value", pem: CA_PEM } } as const;
+    const connections = ["orders-db", "orders_db"].map((name) => new HoopConnection(stack, name, { bundle, name, kind: "postgres", host: "db", database: "d", user: "u", tls }));
+    const github = HoopIdentityProvider.githubActions(stack, "github");
+    expect(() => new HoopGateway(stack, "g", { image: "i", bundle, identityProviders: [github], connections, vpcId: "v", subnetIds: ["s"], allowedCidrs: ["10.0.0.0/8"] })).toThrow(
+      /connections orders-db and orders_db both need the environment variable HOOPGATE_TLS_CA_ORDERS_DB; rename one/,
+    );
   });
 });
 
@@ -253,7 +353,7 @@ describe("HoopGateway", () => {
   it("passes the generated config with the bundle, its key, the issuer and the connections", () => {
     const { deployment: { stack, bundle }, json } = defaultDeployment();
     const container = JSON.parse(only(json, "aws_ecs_task_definition").container_definitions as string)[0] as Json;
-    expect(container.environment.map((e: Json) => e.name)).toEqual(["HOOPGATE_CONFIG", "AWS_REGION"]);
+    expect(container.environment.map((e: Json) => e.name)).toEqual(["HOOPGATE_CONFIG", "AWS_REGION", "HOOPGATE_TLS_CA_ORDERS_DB"]);
     expect(container.environment[1].value).toMatch(/^\$\{data\.aws_region\.[^}]+\.region\}$/);
     const config = JSON.parse(container.environment[0].value as string) as Json;
     expect(config.bundle.url).toBe(resolve(stack, bundle.s3Url));

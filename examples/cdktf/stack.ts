@@ -37,6 +37,10 @@ export class HoopgateExampleStack extends TerraformStack {
       sensitive: true,
       description: "PEM private key the gateway uses to log in to the bastion as deploy",
     });
+    const ordersDbCa = new TerraformVariable(this, "orders_db_ca_secret_arn", {
+      type: "string",
+      description: "Secrets Manager ARN of the PEM CA bundle orders-db's certificate chains to (RDS: the region's bundle)",
+    });
     const ordersDb = new HoopConnection(this, "orders-db", {
       bundle,
       name: "orders-db",
@@ -44,6 +48,8 @@ export class HoopgateExampleStack extends TerraformStack {
       host: "orders.db.internal.acme.dev",
       database: "orders",
       user: "hoopgate",
+      // verify-full (the default mode): the certificate chains to this CA and names the host
+      tls: { ca: { source: "existing", secretArn: ordersDbCa.stringValue } },
     });
     const bastion = new HoopConnection(this, "bastion", {
       bundle,
