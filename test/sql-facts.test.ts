@@ -110,8 +110,15 @@ describe("command", () => {
     expect(only("WITH a AS (UPDATE t SET x = 1 WHERE id = 1 RETURNING 1) DELETE FROM u WHERE id = 2").command).toBe("delete");
   });
 
-  it("does not report writes that are only stored (PREPARE, function bodies, plain EXPLAIN)", () => {
-    expect(only("PREPARE p AS DELETE FROM users").command).toBe("prepare");
+  it("reports the write PREPARE stores, which EXECUTE runs without naming it", () => {
+    expect(only("PREPARE p AS DELETE FROM users")).toMatchObject({ command: "delete", hasWhere: false });
+    expect(only("PREPARE p AS DELETE FROM users WHERE id = $1")).toMatchObject({ command: "delete", hasWhere: true });
+    expect(only("PREPARE p AS INSERT INTO t VALUES (1)").command).toBe("insert");
+    expect(only("PREPARE p AS SELECT * FROM users").command).toBe("prepare");
+    expect(only("DECLARE c CURSOR FOR SELECT * FROM users").command).toBe("other");
+  });
+
+  it("does not report writes that are only stored (function bodies, rules, plain EXPLAIN)", () => {
     expect(only("EXPLAIN WITH d AS (DELETE FROM users RETURNING 1) SELECT * FROM d").command).toBe("explain");
     expect(only("CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC DELETE FROM users; END").command).toBe("create");
     expect(only("CREATE RULE r AS ON INSERT TO t DO ALSO DELETE FROM users").command).toBe("create");
@@ -197,6 +204,33 @@ describe("functions", () => {
     ["SELECT x::regclass FROM t", []],
   ])("%s", (sql, functions) => {
     expect(only(sql).functions).toEqual(functions);
+  });
+});
+
+describe("indirect: operators, casts, stored statements", () => {
+  it.each([
+    ["SELECT 1", undefined],
+    ["SELECT f(x) FROM t WHERE id IS NULL AND ok", undefined],
+    ["SELECT 1 ### 2 FROM items", { operators: ["###"], casts: [], stored: false }],
+    ["SELECT a OPERATOR(public.###) b, -c FROM t", { operators: ["###", "-", "public.###"], casts: [], stored: false }],
+    ["SELECT * FROM t WHERE a BETWEEN 1 AND 2 AND b NOT BETWEEN 3 AND 4", { operators: ["<", "<=", ">", ">="], casts: [], stored: false }],
+    ["SELECT * FROM t WHERE a IN (SELECT b FROM u) AND c <> ALL (SELECT d FROM u)", { operators: ["<>", "="], casts: [], stored: false }],
+    ["SELECT a LIKE 'x', a IS DISTINCT FROM b, nullif(a, b), a = ANY (c) FROM t", { operators: ["=", "~~"], casts: [], stored: false }],
+    ["SELECT CASE a WHEN 1 THEN 'x' END FROM t ORDER BY a USING ~<~", { operators: ["=", "~<~"], casts: [], stored: false }],
+    ["SELECT '(1)'::t::text", { operators: [], casts: ["t", "text"], stored: false }],
+    ["SELECT CAST(a AS s.t[]), int '1', a::integer FROM t", { operators: [], casts: ["int4", "pg_catalog.int4", "s.t", "t"], stored: false }],
+    ["EXECUTE p(1)", { operators: [], casts: [], stored: true }],
+    ["FETCH ALL FROM c", { operators: [], casts: [], stored: true }],
+    ["MOVE 1 IN c", { operators: [], casts: [], stored: true }],
+    ["EXPLAIN ANALYZE EXECUTE p", { operators: [], casts: [], stored: true }],
+  ])("%s", (sql, indirect) => {
+    expect(only(sql).indirect).toEqual(indirect);
+  });
+
+  it("are frozen with the facts", () => {
+    const facts = only("SELECT a::t FROM u WHERE a = 1");
+    expect(Object.isFrozen(facts.indirect)).toBe(true);
+    expect(Object.isFrozen(facts.indirect?.operators)).toBe(true);
   });
 });
 

@@ -72,6 +72,7 @@ export function decideSqlQuery(table: RuleTable, record: AttributeRecord, connec
       reason: outcome.reason,
     };
     if (statement.copy !== undefined) decision.copy = statement.copy;
+    if (statement.indirect !== undefined) decision.indirect = statement.indirect;
     decisions.push(decision);
   }
   return combine(outcomes, decisions);

@@ -11,8 +11,24 @@ export interface SqlStatementFacts {
   /** UPDATE/DELETE (or MERGE…) has a WHERE that is not constant-true; true for other commands */
   hasWhere: boolean;
   copy?: SqlCopyKind;
+  /** what the statement runs without naming it as a function (no `sql.*` attribute); absent when nothing */
+  indirect?: SqlIndirect;
   /** this statement's own text (a slice of the query) */
   text: string;
+}
+
+/**
+ * Code and rows a statement reaches without a function call or a table name in its text: the
+ * proxy's masking asks its catalog about them (docs/masking.md). Names are bare, plus
+ * `schema.name` when qualified; sorted, deduplicated.
+ */
+export interface SqlIndirect {
+  /** operators, written (`a ### b`, `OPERATOR(s.###)`, `ORDER BY a USING <`) or implied (BETWEEN, IN (subquery), CASE x WHEN) */
+  operators: string[];
+  /** target types of casts: `x::t`, `CAST(x AS t)`, `t 'literal'` */
+  casts: string[];
+  /** EXECUTE, FETCH or MOVE: the rows come from a statement prepared or a cursor declared earlier */
+  stored: boolean;
 }
 
 export type SqlFacts =

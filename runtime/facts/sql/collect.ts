@@ -1,10 +1,12 @@
-// One walk over a statement's tree: relations, called functions, and the data-modifying
-// statements it executes (the outer one, those in CTEs, COPY (query), EXPLAIN ANALYZE).
+// One walk over a statement's tree: relations, called functions, operators and casts, and the
+// data-modifying statements it executes (the outer one, those in CTEs, COPY (query), EXPLAIN
+// ANALYZE, and those PREPARE and DECLARE store to run later).
 
 import type { CallStmt, CommentStmt, DeleteStmt, DropStmt, FuncCall, MergeStmt, Node, ObjectType, RangeVar, UpdateStmt, WithClause } from "libpg-query";
 import { explainExecutes } from "./command.js";
 import { isObject, kindOf, nameParts, nodeAs, type JsonObject } from "./ast.js";
-import { functionNames, objectNameRelation, rangeVarNames } from "./names.js";
+import { addCast, addOperators } from "./indirect.js";
+import { objectNameRelation, qualifiedNames, rangeVarNames } from "./names.js";
 
 export type Write =
   | { kind: "insert" }
@@ -15,13 +17,17 @@ export type Write =
 export interface Collected {
   tables: Set<string>;
   functions: Set<string>;
+  operators: Set<string>;
+  casts: Set<string>;
+  /** EXECUTE, FETCH or MOVE */
+  stored: boolean;
   writes: Write[];
 }
 
 interface Context {
   /** CTE names a FROM item may refer to here */
   ctes: ReadonlySet<string>;
-  /** false inside a statement that is only stored for later (PREPARE, CREATE FUNCTION/RULE/VIEW, DECLARE) */
+  /** false inside a statement only stored for later whose running the facts do not see (CREATE FUNCTION/RULE/VIEW) */
   executed: boolean;
 }
 
@@ -30,14 +36,21 @@ const RELATION_OBJECTS: ReadonlySet<ObjectType> = new Set<ObjectType>([
   "OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE", "OBJECT_SEQUENCE", "OBJECT_INDEX",
 ]);
 
-/** Statements whose inner statement is stored, not run, when they execute. */
-const DEFERRED = new Set(["PrepareStmt", "CreateFunctionStmt", "RuleStmt", "ViewStmt", "DeclareCursorStmt"]);
+/**
+ * Statements whose inner statement is stored, not run, when they execute. PREPARE and DECLARE
+ * are not among them: EXECUTE and FETCH, which run theirs, name nothing, so a write they store
+ * is reported when it is stored.
+ */
+const DEFERRED = new Set(["CreateFunctionStmt", "RuleStmt", "ViewStmt"]);
+
+/** Statements whose rows come from a statement prepared or a cursor declared earlier. */
+const STORED = new Set(["ExecuteStmt", "FetchStmt"]);
 
 /** Fields that hold FROM items, where an unqualified name may be a CTE. */
 const FROM_FIELDS = new Set(["fromClause", "usingClause", "sourceRelation"]);
 
 export function collect(stmt: Node): Collected {
-  const out: Collected = { tables: new Set(), functions: new Set(), writes: [] };
+  const out: Collected = { tables: new Set(), functions: new Set(), operators: new Set(), casts: new Set(), stored: false, writes: [] };
   visit(stmt, { ctes: new Set(), executed: true }, false, out);
   return out;
 }
@@ -67,7 +80,12 @@ function visitBody(body: JsonObject, kind: string | undefined, ctx: Context, inF
   }
   // CALL holds its FuncCall bare
   const call = kind === "FuncCall" ? (body as FuncCall) : kind === "CallStmt" ? (body as CallStmt).funccall : undefined;
-  if (call) for (const name of functionNames(nameParts(call.funcname) ?? [])) out.functions.add(name);
+  if (call) for (const name of qualifiedNames(nameParts(call.funcname) ?? [])) out.functions.add(name);
+  if (kind !== undefined) {
+    addOperators(kind, body, out.operators);
+    addCast(kind, body, out.casts);
+    if (STORED.has(kind)) out.stored = true;
+  }
   if (kind === "DropStmt") addObjectRelations(body as DropStmt, out);
   if (kind === "CommentStmt") addCommentRelation(body as CommentStmt, out);
   if (ctx.executed) recordWrite(kind, body, out);

@@ -13,22 +13,25 @@ const WRITE_RANK: Readonly<Record<Write["kind"], number>> = { insert: 1, update:
 
 /**
  * The command is the outer statement's, except that a write the statement runs cannot hide
- * behind it: when a data-modifying CTE (or the query of COPY, CREATE TABLE AS, SELECT INTO)
- * writes, the most dangerous write is reported (merge > delete > update > insert) if it ranks
- * above the outer command. `WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d` is a
- * `delete`; `has_where` is false when any UPDATE/DELETE/MERGE it runs is unrestricted.
+ * behind it: when a data-modifying CTE (or the query of COPY, CREATE TABLE AS, SELECT INTO,
+ * PREPARE, DECLARE) writes, the most dangerous write is reported (merge > delete > update >
+ * insert) if it ranks above the outer command. `WITH d AS (DELETE FROM users RETURNING *)
+ * SELECT * FROM d` is a `delete`; `has_where` is false when any UPDATE/DELETE/MERGE it runs is
+ * unrestricted.
  */
 export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
   const found = collect(stmt);
   const outer = commandOf(stmt);
   const command = strongest(outer, found.writes);
   const copy = nodeAs(stmt, "CopyStmt");
+  const indirect = found.operators.size > 0 || found.casts.size > 0 || found.stored;
   return {
     command,
     tables: [...found.tables].sort(),
     functions: [...found.functions].sort(),
     hasWhere: writesAreRestricted(found.writes),
     ...(copy ? { copy: copyKind(copy) } : {}),
+    ...(indirect ? { indirect: { operators: [...found.operators].sort(), casts: [...found.casts].sort(), stored: found.stored } } : {}),
     text,
   };
 }

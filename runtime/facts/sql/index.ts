@@ -57,5 +57,10 @@ function freeze(facts: SqlFacts): SqlFacts {
 function freezeStatement(s: SqlStatementFacts): void {
   Object.freeze(s.tables);
   Object.freeze(s.functions);
+  if (s.indirect !== undefined) {
+    Object.freeze(s.indirect.operators);
+    Object.freeze(s.indirect.casts);
+    Object.freeze(s.indirect);
+  }
   Object.freeze(s);
 }

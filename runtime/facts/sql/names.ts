@@ -22,11 +22,11 @@ export function objectNameRelation(parts: readonly string[]): string[] {
 }
 
 /**
- * A called function: the bare name, plus `schema.name` when the call was qualified.
- * Unqualified calls get no schema: it depends on search_path (pg_catalog comes first
+ * A called function (an operator, a type): the bare name, plus `schema.name` when the call was
+ * qualified. Unqualified calls get no schema: it depends on search_path (pg_catalog comes first
  * unless placed later explicitly), so policies should name the bare function.
  */
-export function functionNames(parts: readonly string[]): string[] {
+export function qualifiedNames(parts: readonly string[]): string[] {
   const name = parts[parts.length - 1];
   if (name === undefined) return [];
   const schema = parts.length >= 2 ? parts[parts.length - 2] : undefined;
