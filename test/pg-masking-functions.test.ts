@@ -6,6 +6,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { maskingProbe } from "./support/pg-masking.js";
 
 const DB = "hoopgate_pgmaskfn";
 
@@ -42,7 +43,6 @@ const CLEAR = /ada@example|bob@example|123-45-6789|987-65-4321|vault-secret-/i;
 
 let gw: Gateway;
 let direct: pg.Client;
-let statementNo = 0;
 
 beforeAll(async () => {
   await freshDatabase(DB);
@@ -90,41 +90,7 @@ afterAll(async () => {
   await admin.end();
 });
 
-async function withClient<T>(role: string, body: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "fndb", password: await gw.token(role) });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** the statement's rows over the simple protocol and over the extended one (a named statement) */
-async function bothProtocols(c: pg.Client, sql: string): Promise<{ simple: unknown[][]; extended: unknown[][] }> {
-  const simple = await c.query({ text: sql, rowMode: "array" });
-  statementNo += 1;
-  const extended = await c.query({ name: `fn_test_${statementNo}`, text: sql, rowMode: "array" });
-  return { simple: simple.rows, extended: extended.rows };
-}
-
-async function expectMasked(c: pg.Client, sql: string): Promise<unknown[][]> {
-  const unmasked = await direct.query({ text: sql, rowMode: "array" });
-  // without the gateway the statement must show clear values, or the test proves nothing
-  expect(JSON.stringify(unmasked.rows), `${sql} (direct)`).toMatch(CLEAR);
-  const { simple, extended } = await bothProtocols(c, sql);
-  expect(JSON.stringify(simple), `${sql} (simple)`).not.toMatch(CLEAR);
-  expect(JSON.stringify(extended), `${sql} (extended)`).not.toMatch(CLEAR);
-  expect(extended, sql).toEqual(simple);
-  return simple;
-}
-
-async function expectClear(c: pg.Client, sql: string): Promise<void> {
-  const want = await direct.query({ text: sql, rowMode: "array" });
-  const { simple, extended } = await bothProtocols(c, sql);
-  expect(simple, `${sql} (simple)`).toEqual(want.rows);
-  expect(extended, `${sql} (extended)`).toEqual(want.rows);
-}
+const { withClient, bothProtocols, expectMasked, expectClear } = maskingProbe(() => gw, () => direct, CLEAR, "fndb");
 
 describe("user-defined functions called on an unmasked table", () => {
   it("masks a SQL and a plpgsql function's result with the session's strongest mask", async () => {

@@ -1,9 +1,9 @@
 // Resolves result-column provenance through the target's catalog: table OID + attnum →
 // schema.table.column, a relation (or a view, through its rewrite rules, recursively) → the
-// tables it reads and whether it calls opaque code, and a called function's name → built in or
-// opaque. Opaque code is a function or operator that is not built in, or a builtin that runs a
-// query given as text: what it reads cannot be known. One small pool per target, shared by its
-// sessions; answers cached by OID or name.
+// tables it reads and whether it calls opaque code, and the name of a function, operator or cast
+// target type a statement uses → built in or opaque. Opaque code is a function, operator or cast
+// that is not built in, or a builtin that runs a query given as text: what it reads cannot be
+// known. One small pool per target, shared by its sessions; answers cached by OID or name.
 
 import pg from "pg";
 import type { PgTarget } from "./context.js";
@@ -22,7 +22,7 @@ export interface Relation {
   columns: ReadonlyMap<number, string>;
   /** bare names of every relation this one reads (itself included; views expanded) */
   reads: readonly string[];
-  /** a view whose definition, or that of a view it reads, calls opaque code */
+  /** a view whose definition, or that of a view it reads, calls opaque code or reads planner statistics */
   callsOpaqueCode: boolean;
 }
 
@@ -30,8 +30,18 @@ export interface Relation {
 export interface Reads {
   /** bare names of the relations */
   names: readonly string[];
-  /** a view among them calls opaque code */
+  /**
+   * a view among them calls opaque code or reads planner statistics, or (asked for a statement)
+   * a column among them has a type an opaque cast converts from
+   */
   callsOpaqueCode: boolean;
+}
+
+/** The names by which a statement may run code: sql.functions, and its operators and cast target types. */
+export interface CodeNames {
+  functions: readonly string[];
+  operators: readonly string[];
+  casts: readonly string[];
 }
 
 /**
@@ -56,8 +66,18 @@ const RUNS_QUERIES = [
 
 const RUNS_QUERIES_SQL = RUNS_QUERIES.map((name) => `'${name}'`).join(", ");
 
+/**
+ * Relations holding sample values of any table's columns (most_common_vals, histogram_bounds,
+ * extended statistics' MCV lists): what they show cannot be masked by column. Bare names, as
+ * the facts list every relation.
+ */
+export const STATISTICS_RELATIONS: ReadonlySet<string> = new Set(["pg_statistic", "pg_statistic_ext_data", "pg_stats", "pg_stats_ext", "pg_stats_ext_exprs"]);
+
+/** a catalog row `row` (with its namespace `n`) that initdb did not make */
+const notBuiltIn = (row: string, n: string): string => `(${row}.oid >= ${FIRST_NORMAL_OID} or ${n}.nspname not in ('pg_catalog', 'information_schema'))`;
+
 /** a pg_proc row `p` (with its namespace `n`) that is opaque */
-const OPAQUE_PROC = `(p.oid >= ${FIRST_NORMAL_OID} or n.nspname not in ('pg_catalog', 'information_schema') or p.proname in (${RUNS_QUERIES_SQL}))`;
+const OPAQUE_PROC = `(${notBuiltIn("p", "n")} or p.proname in (${RUNS_QUERIES_SQL}))`;
 
 const RELATION_SQL = `
 select n.nspname as schema, c.relname as name, c.relkind as kind,
@@ -68,6 +88,10 @@ select n.nspname as schema, c.relname as name, c.relkind as kind,
 // A rewrite rule depends on the functions its query calls (pg_proc) and on its operators
 // (pg_operator, whose oprcode is the function that runs) — except on pinned objects, which
 // PostgreSQL does not record: a builtin that runs queries is found by its OID in the rule's tree.
+// The statistics relations are found the same two ways: pg_stats by dependency, pg_statistic
+// (pinned) in the tree. For a statement ($2), a cast from the type of a column it can read (or of
+// a row, an array's element, a domain's base) runs code the text may not show: `x::text` names
+// only text, and an implicit cast is not written at all.
 const READS_SQL = `
 with recursive deps(oid) as (
   select unnest($1::oid[])
@@ -86,16 +110,36 @@ select coalesce((select array_agg(distinct c.relname::text) from deps join pg_cl
                  join pg_namespace n on n.oid = p.pronamespace
                 where d.refclassid in ('pg_proc'::regclass, 'pg_operator'::regclass) and ${OPAQUE_PROC})
        or exists (select 1 from rules join pg_proc p on p.proname in (${RUNS_QUERIES_SQL})
-                   where strpos(rules.tree, ':funcid ' || p.oid || ' ') > 0) as calls_opaque_code`;
+                   where strpos(rules.tree, ':funcid ' || p.oid || ' ') > 0)
+       or exists (select 1 from unnest(array[${[...STATISTICS_RELATIONS].map((n) => `to_regclass('pg_catalog.${n}')::oid`).join(", ")}]) s(oid)
+                   where s.oid in (select oid from deps) or exists (select 1 from rules where strpos(rules.tree, ':relid ' || s.oid || ' ') > 0))
+       or $2 and exists (select 1 from deps
+                           join pg_class c on c.oid = deps.oid
+                           join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+                           join pg_type t on t.oid in (a.atttypid, c.reltype)
+                           join pg_cast k on k.castsource in (t.oid, t.typelem, t.typbasetype)
+                           join pg_proc p on p.oid = k.castfunc
+                           join pg_namespace n on n.oid = p.pronamespace
+                          where ${OPAQUE_PROC}) as calls_opaque_code`;
 
-// Every function of that name in any schema: an unqualified call may resolve to any of them
-// through search_path, so a user's public.lower(integer) makes every unqualified lower(…) opaque
-// (argument types are not in the facts).
-const FUNCTION_SQL = `
+// Every function (operator, type) of that name in any schema: an unqualified call may resolve to
+// any of them through search_path, so a user's public.lower(integer) makes every unqualified
+// lower(…) opaque (argument types are not in the facts). A cast's target type is opaque when it
+// is not built in; a cast to a builtin type from a user's type needs a value of that type, which
+// comes from a cast to it (listed) or a column (readsOfNames judges the casts from its type).
+const CODE_SQL: Readonly<Record<keyof CodeNames, string>> = {
+  functions: `
 select count(*)::int as found, count(*) filter (where ${OPAQUE_PROC})::int as opaque
-  from pg_proc p join pg_namespace n on n.oid = p.pronamespace where p.proname = $1`;
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace where p.proname = $1`,
+  operators: `
+select count(*)::int as found, count(*) filter (where ${notBuiltIn("o", "n")})::int as opaque
+  from pg_operator o join pg_namespace n on n.oid = o.oprnamespace where o.oprname = $1`,
+  casts: `
+select count(*)::int as found, count(*) filter (where ${notBuiltIn("t", "n")})::int as opaque
+  from pg_type t join pg_namespace n on n.oid = t.typnamespace where t.typname = $1`,
+};
 
-type FunctionKind = "builtin" | "opaque" | "unknown";
+type CodeKind = "builtin" | "opaque" | "unknown";
 
 const REGCLASS_SQL = `select coalesce(array_agg(to_regclass(n)::oid) filter (where to_regclass(n) is not null), '{}') as oids
   from unnest($1::text[]) n`;
@@ -109,7 +153,11 @@ export class Catalog {
   private readonly pool: pg.Pool;
   private readonly relations = new Map<number, Cached<Relation | null>>();
   private readonly readsByNames = new Map<string, Cached<Reads>>();
-  private readonly functions = new Map<string, Cached<FunctionKind>>();
+  private readonly code: Readonly<Record<keyof CodeNames, Map<string, Cached<CodeKind>>>> = {
+    functions: new Map(),
+    operators: new Map(),
+    casts: new Map(),
+  };
 
   constructor(target: PgTarget) {
     this.pool = new pg.Pool({
@@ -130,47 +178,53 @@ export class Catalog {
       const { rows } = await this.pool.query<{ schema: string; name: string; kind: string; columns: Record<string, string> }>(RELATION_SQL, [oid]);
       const row = rows[0];
       if (row === undefined) return null;
-      const reads = row.kind === "v" || row.kind === "m" ? await this.readsOf([oid]) : { names: [row.name], callsOpaqueCode: false };
+      const reads = row.kind === "v" || row.kind === "m" ? await this.readsOf([oid], false) : { names: [row.name], callsOpaqueCode: false };
       const columns = new Map(Object.entries(row.columns).map(([n, name]) => [Number(n), name]));
       return { schema: row.schema, name: row.name, kind: row.kind, columns, reads: reads.names, callsOpaqueCode: reads.callsOpaqueCode };
     });
   }
 
-  /** what the named relations read, views expanded; names as the statement wrote them */
+  /** what a statement naming these relations reads, views expanded; names as the statement wrote them */
   readsOfNames(names: readonly string[]): Promise<Reads> {
     const key = [...names].sort().join("\n");
     return cached(this.readsByNames, key, async () => {
       const { rows } = await this.pool.query<{ oids: number[] }>(REGCLASS_SQL, [names]);
-      return this.readsOf(rows[0]?.oids ?? []);
+      return this.readsOf(rows[0]?.oids ?? [], true);
     });
   }
 
   /**
-   * Whether a statement calling these functions (sql.functions: each call's bare name, and
-   * `schema.name` for a qualified call) may run opaque code. A name is built in only when every
-   * function of that name, in any schema, is; a name the catalog does not know is opaque.
+   * Whether a statement using these names (each bare, and `schema.name` when qualified) may run
+   * opaque code. A name is built in only when every function (operator, type) of that name, in
+   * any schema, is; a name the catalog does not know is opaque.
    */
-  async callsOpaqueCode(names: readonly string[]): Promise<boolean> {
-    const kinds = await Promise.all(names.map((name) => this.functionKind(name)));
-    return kinds.some((kind, i) => kind === "opaque" || (kind === "unknown" && !isQualifiedForm(names[i]!, names)));
+  async runsOpaqueCode(names: CodeNames): Promise<boolean> {
+    const kinds = Object.keys(this.code) as (keyof CodeNames)[];
+    return (await Promise.all(kinds.map((kind) => this.anyOpaque(kind, names[kind])))).some(Boolean);
   }
 
   close(): Promise<void> {
     return this.pool.end();
   }
 
-  private functionKind(name: string): Promise<FunctionKind> {
-    return cached(this.functions, name, async () => {
-      const { rows } = await this.pool.query<{ found: number; opaque: number }>(FUNCTION_SQL, [name]);
+  private async anyOpaque(kind: keyof CodeNames, names: readonly string[]): Promise<boolean> {
+    const kinds = await Promise.all(names.map((name) => this.codeKind(kind, name)));
+    return kinds.some((k, i) => k === "opaque" || (k === "unknown" && !isQualifiedForm(names[i]!, names)));
+  }
+
+  private codeKind(kind: keyof CodeNames, name: string): Promise<CodeKind> {
+    return cached(this.code[kind], name, async () => {
+      const { rows } = await this.pool.query<{ found: number; opaque: number }>(CODE_SQL[kind], [name]);
       const row = rows[0];
       if (row === undefined || row.found === 0) return "unknown";
       return row.opaque > 0 ? "opaque" : "builtin";
     });
   }
 
-  private async readsOf(oids: number[]): Promise<Reads> {
+  /** forStatement: also judge the casts from the relations' column types (written `x::text`, or applied unasked) */
+  private async readsOf(oids: number[], forStatement: boolean): Promise<Reads> {
     if (oids.length === 0) return { names: [], callsOpaqueCode: false };
-    const { rows } = await this.pool.query<{ names: string[]; calls_opaque_code: boolean }>(READS_SQL, [oids]);
+    const { rows } = await this.pool.query<{ names: string[]; calls_opaque_code: boolean }>(READS_SQL, [oids, forStatement]);
     const row = rows[0];
     // no answer is no proof: fail closed
     if (row === undefined) return { names: [], callsOpaqueCode: true };
@@ -181,7 +235,7 @@ export class Catalog {
 /**
  * `s.f` next to `f` in the facts is the qualified form of a call whose bare name is looked up
  * on its own (every `f` in every schema), so `pg_catalog.lower` is not "unknown". A name with a
- * dot and no such partner is a quoted name (`"a.b"()`) that no function has (yet): not built in.
+ * dot and no such partner is a quoted name (`"a.b"()`) that nothing has (yet): not built in.
  */
 function isQualifiedForm(name: string, names: readonly string[]): boolean {
   for (let dot = name.indexOf("."); dot >= 0; dot = name.indexOf(".", dot + 1)) {

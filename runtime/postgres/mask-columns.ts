@@ -5,10 +5,15 @@
 // - a column without provenance (an expression, aggregate, row or JSON constructor, a function's
 //   result) takes the strongest mask of the tables with masked columns the statement reads,
 //   directly or through views — of every table with masked columns when the statement (or a
-//   view it names) calls opaque code: a function that is not built in can read any table.
+//   view it names) runs opaque code (a function, operator or cast that is not built in can read
+//   any table), or returns the rows of a statement prepared or a cursor declared earlier
+//   (EXECUTE, FETCH: their facts do not say what they read).
+// Planner statistics hold sample values of every column: statements naming them are refused in
+// sessions with column masks (query-gate.ts), views over them are masked whole (catalog.ts).
 
 import type { MaskStrategy } from "../bundle/format.js";
 import type { SessionMasks } from "../engine/types.js";
+import type { SqlIndirect } from "../facts/types.js";
 import type { Catalog } from "./catalog.js";
 import type { MaskColumn } from "./context.js";
 import type { StatementInfo } from "./expectations.js";
@@ -87,15 +92,20 @@ export class ColumnMasks {
   private async forStatement(info: StatementInfo | null): Promise<MaskStrategy | null> {
     if (this.strongest.size === 0) return null;
     // Without the statement (a portal the gateway never saw parsed) nothing says what it read.
-    if (info === null) return this.strongestOverall();
-    // Without a catalog no function can be told built in.
-    if (info.functions.length > 0 && (this.catalog === null || (await this.catalog.callsOpaqueCode(info.functions)))) {
-      return this.strongestOverall();
-    }
+    if (info === null || (await this.runsOpaqueCode(info))) return this.strongestOverall();
     const direct = this.strongestOf(info.tables.map(bareName));
-    if (direct !== null || this.catalog === null || info.tables.length === 0) return direct;
+    if (this.catalog === null || info.tables.length === 0) return direct;
     const reads = await this.catalog.readsOfNames(info.tables);
-    return reads.callsOpaqueCode ? this.strongestOverall() : this.strongestOf(reads.names);
+    return reads.callsOpaqueCode ? this.strongestOverall() : stronger(direct, this.strongestOf(reads.names));
+  }
+
+  private async runsOpaqueCode(info: StatementInfo): Promise<boolean> {
+    const indirect = indirectOf(info);
+    if (indirect?.stored === true) return true;
+    if (info.functions.length === 0 && indirect === null) return false;
+    // Without a catalog nothing can be told built in.
+    if (this.catalog === null) return true;
+    return this.catalog.runsOpaqueCode({ functions: info.functions, operators: indirect?.operators ?? [], casts: indirect?.casts ?? [] });
   }
 
   private strongestOf(tables: readonly string[]): MaskStrategy | null {
@@ -107,6 +117,22 @@ export class ColumnMasks {
   private strongestOverall(): MaskStrategy | null {
     return this.strongestOf([...this.strongest.keys()]);
   }
+}
+
+/**
+ * The operators, casts and stored statements of the statement's text: its one statement's own
+ * (shared by every run of the same text), or the union of several.
+ */
+export function indirectOf(info: StatementInfo): SqlIndirect | null {
+  const { statements } = info.decision;
+  if (statements.length === 1) return statements[0]!.indirect ?? null;
+  const all = statements.flatMap((s) => (s.indirect === undefined ? [] : [s.indirect]));
+  if (all.length === 0) return null;
+  return {
+    operators: [...new Set(all.flatMap((i) => i.operators))].sort(),
+    casts: [...new Set(all.flatMap((i) => i.casts))].sort(),
+    stored: all.some((i) => i.stored),
+  };
 }
 
 function stronger(a: MaskStrategy | null, b: MaskStrategy | null): MaskStrategy | null {

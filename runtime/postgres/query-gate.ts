@@ -19,6 +19,7 @@ import type { Decision, SessionPolicy } from "../engine/types.js";
 import type { ApprovalVerdict, ProxyMetrics } from "./context.js";
 import type { ExpectationQueue, StatementInfo } from "./expectations.js";
 import { copyOutLayout } from "./copy-format.js";
+import { STATISTICS_RELATIONS } from "./catalog.js";
 import { errorResponse, readCString } from "./messages.js";
 
 export interface GateOutcome {
@@ -184,6 +185,10 @@ export class QueryGate {
     const info: StatementInfo = { text, decision, tables: statementNames(decision, "tables"), functions: statementNames(decision, "functions") };
     // a statement held for review runs once approved: its COPY is checked before anyone is asked
     if (decision.effect !== "deny") this.checkCopy(info);
+    const statistics = this.maskedTables.size > 0 ? info.tables.find((t) => STATISTICS_RELATIONS.has(t)) : undefined;
+    if (statistics !== undefined && info.decision.effect !== "deny") {
+      info.decision = { ...info.decision, effect: "deny", reason: `"${statistics}" holds sample values of masked columns (most_common_vals, histogram_bounds): not readable in a session with column masks` };
+    }
     this.metrics?.decided(info.decision.effect, (performance.now() - started) / 1e3);
     return info;
   }

@@ -1,12 +1,15 @@
 // A session's row mask plans by result shape. A statement run again returns the same
 // RowDescription, and its plan depends only on those bytes, the tables the statement read, the
-// functions it called and catalog answers: reusing it skips the description's decoding, the
-// provenance lookups and the plan's construction on every execution. An entry lives as long as a catalog answer does, so a
-// changed view is seen within twice the catalog's TTL at most.
+// functions, operators and casts it used, whether it ran a stored statement (EXECUTE, FETCH),
+// and catalog answers: reusing it skips the description's decoding, the provenance lookups and
+// the plan's construction on every execution. An entry lives as long as a catalog answer does,
+// so a changed view is seen within twice the catalog's TTL at most.
 
 import { CATALOG_TTL_MS } from "./catalog.js";
 import type { RowMaskPlan } from "./context.js";
+import type { SqlIndirect } from "../facts/types.js";
 import type { StatementInfo } from "./expectations.js";
+import { indirectOf } from "./mask-columns.js";
 
 /** distinct result shapes one session keeps; past it the cache starts over */
 const MAX_SHAPES = 256;
@@ -19,18 +22,21 @@ interface Entry {
 export class RowPlanCache {
   private readonly entries = new Map<string, Entry>();
   /** the last shape looked up: a session usually repeats one statement, so most lookups hit it */
-  private last: { frame: Buffer; tables: readonly string[] | null; functions: readonly string[] | null; key: string } | null = null;
+  private last: { frame: Buffer; tables: readonly string[] | null; functions: readonly string[] | null; indirect: SqlIndirect | null; key: string } | null = null;
 
   /** the key of a RowDescription for a statement (null: one the gateway never saw parsed) */
   key(frame: Buffer, info: StatementInfo | null): string {
     const tables = info === null ? null : info.tables;
     const functions = info === null ? null : info.functions;
+    const indirect = info === null ? null : indirectOf(info);
     const last = this.last;
-    if (last !== null && last.tables === tables && last.functions === functions && last.frame.equals(frame)) return last.key;
-    // identifiers cannot contain NUL, so it cannot occur inside a table or function name
-    const names = tables === null || functions === null ? "?" : `${tables.join("\0")}\0\0${functions.join("\0")}`;
-    const key = `${names}\0\0${frame.toString("latin1", 5)}`;
-    this.last = { frame: Buffer.from(frame), tables, functions, key };
+    if (last !== null && last.tables === tables && last.functions === functions && last.indirect === indirect && last.frame.equals(frame)) {
+      return last.key;
+    }
+    // JSON escapes NUL, so the first NUL ends the names
+    const names = info === null ? "?" : JSON.stringify([tables, functions, indirect]);
+    const key = `${names}\0${frame.toString("latin1", 5)}`;
+    this.last = { frame: Buffer.from(frame), tables, functions, indirect, key };
     return key;
   }
 
