@@ -79,6 +79,8 @@ function policy(issuerUrl: string): string {
     ...[...CONNECTIONS, "added"].map((name) => `connection ${name} {\n  kind = postgres\n  tags = ["t"]\n}`),
     `group bots {\n  issuer = "${issuerUrl}"\n  when = claims.role == "bot"\n}`,
     "policy reads {\n  subjects = [group.bots]\n  connections = [tag.t]\n  allow when sql.command == select\n}",
+    "connection masked {\n  kind = postgres\n  tags = [\"m\"]\n}",
+    "policy masked-reads {\n  subjects = [group.bots]\n  connections = [tag.m]\n  allow when sql.command == select\n  mask columns [\"items.name\"] { with = redact }\n}",
   ].join("\n");
 }
 
@@ -145,6 +147,7 @@ connections:
   otherca:     { target: "${tlsDb(scram.user, "127.0.0.1")}", ${pw}, tls: { mode: verify-ca, ca_file: "${otherCa}" } }
   certlogin:   { target: "${tlsDb(cert.user, "127.0.0.1")}", tls: { ca_file: "${ca}", cert_file: "${clientCert}", key_file: "file:${clientKey}" } }
   relayed:     { target: "${tlsDb(scram.user, "127.0.0.1", relay.port)}", ${pw}, tls: { ca_file: "${ca}" } }
+  masked:      { target: "${tlsDb(scram.user, "127.0.0.1", relay.port)}", ${pw}, tls: { ca_file: "${ca}" } }
   require5432: { target: "postgres://postgres@127.0.0.1:5432/${DB}", tls: { mode: require } }
   default5432: { target: "postgres://postgres@127.0.0.1:5432/${DB}", password: unused-but-set }
   disable5432: { target: "postgres://postgres@127.0.0.1:5432/${DB}", password: unused-but-set, tls: { mode: disable } }
@@ -214,6 +217,15 @@ describe("upstream TLS through the gateway", () => {
   it("disable, and the loopback trust default, connect in plaintext as before", async () => {
     expect((await query("disable5432", "select count(*)::int as n from items")).rows).toEqual([{ n: 1 }]);
     expect((await query("plain5432", "select count(*)::int as n from items")).rows).toEqual([{ n: 1 }]);
+  });
+
+  it("column masks resolve provenance through the catalog over the same TLS (it carries the same password)", async () => {
+    const before = relay.starts.length;
+    const result = await query("masked", "select id, name from items order by id");
+    expect(result.rows).toEqual([{ id: 1, name: "[REDACTED]" }, { id: 2, name: "[REDACTED]" }]);
+    const opened = relay.starts.slice(before);
+    expect(opened.length).toBeGreaterThanOrEqual(2); // the session and the catalog's pool
+    for (const start of opened) expect(start.readInt32BE(4)).toBe(SSL_REQUEST_CODE);
   });
 
   it("a client's cancel reaches the backend over TLS, like the session", async () => {

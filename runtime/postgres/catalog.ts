@@ -7,6 +7,7 @@
 
 import pg from "pg";
 import type { PgTarget } from "./context.js";
+import { upstreamTlsOptions } from "./upstream-socket.js";
 
 /** how long catalog answers (and plans built on them) are trusted */
 export const CATALOG_TTL_MS = 60_000;
@@ -169,6 +170,8 @@ export class Catalog {
       max: 2,
       idleTimeoutMillis: 30_000,
       application_name: "hoopgate-catalog",
+      // the catalog's own connections carry the target's password: the same TLS as the sessions'
+      ssl: target.tls === undefined || target.tls.mode === "disable" ? false : upstreamTlsOptions(target.host, target.tls),
     });
     this.pool.on("error", () => undefined);
   }
