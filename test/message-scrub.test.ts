@@ -148,6 +148,9 @@ describe("column-mask sessions: values the server quotes", () => {
       .toBe('relation "myschema.nosuch" does not exist');
     expect(field(scrub(server("42P01", 'relation "ada" does not exist'), COLUMNS, "select name::regclass from people"), "M"))
       .toBe('relation "[REDACTED]" does not exist');
+    // a whole word of the statement, not a piece of one
+    expect(field(scrub(server("42P01", 'relation "peo" does not exist'), COLUMNS, "select name::regclass from people"), "M"))
+      .toBe('relation "[REDACTED]" does not exist');
     expect(field(scrub(server("42704", 'unrecognized configuration parameter "Ada"'), COLUMNS, "select current_setting(name) from people"), "M"))
       .toBe('unrecognized configuration parameter "[REDACTED]"');
     // no statement known: no name can be vouched for

@@ -67,7 +67,7 @@ const CONTEXT_LINES = [/^PL\/pgSQL function [^\n]+$/, /^SQL function "[^"\n]*" (
 
 const HEX_BYTES = /0x[0-9a-fA-F]{2}(?: 0x[0-9a-fA-F]{2})*/g;
 const NUMBERS = /(?<![\p{L}\p{N}_$])-?\d(?:[\d.,:/-]*\d)?/gu;
-const STATEMENT_TOKENS = /"((?:[^"]|"")*)"|[\p{L}\p{N}_$]+|[^\s\p{L}\p{N}_$"']+/gu;
+const WORD_CHAR = /[\p{L}\p{N}_$]/u;
 
 type Field = [code: string, value: string];
 
@@ -181,17 +181,26 @@ function functionOutput(fields: Field[], code: string): Field[] {
   return out;
 }
 
-/** the names a message may quote: its own name fields, and the words of the statement */
+/**
+ * The names a message may quote: its own name fields, and what the statement's text holds as
+ * a whole word (case-insensitive: the server folds unquoted identifiers). Searched on demand, so
+ * a large statement costs a scan per quoted part, not a set of its words.
+ */
 function knownNames(fields: Field[], statement: string | undefined): (quoted: string) => boolean {
   const names = new Set(fields.filter(([c]) => NAMES.includes(c)).map(([, v]) => v));
-  const words = new Set<string>();
-  for (const m of (statement ?? "").matchAll(STATEMENT_TOKENS)) {
-    const token = m[1] !== undefined ? m[1].replaceAll('""', '"') : m[0];
-    words.add(token.toLowerCase());
-    // the server quotes one operator or punctuation character of a run (`near ")"` in `))`)
-    if (m[1] === undefined && !/[\p{L}\p{N}_$]/u.test(token)) for (const ch of token) words.add(ch);
-  }
-  const one = (part: string): boolean => part !== "" && (names.has(part) || words.has(part.toLowerCase()));
+  const text = (statement ?? "").toLowerCase();
+  const inStatement = (part: string): boolean => {
+    const word = part.toLowerCase();
+    const openStart = WORD_CHAR.test(word[0]!);
+    const openEnd = WORD_CHAR.test(word[word.length - 1]!);
+    for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
+      if (openStart && WORD_CHAR.test(text[at - 1] ?? "")) continue;
+      if (openEnd && WORD_CHAR.test(text[at + word.length] ?? "")) continue;
+      return true;
+    }
+    return false;
+  };
+  const one = (part: string): boolean => part !== "" && (names.has(part) || inStatement(part));
   return (quoted) => one(quoted) || (quoted.includes(".") && quoted.split(".").every(one));
 }
 
