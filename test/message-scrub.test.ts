@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { MaskStrategy } from "../runtime/bundle/format.js";
 import { createRowMasking } from "../runtime/postgres/masking-port.js";
 import {
-  FUNCTION_OUTPUT, MALFORMED, REDACTED_FIELD, scrubMessage, valueDetector, type ScrubOptions,
+  FUNCTION_OUTPUT, MALFORMED, NOTIFICATION_PAYLOAD, REDACTED_FIELD, scrubMessage, scrubNotification, valueDetector, type ScrubOptions,
 } from "../runtime/postgres/message-scrub.js";
 import type { DetectorName } from "../runtime/schema/attributes.js";
 import { seededRandom } from "../runtime/seeded-random.js";
@@ -301,6 +301,46 @@ describe("malformed messages", () => {
       for (let k = 0; k < 1 + Math.floor(random() * 4); k++) frame[5 + Math.floor(random() * (frame.length - 5))] = Math.floor(random() * 256);
       const cut = random() < 0.3 ? frame.subarray(0, 5 + Math.floor(random() * (frame.length - 5))) : frame;
       parsed(scrubMessage(cut, options, "select ssn::int from people"));
+    }
+  });
+});
+
+describe("notifications", () => {
+  const notification = (pid: number, channel: string, payload: string): Buffer => {
+    const body = Buffer.from(`${channel}\0${payload}\0`, "utf8");
+    const head = Buffer.alloc(9);
+    head[0] = 0x41;
+    head.writeInt32BE(8 + body.length, 1);
+    head.writeInt32BE(pid, 5);
+    return Buffer.concat([head, body]);
+  };
+  const read = (frame: Buffer): Record<string, unknown> => {
+    const messages: Record<string, unknown>[] = [];
+    new Parser().parse(frame, (m) => messages.push(m as unknown as Record<string, unknown>));
+    expect(messages).toHaveLength(1);
+    return messages[0]!;
+  };
+
+  it("with column masks the payload goes whole; the pid and the channel the client listens on stay", () => {
+    expect(read(scrubNotification(notification(4242, "jobs", "ssn 123-45-6789"), COLUMNS)))
+      .toMatchObject({ name: "notification", processId: 4242, channel: "jobs", payload: NOTIFICATION_PAYLOAD });
+  });
+
+  it("with detectors only, they run over the payload; a payload with nothing found is the same message", () => {
+    const options = detecting([["us_ssn", REDACT]]);
+    expect(read(scrubNotification(notification(7, "jobs", "ssn 123-45-6789"), options))).toMatchObject({ channel: "jobs", payload: "ssn [REDACTED]" });
+    const clean = notification(7, "jobs", "nothing here");
+    expect(scrubNotification(clean, options)).toBe(clean);
+    expect(read(scrubNotification(notification(7, "jobs", "123-45-6789"), detecting([["us_ssn", { kind: "null" }]])))).toMatchObject({ payload: REDACTED_FIELD });
+  });
+
+  it("a malformed notification becomes a well-formed one that says so", () => {
+    const good = notification(7, "jobs", "ssn 123-45-6789");
+    for (const frame of [good.subarray(0, good.length - 1), Buffer.concat([good, Buffer.from([0])]), good.subarray(0, 10), Buffer.from([0x41, 0, 0, 0, 4])]) {
+      for (const options of [COLUMNS, detecting([["us_ssn", REDACT]])]) {
+        const out = read(scrubNotification(frame, options));
+        expect(out).toMatchObject({ name: "notification", channel: "", payload: MALFORMED });
+      }
     }
   });
 });

@@ -5,7 +5,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatementAudit } from "../runtime/postgres/context.js";
-import { FUNCTION_OUTPUT, REDACTED_FIELD } from "../runtime/postgres/message-scrub.js";
+import { FUNCTION_OUTPUT, NOTIFICATION_PAYLOAD, REDACTED_FIELD } from "../runtime/postgres/message-scrub.js";
 import { freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
 
 const DB = "hoopgate_pgmsgscrub";
@@ -30,21 +30,21 @@ policy masked-work {
   subjects    = [group.masked]
   connections = [connection.testdb]
   deny  when sql.command == drop { reason = "no drop through the gateway" }
-  allow when sql.command in [select, insert, update, begin, commit, rollback, do]
+  allow when sql.command in [select, insert, update, begin, commit, rollback, do, listen]
   mask columns ["people.email", "people.ssn", "people.secret"]
 }
 
 policy detecting-work {
   subjects    = [group.detecting]
   connections = [connection.testdb]
-  allow when sql.command in [select, insert, update]
+  allow when sql.command in [select, insert, update, listen]
   mask detect [us_ssn, email]
 }
 
 policy plain-work {
   subjects    = [group.plain]
   connections = [connection.testdb]
-  allow when sql.command in [select]
+  allow when sql.command in [select, listen]
 }
 `;
 
@@ -202,6 +202,34 @@ describe("a session with detectors only", () => {
     for (const out of [notice, unique, input]) expectNoClearValue(out);
     const missing = await run("detecting", "select * from nosuch");
     expect(missing.error).toMatchObject({ code: "42P01", message: 'relation "nosuch" does not exist' });
+  });
+});
+
+/** the payloads a session of `role` listening on a channel receives when another session notifies it with each SSN */
+async function notified(role: string): Promise<string[]> {
+  const client = new pg.Client({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: await gw.token(role) });
+  const payloads: string[] = [];
+  await client.connect();
+  const sender = new pg.Client({ ...PG, database: DB });
+  await sender.connect();
+  try {
+    const channel = `scrub_${role}`;
+    const arrived = new Promise<void>((resolve) => client.on("notification", (n) => payloads.push(n.payload ?? "") === 2 && resolve()));
+    await client.query(`listen ${channel}`);
+    await sender.query(`select pg_notify('${channel}', 'value ' || ssn) from people order by id`);
+    await arrived;
+    return payloads;
+  } finally {
+    await sender.end();
+    await client.end();
+  }
+}
+
+describe("notifications (pg_notify from any session to a channel this one listens on)", () => {
+  it("with column masks the payload goes whole; with detectors only they run over it; without masks it is as sent", async () => {
+    expect(await notified("masked")).toEqual([NOTIFICATION_PAYLOAD, NOTIFICATION_PAYLOAD]);
+    expect(await notified("detecting")).toEqual(["value [REDACTED]", "value [REDACTED]"]);
+    expect(await notified("plain")).toEqual(["value 123-45-6789", "value 234-56-7890"]);
   });
 });
 

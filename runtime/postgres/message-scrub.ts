@@ -23,6 +23,7 @@ export const REDACTED_VALUE = "[REDACTED]";
 export const REDACTED_FIELD = "[REDACTED by hoopgate]";
 export const FUNCTION_OUTPUT = "[REDACTED by hoopgate: message from a function in a session with masks]";
 export const MALFORMED = "[REDACTED by hoopgate: malformed message from the server]";
+export const NOTIFICATION_PAYLOAD = "[REDACTED by hoopgate: notification payload in a session with masks]";
 
 /** the fields the protocol documents (53.8); any other may carry anything and is dropped */
 const KNOWN = new Set("SVCMDHPpqWstcdnFLR");
@@ -87,6 +88,36 @@ export function scrubMessage(frame: Buffer, options: ScrubOptions, statement?: s
     if (options.detect !== undefined) fields = detectIn(fields, options.detect);
   }
   return encode(type, fields);
+}
+
+/**
+ * An upstream NotificationResponse ('A': backend pid, channel, payload) as the client may see it.
+ * Any session's function can `pg_notify` a masked value to a channel this session listens on: with
+ * column masks the payload goes whole (nothing ties it to a column), with detectors only they run
+ * over it. The channel stays: the server delivers only channels the client itself chose to LISTEN
+ * on. A malformed notification keeps nothing but its header's pid.
+ */
+export function scrubNotification(frame: Buffer, options: ScrubOptions): Buffer {
+  const channelEnd = frame.length >= 11 && frame.readInt32BE(1) === frame.length - 1 ? frame.indexOf(0, 9) : -1;
+  const payloadEnd = channelEnd < 0 ? -1 : frame.indexOf(0, channelEnd + 1);
+  if (payloadEnd !== frame.length - 1) return notification(frame.length >= 9 ? frame.readInt32BE(5) : 0, Buffer.alloc(0), Buffer.from(MALFORMED));
+  const channel = frame.subarray(9, channelEnd);
+  if (options.columns) return notification(frame.readInt32BE(5), channel, Buffer.from(NOTIFICATION_PAYLOAD));
+  const masked = options.detect?.(frame.subarray(channelEnd + 1, payloadEnd));
+  if (masked === undefined) return frame;
+  return notification(frame.readInt32BE(5), channel, masked ?? Buffer.from(REDACTED_FIELD));
+}
+
+function notification(pid: number, channel: Buffer, payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(11 + channel.length + payload.length);
+  out[0] = 0x41;
+  out.writeInt32BE(out.length - 1, 1);
+  out.writeInt32BE(pid, 5);
+  channel.copy(out, 9);
+  out[9 + channel.length] = 0;
+  payload.copy(out, 10 + channel.length);
+  out[out.length - 1] = 0;
+  return out;
 }
 
 /** the session's detectors over one text value, through the masking port (a one-column text result) */

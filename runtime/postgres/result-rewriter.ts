@@ -17,7 +17,7 @@ import { parameterStatusProblem } from "./lexer-guard.js";
 import type { ColumnMasks } from "./mask-columns.js";
 import { decodeRowDescription } from "./mask-columns.js";
 import { decodeFields, type ErrorFields } from "./messages.js";
-import { scrubMessage, valueDetector, type ScrubOptions } from "./message-scrub.js";
+import { scrubMessage, scrubNotification, valueDetector, type ScrubOptions } from "./message-scrub.js";
 import { OutputCapture } from "./output-capture.js";
 import { RowPlanCache } from "./row-plan-cache.js";
 
@@ -277,8 +277,10 @@ export class ResultRewriter {
       }
       case "N":
         return this.scrub === null ? frame : scrubMessage(frame, this.scrub, statementOf([head]));
+      case "A":
+        return this.scrub === null ? frame : scrubNotification(frame, this.scrub);
       default:
-        // NotificationResponse, CopyIn/CopyDone, FunctionCallResponse
+        // CopyIn/CopyDone, FunctionCallResponse
         return frame;
     }
   }
