@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { Socket } from "node:net";
 import { serialize } from "pg-protocol";
-import type { PgTarget, UpstreamTls } from "./context.js";
+import type { PgTarget } from "./context.js";
 import { parameterStatusProblem } from "./lexer-guard.js";
 import { decodeFields, readCString } from "./messages.js";
 import { PacketReader } from "./packet-reader.js";
@@ -29,7 +29,7 @@ export interface UpstreamSession {
    * the backend's own cancel key, with the TLS settings a CancelRequest to it goes out with (as
    * libpq's PQcancelCreate: the session's own); null when the server sent none
    */
-  backendKey: { pid: number; secret: number; tls?: UpstreamTls } | null;
+  backendKey: { pid: number; secret: number } | null;
   /** ReadyForQuery status byte */
   status: number;
 }
@@ -51,7 +51,7 @@ export async function connectUpstream(target: PgTarget, clientParams: ReadonlyMa
       const { type, frame } = await reader.readMessage(STARTUP_TYPES, MAX_STARTUP_MESSAGE);
       const letter = String.fromCharCode(type);
       if (letter === "Z") return { socket, pending: reader.detach(), relay, backendKey, status: frame[5]! };
-      if (letter === "K") backendKey = { pid: frame.readInt32BE(5), secret: frame.readInt32BE(9), ...(target.tls !== undefined && { tls: target.tls }) };
+      if (letter === "K") backendKey = { pid: frame.readInt32BE(5), secret: frame.readInt32BE(9) };
       else if (letter === "S" && parameterStatusProblem(frame)) throw new UpstreamError(parameterStatusProblem(frame)!);
       else if (letter === "S" || letter === "N") relay.push(frame);
       else if (letter === "E") throw upstreamError(frame);

@@ -50,7 +50,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   let cancelHold: AbortController | null = null;
   const key = upstream.backendKey === null
     ? null
-    : deps.cancels.register({ host: client.target.host, port: client.target.port, ...upstream.backendKey }, () => {
+    : deps.cancels.register({ host: client.target.host, port: client.target.port, tls: client.target.tls, ...upstream.backendKey }, () => {
       if (cancelHold === null) return false;
       cancelHold.abort();
       return true;
