@@ -50,3 +50,26 @@ export function isStringType(oid: number): boolean {
 export function mayHoldDetectable(oid: number): boolean {
   return !UNDETECTABLE_TYPES.has(oid);
 }
+
+/**
+ * How detectors read a value of a type that `mayHoldDetectable`, sent in binary format:
+ * `string`, the raw text (a replacement is still valid); `raw`, bytes to scan as they are
+ * (json, xml: their text; bytea: its bytes); `jsonb`, a version byte then the text; `int8`
+ * and `numeric`, decoded to their decimal text; `unreadable`, a form the gateway does not
+ * decode (arrays, records, ranges, geometric and user-defined types…).
+ */
+export type BinaryForm = "string" | "raw" | "jsonb" | "int8" | "numeric" | "unreadable";
+
+export function binaryForm(oid: number): BinaryForm {
+  if (STRING_TYPES.has(oid)) return "string";
+  switch (oid) {
+    case 17: // bytea
+    case 114: // json
+    case 142: // xml
+      return "raw";
+    case 3802: return "jsonb";
+    case 20: return "int8";
+    case 1700: return "numeric";
+    default: return "unreadable";
+  }
+}

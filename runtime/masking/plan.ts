@@ -1,9 +1,10 @@
 import type { MaskStrategy } from "../bundle/format.js";
 import type { SessionMasks } from "../engine/types.js";
+import { DecimalText, mayMatchDecimalText } from "./decimal-text.js";
 import { DETECTOR_BY_NAME } from "./detectors/index.js";
 import { EditList } from "./edit-list.js";
 import { MaskingError } from "./errors.js";
-import { isStringType, mayHoldDetectable } from "./pg-types.js";
+import { binaryForm, isStringType, mayHoldDetectable } from "./pg-types.js";
 import { SpanEdits } from "./span-edits.js";
 import { checkStrategy, Hasher } from "./strategies.js";
 import { type ArmedDetector, FOUND_NOTHING, FOUND_NULL, ValueScanner } from "./value-scanner.js";
@@ -31,6 +32,14 @@ export const UNCHANGED = 0;
 export const NULLED = 1;
 export const EDITED = 2;
 
+/** How detectors read a column: not at all, its bytes as text, or a binary form decoded first. */
+const NO_DETECTION = 0;
+const SCAN = 1;
+const JSONB_BINARY = 2;
+const INT8_BINARY = 3;
+const NUMERIC_BINARY = 4;
+const JSONB_VERSION = 1;
+
 /** What to do with each column of one result set. Build with `buildRowMaskPlan`. */
 export class RowMaskPlan {
   private readonly spans: SpanEdits;
@@ -41,12 +50,17 @@ export class RowMaskPlan {
     readonly columnCount: number,
     /** per column: the strategy as applied (already NULL where the type demands it) */
     private readonly columnMasks: readonly (MaskStrategy | undefined)[],
-    /** per column: 1 when detectors run on it */
+    /** per column: how detectors read it (`NO_DETECTION`, `SCAN`, or a binary form) */
     private readonly detect: Uint8Array,
     /** per column: 1 when a detection may be replaced in the text (else the value becomes NULL) */
     private readonly replaceable: Uint8Array,
     private readonly scanner: ValueScanner | undefined,
     hasher: Hasher,
+    /**
+     * for binary int8 and numeric columns: their decimal text, and a scanner of its own (the
+     * message's needle cursors stay put) with the detectors that may match such text, if any
+     */
+    private readonly numbers: { text: DecimalText; scanner: ValueScanner | undefined } | undefined,
   ) {
     this.spans = new SpanEdits(hasher);
   }
@@ -69,7 +83,9 @@ export class RowMaskPlan {
       this.spans.clear();
       this.spans.add(start, end, strategy);
     } else {
-      if (this.detect[col] === 0) return UNCHANGED;
+      const how = this.detect[col]!;
+      if (how === NO_DETECTION) return UNCHANGED;
+      if (how !== SCAN) return this.maskBinary(how, buf, start, end);
       const found = this.scanner!.scan(buf, start, end, this.spans);
       if (found === FOUND_NOTHING) return UNCHANGED;
       if (found === FOUND_NULL || this.replaceable[col] === 0) return NULLED;
@@ -77,6 +93,21 @@ export class RowMaskPlan {
     const before = edits.count;
     this.spans.apply(buf, start, end, edits, lengthAt, inPlace);
     return edits.count === before ? UNCHANGED : EDITED;
+  }
+
+  /** A binary jsonb, int8 or numeric value: `NULLED` when malformed or a detector finds something in its text, else `UNCHANGED`. */
+  private maskBinary(how: number, buf: Buffer, start: number, end: number): number {
+    if (how === JSONB_BINARY) {
+      if (end === start || buf[start] !== JSONB_VERSION) return NULLED;
+      return this.scanner!.scan(buf, start + 1, end, this.spans) === FOUND_NOTHING ? UNCHANGED : NULLED;
+    }
+    const { text, scanner } = this.numbers!;
+    const length = how === INT8_BINARY ? text.int8(buf, start, end) : text.numeric(buf, start, end);
+    if (length < 0) return NULLED;
+    if (scanner === undefined) return UNCHANGED;
+    // the text buffer is rewritten for every value: its needle cursors must not carry over
+    scanner.reset();
+    return scanner.scan(text.buffer, 0, length, this.spans) === FOUND_NOTHING ? UNCHANGED : NULLED;
   }
 
   /** The masked copy of the non-NULL value `buf[start, end)` of column `col`: `undefined` when unchanged, `null` for SQL NULL. */
@@ -95,11 +126,15 @@ export class RowMaskPlan {
 /**
  * The mask plan for one result set, or `undefined` when nothing applies (the proxy then
  * forwards rows untouched). `columns[i]` is the column mask resolved for result column `i`
- * by provenance; `detectors` apply to every text-format column.
+ * by provenance; `detectors` apply to every other column whose type may hold a detection.
  *
- * Binary-format columns: a column mask turns the value into NULL (the only replacement
- * valid for every type's binary form) and detectors skip them — the proxy should request
- * text format where detection matters.
+ * Binary-format columns (fail closed: what the gateway cannot read does not pass): a column
+ * mask turns the value into NULL (the only replacement valid for every type's binary form).
+ * Detectors read the binary forms that carry text (`binaryForm`): string types are scanned and
+ * masked as in text format; json, xml, jsonb (after its version byte) and bytea are scanned, and
+ * int8 and numeric decoded to their decimal text and scanned, a detection or a malformed value
+ * giving NULL. Any other binary value (arrays, records, ranges, user-defined types…) becomes
+ * NULL unconditionally: clients that need those types with detectors must ask for text format.
  */
 export function buildRowMaskPlan(
   columns: readonly (MaskStrategy | undefined)[],
@@ -124,6 +159,7 @@ export function buildRowMaskPlan(
   const detect = new Uint8Array(n);
   const replaceable = new Uint8Array(n);
   let anything = false;
+  let numbers = false;
   for (let i = 0; i < n; i++) {
     const type = types?.[i];
     const binary = type?.format === "binary";
@@ -133,13 +169,27 @@ export function buildRowMaskPlan(
       checkStrategy(mask);
       columnMasks[i] = binary || !stringTyped ? NULL_STRATEGY : mask;
       anything = true;
-    } else if (armed.length > 0 && !binary && (type === undefined || mayHoldDetectable(type.dataTypeID))) {
-      detect[i] = 1;
-      replaceable[i] = stringTyped ? 1 : 0;
+    } else if (armed.length > 0 && (type === undefined || mayHoldDetectable(type.dataTypeID))) {
       anything = true;
+      if (!binary) {
+        detect[i] = SCAN;
+        replaceable[i] = stringTyped ? 1 : 0;
+        continue;
+      }
+      switch (binaryForm(type!.dataTypeID)) {
+        case "string": detect[i] = SCAN; replaceable[i] = 1; break;
+        case "raw": detect[i] = SCAN; break;
+        case "jsonb": detect[i] = JSONB_BINARY; break;
+        case "int8": detect[i] = INT8_BINARY; numbers = true; break;
+        case "numeric": detect[i] = NUMERIC_BINARY; numbers = true; break;
+        // a form the detectors cannot read: withheld as a `null` column mask would be
+        case "unreadable": columnMasks[i] = NULL_STRATEGY; break;
+      }
     }
   }
   if (!anything) return undefined;
   const scanner = armed.length > 0 ? new ValueScanner(armed) : undefined;
-  return new RowMaskPlan(n, columnMasks, detect, replaceable, scanner, hasher);
+  const decimalArmed = armed.filter((a) => mayMatchDecimalText(a.detector));
+  const decimals = numbers ? { text: new DecimalText(), scanner: decimalArmed.length > 0 ? new ValueScanner(decimalArmed) : undefined } : undefined;
+  return new RowMaskPlan(n, columnMasks, detect, replaceable, scanner, hasher, decimals);
 }
