@@ -25,6 +25,17 @@ export async function freshDatabase(name: string): Promise<void> {
   await admin.end();
 }
 
+/** Drops a scratch database made by `freshDatabase`, closing its sessions. */
+export async function dropDatabase(name: string): Promise<void> {
+  const admin = new pg.Client({ ...PG, database: "postgres" });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 export interface Gateway {
   proxy: PostgresProxy;
   issuer: DevIssuer;
