@@ -221,3 +221,26 @@ describe("int8 and numeric binary forms decode to PostgreSQL's text", () => {
     expect(d.int8(Buffer.alloc(7), 0, 7)).toBe(-1);
   });
 });
+
+describe("bytea in text format (hex, as bytea_output = hex prints it; escape prints printable bytes as they are)", () => {
+  const hex = (s: string): string => `\\x${Buffer.from(s).toString("hex")}`;
+
+  it("a detection in the bytes its hex runs stand for gives NULL, in a bytea and in a bytea[]", () => {
+    const plan = planFor([text(OID.bytea), text(1001), text(OID.text)]);
+    expect(mask([hex("mail ada@example.com"), `{"\\${hex("x")}","\\${hex(`card ${CARD}`)}"}`, "note"], plan))
+      .toEqual([null, null, Buffer.from("note")]);
+    // upper-case digits too
+    expect(mask([hex("ada@example.com").toUpperCase().replace("\\X", "\\x"), null, "n"], plan)).toEqual([null, null, Buffer.from("n")]);
+  });
+
+  it("clean bytes come through unchanged; escape-format text is scanned as it stands", () => {
+    const plan = planFor([text(OID.bytea), text(OID.bytea)]);
+    const clean = hex("no secrets here, just bytes \u0001\u0002");
+    expect(mask([clean, "plain escape text"], plan)).toEqual([Buffer.from(clean), Buffer.from("plain escape text")]);
+    expect(mask(["\\000ada@example.com\\377", clean], plan)).toEqual([null, Buffer.from(clean)]);
+  });
+
+  it("a hex run with an odd number of digits (not what the server prints) gives NULL", () => {
+    expect(mask(["\\x616"], planFor([text(OID.bytea)]))).toEqual([null]);
+  });
+});

@@ -140,19 +140,18 @@ describe("binary-format results in a session with detectors", () => {
     const expected = want.map((row) => [...row]);
     expected[0]![col("email")] = Buffer.from("[REDACTED]");
     expected[0]![col("note")] = Buffer.from("paid with [REDACTED]");
-    for (const name of ["card_big", "card_num", "emails", "doc"]) expected[0]![col(name)] = null;
+    // bytea in text format is hex: the detectors read the bytes it stands for
+    for (const name of ["card_big", "card_num", "emails", "doc", "blob"]) expected[0]![col(name)] = null;
     for (const r of [0, 1]) expected[r]![col("secret")] = Buffer.from("[REDACTED]");
     expect(rows).toEqual(expected);
-    // known gap (docs/masking.md): bytea in text format is hex, which the detectors do not decode
-    expect(rows[0]![col("blob")]!.toString()).toBe(`\\x${Buffer.from("ada@example.com").toString("hex")}`);
   });
 
   it("postgres (porsager) gets text results, masked as before", async () => {
     const sql = postgres({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "bindb", password: await gw.token("reader"), max: 1, onnotice: () => undefined });
     try {
       const rows = await sql.unsafe(QUERY, [0]).values();
-      const withoutBytea = rows.map((row) => row.filter((_v, i) => i !== col("blob")));
-      expect(JSON.stringify(withoutBytea)).not.toMatch(CLEAR);
+      expect(JSON.stringify(rows)).not.toMatch(CLEAR);
+      expect(rows[0]![col("blob")]).toBeNull();
       expect(rows[0]![col("email")]).toBe("[REDACTED]");
       expect(rows[0]![col("card_big")]).toBeNull();
       expect(rows[1]![col("big")]).toBe("9223372036854775807");

@@ -73,3 +73,11 @@ export function binaryForm(oid: number): BinaryForm {
     default: return "unreadable";
   }
 }
+
+/**
+ * bytea and bytea[] in text format: printed as hex (`\x6164…`, inside an array `"\\x6164…"`)
+ * under the default `bytea_output`, so what detectors look for is only there once decoded.
+ */
+export function isByteaText(oid: number): boolean {
+  return oid === 17 || oid === 1001;
+}

@@ -4,7 +4,8 @@ import { DecimalText, mayMatchDecimalText } from "./decimal-text.js";
 import { DETECTOR_BY_NAME } from "./detectors/index.js";
 import { EditList } from "./edit-list.js";
 import { MaskingError } from "./errors.js";
-import { binaryForm, isStringType, mayHoldDetectable } from "./pg-types.js";
+import { binaryForm, isByteaText, isStringType, mayHoldDetectable } from "./pg-types.js";
+import { HexRuns } from "./hex-runs.js";
 import { SpanEdits } from "./span-edits.js";
 import { checkStrategy, Hasher } from "./strategies.js";
 import { type ArmedDetector, FOUND_NOTHING, FOUND_NULL, ValueScanner } from "./value-scanner.js";
@@ -38,6 +39,7 @@ const SCAN = 1;
 const JSONB_BINARY = 2;
 const INT8_BINARY = 3;
 const NUMERIC_BINARY = 4;
+const BYTEA_TEXT = 5;
 const JSONB_VERSION = 1;
 
 /** What to do with each column of one result set. Build with `buildRowMaskPlan`. */
@@ -61,6 +63,8 @@ export class RowMaskPlan {
      * message's needle cursors stay put) with the detectors that may match such text, if any
      */
     private readonly numbers: { text: DecimalText; scanner: ValueScanner | undefined } | undefined,
+    /** for text-format bytea: the bytes its hex runs stand for, and a scanner of its own */
+    private readonly hex: { runs: HexRuns; scanner: ValueScanner } | undefined,
   ) {
     this.spans = new SpanEdits(hasher);
   }
@@ -95,8 +99,17 @@ export class RowMaskPlan {
     return edits.count === before ? UNCHANGED : EDITED;
   }
 
-  /** A binary jsonb, int8 or numeric value: `NULLED` when malformed or a detector finds something in its text, else `UNCHANGED`. */
+  /** A binary jsonb, int8 or numeric value, or a text-format bytea: `NULLED` when malformed or a detector finds something in its text, else `UNCHANGED`. */
   private maskBinary(how: number, buf: Buffer, start: number, end: number): number {
+    if (how === BYTEA_TEXT) {
+      // its printable bytes as they stand (bytea_output = escape prints them so), then its hex runs decoded
+      if (this.scanner!.scan(buf, start, end, this.spans) !== FOUND_NOTHING) return NULLED;
+      const { runs, scanner } = this.hex!;
+      const length = runs.decode(buf, start, end);
+      if (length < 0) return NULLED;
+      scanner.reset();
+      return length === 0 || scanner.scan(runs.buffer, 0, length, this.spans) === FOUND_NOTHING ? UNCHANGED : NULLED;
+    }
     if (how === JSONB_BINARY) {
       if (end === start || buf[start] !== JSONB_VERSION) return NULLED;
       return this.scanner!.scan(buf, start + 1, end, this.spans) === FOUND_NOTHING ? UNCHANGED : NULLED;
@@ -135,6 +148,8 @@ export class RowMaskPlan {
  * int8 and numeric decoded to their decimal text and scanned, a detection or a malformed value
  * giving NULL. Any other binary value (arrays, records, ranges, user-defined types…) becomes
  * NULL unconditionally: clients that need those types with detectors must ask for text format.
+ * In text format, bytea (and bytea[]) is hex: detectors read the bytes its hex runs stand for,
+ * and its printable bytes as they stand; a detection gives NULL.
  */
 export function buildRowMaskPlan(
   columns: readonly (MaskStrategy | undefined)[],
@@ -172,7 +187,7 @@ export function buildRowMaskPlan(
     } else if (armed.length > 0 && (type === undefined || mayHoldDetectable(type.dataTypeID))) {
       anything = true;
       if (!binary) {
-        detect[i] = SCAN;
+        detect[i] = type !== undefined && isByteaText(type.dataTypeID) ? BYTEA_TEXT : SCAN;
         replaceable[i] = stringTyped ? 1 : 0;
         continue;
       }
@@ -191,5 +206,6 @@ export function buildRowMaskPlan(
   const scanner = armed.length > 0 ? new ValueScanner(armed) : undefined;
   const decimalArmed = armed.filter((a) => mayMatchDecimalText(a.detector));
   const decimals = numbers ? { text: new DecimalText(), scanner: decimalArmed.length > 0 ? new ValueScanner(decimalArmed) : undefined } : undefined;
-  return new RowMaskPlan(n, columnMasks, detect, replaceable, scanner, hasher, decimals);
+  const hex = detect.includes(BYTEA_TEXT) ? { runs: new HexRuns(), scanner: new ValueScanner(armed) } : undefined;
+  return new RowMaskPlan(n, columnMasks, detect, replaceable, scanner, hasher, decimals, hex);
 }
