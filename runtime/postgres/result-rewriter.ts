@@ -436,16 +436,18 @@ function upstreamFailure(err: unknown): unknown {
  * against the description (field count, lengths within the message), not changed.
  */
 function checkingPlan(columns: number): RowMaskPlan {
+  // int32/uint16 read by hand: Buffer#readInt32BE's own checks made this walk twice as slow
   const check = (run: Buffer): Buffer => {
     // the framer gave whole messages: each length field is within `run`
     for (let row = 0; row < run.length; ) {
-      const end = row + 1 + run.readInt32BE(row + 1);
+      const end = row + 1 + ((run[row + 1]! << 24) | (run[row + 2]! << 16) | (run[row + 3]! << 8) | run[row + 4]!);
       if (run[row] !== D || end - row < 7) throw invalid("a malformed DataRow");
-      if (run.readUInt16BE(row + 5) !== columns) throw invalid(`a DataRow of ${run.readUInt16BE(row + 5)} fields in a result of ${columns} columns`);
+      const fields = (run[row + 5]! << 8) | run[row + 6]!;
+      if (fields !== columns) throw invalid(`a DataRow of ${fields} fields in a result of ${columns} columns`);
       let at = row + 7;
       for (let i = 0; i < columns; i++) {
         if (end - at < 4) throw invalid("a DataRow cut in a field length");
-        const length = run.readInt32BE(at);
+        const length = (run[at]! << 24) | (run[at + 1]! << 16) | (run[at + 2]! << 8) | run[at + 3]!;
         at += 4;
         if (length < -1 || length > end - at) throw invalid("a DataRow field length out of bounds");
         if (length > 0) at += length;
