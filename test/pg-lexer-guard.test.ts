@@ -71,6 +71,16 @@ describe("lexer settings through the proxy", () => {
     expect(psql.stderr).toContain("client_encoding SJIS is not supported through the gateway");
   });
 
+  it("denies moving search_path to another schema (a rule on billing.cards must see `cards`); the default's schemas pass", async () => {
+    const c = await client("guarded");
+    for (const sql of ["SET search_path = billing", "SELECT set_config('search_path', 'billing, public', false)"]) {
+      await expect(c.query(sql)).rejects.toMatchObject({ code: "42501", message: expect.stringContaining("search_path to other schemas is not allowed") });
+    }
+    await c.query("SET search_path = public, pg_catalog");
+    expect((await c.query("SHOW search_path")).rows).toEqual([{ search_path: "public, pg_catalog" }]);
+    await c.end();
+  });
+
   it("denies SET standard_conforming_strings and the session goes on", async () => {
     const c = await client("guarded");
     await expect(c.query("SET standard_conforming_strings = off")).rejects.toMatchObject({ code: "42501" });

@@ -37,4 +37,43 @@ describe("lexer settings", () => {
     expect(extractSqlFacts("SELECT set_config('app.tenant', 'a', false)").ok).toBe(true);
     expect(extractSqlFacts("SELECT set_config('standard_conforming_strings', 'a', false)").ok).toBe(false);
   });
+
+  it.each([
+    "SET search_path = billing",
+    "SET search_path TO billing, public",
+    "set SEARCH_PATH = 'billing'",
+    "SET LOCAL search_path = public, \"Billing\"",
+    "SET search_path = 'Public'",
+    "ALTER ROLE CURRENT_USER SET search_path = billing",
+    "ALTER DATABASE app SET search_path = billing",
+    "SELECT set_config('search_path', 'billing', false)",
+    "SELECT pg_catalog.set_config('Search_Path', 'public, billing', true)",
+    "SELECT set_config('search_path', current_setting('app.schemas'), false)",
+    "SELECT set_config('search_path', 'public;billing', false)",
+    "SELECT 1; SET search_path = billing",
+  ])("refuses moving search_path: %s", (sql) => {
+    const f = extractSqlFacts(sql);
+    expect(f.ok).toBe(false);
+    expect(!f.ok && f.error).toMatch(/search_path to other schemas is not allowed through the gateway/);
+  });
+
+  it.each([
+    "SET search_path = public",
+    "SET search_path TO \"$user\", public",
+    "SET search_path = pg_catalog, public, pg_temp",
+    "SET search_path TO DEFAULT",
+    "RESET search_path",
+    "RESET ALL",
+    "ALTER ROLE CURRENT_USER RESET search_path",
+    "SELECT pg_catalog.set_config('search_path', '', false)",
+    "SELECT set_config('search_path', 'PUBLIC, \"$user\"', false)",
+  ])("allows a search_path that resolves as the default does, or less: %s", (sql) => {
+    expect(extractSqlFacts(sql).ok).toBe(true);
+  });
+
+  it("keeps SET out of the template cache: an allowed value does not let another through", () => {
+    expect(extractSqlFacts("SET search_path = 'public'").ok).toBe(true);
+    expect(extractSqlFacts("SET search_path = 'billing'").ok).toBe(false);
+  });
 });
+

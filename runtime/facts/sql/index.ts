@@ -29,15 +29,15 @@ export function extractSqlFacts(text: string): SqlFacts {
   if (shared) return freeze({ ok: true, statements: [{ ...shared, text: singleStatementText(text) }] });
   const facts = freeze(safely(text));
   exact.set(text, facts);
-  // set_config's verdict depends on its literal argument (lexer-settings.ts): no template for it.
-  if (key !== undefined && facts.ok && facts.statements.length === 1 && !callsSetConfig(facts.statements[0]!)) {
+  // set_config's and SET's verdicts depend on their literal arguments (lexer-settings.ts): no template for them.
+  if (key !== undefined && facts.ok && facts.statements.length === 1 && !settingDependent(facts.statements[0]!)) {
     templates.set(key, facts.statements[0]!);
   }
   return facts;
 }
 
-function callsSetConfig(s: SqlStatementFacts): boolean {
-  return s.functions.includes("set_config");
+function settingDependent(s: SqlStatementFacts): boolean {
+  return s.functions.includes("set_config") || s.command === "set" || s.command === "alter";
 }
 
 function safely(text: string): SqlFacts {

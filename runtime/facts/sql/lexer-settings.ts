@@ -4,19 +4,59 @@
 // a multibyte client encoding whose trailing byte is a backslash). So a statement that changes
 // them is refused; the proxy also refuses such startups and ends a session whose server
 // reports another value (runtime/postgres).
+//
+// Nor may a client move `search_path` to another schema: an unqualified name is reported as
+// `public.name` (docs/sql-facts.md), so after `SET search_path = billing` a rule on
+// `billing.cards` would not see `SELECT * FROM cards`. Values made only of `public`,
+// `pg_catalog`, `pg_temp` and `$user` (the server's default resolution, or less) are allowed.
 
 import type { Node } from "libpg-query";
 import { isObject, nameParts, nodeAs } from "./ast.js";
 
 const GUARDED = new Set(["standard_conforming_strings", "client_encoding"]);
+const SEARCH_PATH = "search_path";
+/** schemas a search_path may hold: where the facts' `public.` guess still holds, or fewer */
+const SAFE_SCHEMAS = new Set(["public", "pg_catalog", "pg_temp", "$user"]);
+/** setting values that put the setting back to its default */
+const RESETS = new Set(["VAR_RESET", "VAR_RESET_ALL", "VAR_SET_DEFAULT"]);
 
-/** Why the statement may not run, or undefined when it leaves the lexer settings alone. */
+/** Why the statement may not run, or undefined when it leaves the guarded settings alone. */
 export function lexerSettingChange(stmt: Node): string | undefined {
-  const set = nodeAs(stmt, "VariableSetStmt") ?? nodeAs(stmt, "AlterSystemStmt")?.setstmt;
-  if (set?.name !== undefined && GUARDED.has(set.name.toLowerCase()) && set.kind !== "VAR_RESET") {
-    return `changing ${set.name} is not allowed through the gateway: it changes how the server reads statements`;
+  const set = nodeAs(stmt, "VariableSetStmt")
+    ?? nodeAs(stmt, "AlterSystemStmt")?.setstmt
+    ?? nodeAs(stmt, "AlterRoleSetStmt")?.setstmt
+    ?? nodeAs(stmt, "AlterDatabaseSetStmt")?.setstmt;
+  const name = set?.name?.toLowerCase();
+  if (name !== undefined && !RESETS.has(set!.kind ?? "")) {
+    if (GUARDED.has(name)) return changing(set!.name!);
+    if (name === SEARCH_PATH) {
+      const schemas = (set!.args ?? []).map((arg) => nodeAs(arg, "A_Const")?.sval?.sval);
+      if (set!.kind !== "VAR_SET_VALUE" || schemas.some((s) => s === undefined || !SAFE_SCHEMAS.has(s))) return searchPath();
+    }
   }
   return setConfigCall(stmt);
+}
+
+function changing(name: string): string {
+  return `changing ${name} is not allowed through the gateway: it changes how the server reads statements`;
+}
+
+function searchPath(): string {
+  return "setting search_path to other schemas is not allowed through the gateway: unqualified names would resolve where its policy does not look; qualify the names instead";
+}
+
+/** the schemas of a search_path given as text (`set_config`): quoted names as they are, others lower-cased; undefined when unreadable */
+function searchPathSchemas(value: string): string[] | undefined {
+  if (value.trim() === "") return [];
+  const schemas: string[] = [];
+  for (const part of value.split(",")) {
+    const name = part.trim();
+    const quoted = /^"((?:[^"]|"")*)"$/.exec(name);
+    if (quoted !== null) schemas.push(quoted[1]!.replaceAll('""', '"'));
+    else if (/^[A-Za-z_$][\w$]*$/.test(name)) schemas.push(name.toLowerCase());
+    else return undefined;
+  }
+  return schemas;
 }
 
 /** `set_config(name, …)` anywhere in the tree, with a guarded or non-constant name. */
@@ -34,7 +74,12 @@ function setConfigCall(node: unknown): string | undefined {
   if (parts && parts[parts.length - 1] === "set_config" && (parts.length === 1 || parts[0] === "pg_catalog")) {
     const name = call.args?.[0] && nodeAs(call.args[0], "A_Const")?.sval?.sval;
     if (name === undefined) return "set_config with a computed setting name is not allowed through the gateway";
-    if (GUARDED.has(name.toLowerCase())) return `changing ${name} is not allowed through the gateway: it changes how the server reads statements`;
+    if (GUARDED.has(name.toLowerCase())) return changing(name);
+    if (name.toLowerCase() === SEARCH_PATH) {
+      const value = call.args?.[1] && nodeAs(call.args[1], "A_Const")?.sval?.sval;
+      const schemas = value === undefined ? undefined : searchPathSchemas(value);
+      if (schemas === undefined || schemas.some((s) => !SAFE_SCHEMAS.has(s))) return searchPath();
+    }
   }
   for (const key in node) {
     const found = setConfigCall(node[key]);
