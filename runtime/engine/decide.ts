@@ -54,7 +54,7 @@ function matching(list: RuleList, record: AttributeRecord): CompiledRule[] | und
 
 /** The whole query: each statement in order, then the most restrictive wins. */
 export function decideSqlQuery(table: RuleTable, record: AttributeRecord, connection: string, facts: SqlFacts): Decision {
-  if (!facts.ok) return refusal(`SQL does not parse: ${facts.error}`);
+  if (!facts.ok) return refusal(facts.refused ? facts.error : `SQL does not parse: ${facts.error}`);
   const { statements } = facts;
   if (statements.length === 0) return refusal("empty query: there is no statement to allow");
   const outcomes: Outcome[] = [];

@@ -33,8 +33,8 @@ export interface SqlIndirect {
 
 export type SqlFacts =
   | { ok: true; statements: SqlStatementFacts[] }
-  /** text that does not parse: the engine denies it */
-  | { ok: false; error: string; position?: number };
+  /** text that does not parse, or (`refused`) parses into what the gateway never lets through: the engine denies it */
+  | { ok: false; error: string; position?: number; refused?: true };
 
 export interface SshFacts {
   kind: SshKind;

@@ -14,7 +14,7 @@ export function extractUncached(text: string): SqlFacts {
   if (!parsed.ok) return parsed;
   for (const raw of parsed.tree.stmts ?? []) {
     const refused = raw.stmt && lexerSettingChange(raw.stmt);
-    if (refused) return { ok: false, error: refused, ...(raw.stmt_location !== undefined ? { position: raw.stmt_location } : {}) };
+    if (refused) return { ok: false, error: refused, refused: true, ...(raw.stmt_location !== undefined ? { position: raw.stmt_location } : {}) };
   }
   const slice = slicer(text);
   const statements = (parsed.tree.stmts ?? []).map((raw) => {
