@@ -35,22 +35,29 @@ export async function openUpstream(address: UpstreamAddress, timeoutMs: number):
 }
 
 function openTcp(address: UpstreamAddress, timeoutMs: number): Promise<Socket> {
+  const socket = tcpConnect({ host: address.host, port: address.port });
+  socket.setNoDelay(true);
+  const where = `${address.host}:${address.port}`;
+  return settle(socket, "connect", timeoutMs, `connecting to ${where} timed out`, (err) => `cannot reach ${where}: ${err.message}`);
+}
+
+/** `socket` once it emits `event`; destroyed, with an UpstreamError, on an error or after `timeoutMs` */
+function settle(socket: Socket, event: "connect" | "secureConnect", timeoutMs: number, timedOut: string, failed: (err: Error) => string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = tcpConnect({ host: address.host, port: address.port });
-    socket.setNoDelay(true);
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new UpstreamError(`connecting to ${address.host}:${address.port} timed out`));
+      reject(new UpstreamError(timedOut));
     }, timeoutMs);
-    socket.once("connect", () => {
+    const onError = (err: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new UpstreamError(failed(err)));
+    };
+    socket.once(event, () => {
       clearTimeout(timer);
       socket.off("error", onError);
       resolve(socket);
     });
-    const onError = (err: Error): void => {
-      clearTimeout(timer);
-      reject(new UpstreamError(`cannot reach ${address.host}:${address.port}: ${err.message}`));
-    };
     socket.once("error", onError);
   });
 }
@@ -119,22 +126,7 @@ function handshake(socket: Socket, address: UpstreamAddress, tls: UpstreamTls, w
     // SNI: a name, never an address (RFC 6066)
     ...(isIP(address.host) === 0 && { servername: address.host }),
   };
-  return new Promise((resolve, reject) => {
-    const secure = tlsConnect(options);
-    const timer = setTimeout(() => {
-      secure.destroy();
-      reject(new UpstreamError(`TLS handshake with upstream ${where} timed out (${setting})`));
-    }, Math.max(0, deadline - Date.now()));
-    secure.once("secureConnect", () => {
-      clearTimeout(timer);
-      secure.off("error", onError);
-      resolve(secure);
-    });
-    const onError = (err: Error): void => {
-      clearTimeout(timer);
-      secure.destroy();
-      reject(new UpstreamError(`TLS handshake with upstream ${where} failed (${setting}): ${err.message}`));
-    };
-    secure.once("error", onError);
-  });
+  return settle(tlsConnect(options), "secureConnect", Math.max(0, deadline - Date.now()),
+    `TLS handshake with upstream ${where} timed out (${setting})`,
+    (err) => `TLS handshake with upstream ${where} failed (${setting}): ${err.message}`);
 }
