@@ -6,18 +6,14 @@
 import { randomInt, timingSafeEqual } from "node:crypto";
 import type { Socket } from "node:net";
 import { serialize } from "pg-protocol";
-import type { UpstreamTls } from "./context.js";
-import { openUpstream } from "./upstream-socket.js";
+import { openUpstream, type UpstreamAddress } from "./upstream-socket.js";
 
 const CANCEL_TIMEOUT_MS = 10_000;
 
-export interface UpstreamKey {
-  host: string;
-  port: number;
+/** a backend's cancel key, and where and how a CancelRequest reaches it */
+export interface UpstreamKey extends UpstreamAddress {
   pid: number;
   secret: number;
-  /** absent: plain TCP */
-  tls?: UpstreamTls;
 }
 
 interface Entry {

@@ -25,10 +25,7 @@ export interface UpstreamSession {
   pending: Buffer;
   /** ParameterStatus and NoticeResponse messages, to relay to the client in order */
   relay: Buffer[];
-  /**
-   * the backend's own cancel key, with the TLS settings a CancelRequest to it goes out with (as
-   * libpq's PQcancelCreate: the session's own); null when the server sent none
-   */
+  /** the backend's own cancel key; null when the server sent none */
   backendKey: { pid: number; secret: number } | null;
   /** ReadyForQuery status byte */
   status: number;
