@@ -21,7 +21,7 @@ export interface EntryBatch {
   /** ms since the epoch, when the gateway accepted the record */
   times: number[];
   sessions: (string | undefined)[];
-  /** the canonical JSON of each entry's data (writeData), written when the record was accepted */
+  /** the canonical JSON of each entry's data (writeData), written on the gateway's thread when the batch is due */
   data: string[];
 }
 

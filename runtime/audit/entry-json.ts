@@ -1,6 +1,6 @@
 // The canonical JSON of a chain entry, byte for byte what canonicalJson writes, at a fraction of
-// its cost, in two steps: its data when a record is accepted, the entry around it once the record
-// takes its place in the chain. Records come in a handful of shapes (the same keys in the same
+// its cost, in two steps: its data when the record's batch is due, the entry around it once the
+// record takes its place in the chain. Records come in a handful of shapes (the same keys in the same
 // order), so each shape's sorted keys and their quoted names are worked out once and reused.
 // Anything the fast path does not handle (a value JSON cannot represent, an object that is not
 // plain) is written by canonicalJson itself, which then names the problem.
@@ -25,8 +25,8 @@ class Unfit extends Error {}
 const UNFIT = new Unfit();
 
 /**
- * The canonical JSON of `body` without its `omit` key: an entry's data, written when the record is
- * accepted (the entry around it needs the record's place in the chain, known only when written).
+ * The canonical JSON of `body` without its `omit` key: an entry's data, written before the batch
+ * is appended (the entry around it needs the record's place in the chain, known only then).
  */
 export function writeData(body: object, omit?: string): string {
   try {
