@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { ConnectionConfig, ConnectionTls, GatewayConfig, IssuerConfig } from "../../config/types.js";
 import { effectiveTlsMode, tlsProblems } from "../../config/upstream-tls.js";
-import { parseJwksUrl, parseTarget } from "../../config/values.js";
+import { parseJwksUrl, parseTarget, type Parsed } from "../../config/values.js";
 import type { UpstreamTlsMode } from "../../postgres/context.js";
 import type { AdminConnection, AdminConnectionTls, AdminDocument, AdminIssuer, AdminWebhook } from "./document.js";
 import type { AdminPersistence } from "./persistence.js";
@@ -51,14 +51,20 @@ function connectionTls(tls: AdminConnectionTls): ConnectionTls {
   };
 }
 
-/** Why an admin connection cannot be used as given; undefined when it can. */
-function connectionProblem(entry: AdminConnection): string | undefined {
+/** An admin connection as the gateway uses it, or why it cannot be used as given. */
+function resolveConnection(name: string, entry: AdminConnection): Parsed<ConnectionConfig> {
   const target = parseTarget(entry.target);
-  if (!target.ok) return `target ${target.message}`;
-  if (entry.tls === undefined) return undefined;
-  if (target.value.kind !== "postgres") return "tls: only postgres connections take tls";
-  const problems = tlsProblems(connectionTls(entry.tls), { mode: "mode", ca: "ca", cert: "cert", privateKey: "key" });
-  return problems.length === 0 ? undefined : problems.map((p) => `tls.${p.field} ${p.message}`).join("; ");
+  if (!target.ok) return { ok: false, message: `target ${target.message}` };
+  const tls = entry.tls === undefined ? undefined : connectionTls(entry.tls);
+  if (tls !== undefined) {
+    if (target.value.kind !== "postgres") return { ok: false, message: "tls: only postgres connections take tls" };
+    const problems = tlsProblems(tls, { mode: "mode", ca: "ca", cert: "cert", privateKey: "key" });
+    if (problems.length > 0) return { ok: false, message: problems.map((p) => `tls.${p.field} ${p.message}`).join("; ") };
+  }
+  return {
+    ok: true,
+    value: { name, target: target.value, ...(entry.password !== undefined && { password: entry.password }), ...(tls !== undefined && { tls }) },
+  };
 }
 
 function targetText(connection: ConnectionConfig): string {
@@ -110,15 +116,9 @@ export class AdminState {
   connections(): Record<string, ConnectionConfig> {
     const out: Record<string, ConnectionConfig> = { ...this.config.connections };
     for (const [name, entry] of Object.entries(this.document.connections)) {
-      const target = parseTarget(entry.target);
+      const connection = resolveConnection(name, entry);
       // validated on the way in; a hand-edited file cannot add a broken target or TLS setting
-      if (!target.ok || connectionProblem(entry) !== undefined) continue;
-      out[name] = {
-        name,
-        target: target.value,
-        ...(entry.password !== undefined && { password: entry.password }),
-        ...(entry.tls !== undefined && { tls: connectionTls(entry.tls) }),
-      };
+      if (connection.ok) out[name] = connection.value;
     }
     return out;
   }
@@ -145,8 +145,8 @@ export class AdminState {
 
   putConnection(name: string, entry: AdminConnection): Promise<ConnectionView> {
     if (name in this.config.connections) throw new AdminError(409, `connection "${name}" is defined in the gateway config and cannot be changed through the API`);
-    const problem = connectionProblem(entry);
-    if (problem !== undefined) throw new AdminError(400, problem);
+    const connection = resolveConnection(name, entry);
+    if (!connection.ok) throw new AdminError(400, connection.message);
     return this.change((doc) => {
       doc.connections[name] = entry;
     }, () => this.connection(name)!);
