@@ -221,22 +221,20 @@ function upstreamTls(where: string, props: HoopConnectionProps): UpstreamTlsPart
     );
   }
   if (!TLS_MODES.includes(mode)) throw new Error(`${where}: tls.mode must be one of ${TLS_MODES.join(", ")}, not ${JSON.stringify(mode)}`);
-  if (mode === "verify-ca" && ca === undefined) {
-    throw new Error(`${where}: tls.mode verify-ca needs tls.ca: against the public roots any certificate they issued would pass (use verify-full)`);
-  }
   if (UNVERIFIED[mode] !== undefined && ca !== undefined) {
     throw new Error(`${where}: tls.ca has no effect with tls.mode ${mode}, which does not verify the server: use verify-ca or verify-full`);
   }
-  if (ca === undefined) return { entry: { mode }, environment: [] };
-  if (ca.source === "existing") {
+  if (ca?.source === "existing") {
     // the gateway reads any other value as a file path
     if (!Token.isUnresolved(ca.secretArn) && !SECRET_ARN.test(ca.secretArn)) throw new Error(`${where}: tls.ca.secretArn must be a Secrets Manager secret ARN, not ${JSON.stringify(ca.secretArn)}`);
     return { entry: { mode, ca_file: ca.secretArn }, environment: [], caSecretArn: ca.secretArn };
   }
   // spliced into the container definitions' JSON at synth: a value Terraform fills in later could break it
-  if (Token.isUnresolved(ca.pem)) throw new Error(`${where}: tls.ca.pem must be text known at synth (e.g. readFileSync); for a value from Terraform use a secret (source: "existing")`);
-  const [problem] = tlsProblems({ ca: ca.pem }, { mode: "tls.mode", ca: "tls.ca.pem", cert: "tls.cert", privateKey: "tls.key" });
+  if (ca !== undefined && Token.isUnresolved(ca.pem)) throw new Error(`${where}: tls.ca.pem must be text known at synth (e.g. readFileSync); for a value from Terraform use a secret (source: "existing")`);
+  // the gateway's rules: verify-ca without a CA (named tls.ca), a PEM that holds no valid certificate (tls.ca.pem)
+  const [problem] = tlsProblems({ mode, ca: ca?.pem }, { mode: "tls.mode", ca: ca === undefined ? "tls.ca" : "tls.ca.pem", cert: "tls.cert", privateKey: "tls.key" });
   if (problem !== undefined) throw new Error(`${where}: ${problem.field} ${problem.message}`);
+  if (ca === undefined) return { entry: { mode }, environment: [] };
   const variable = `HOOPGATE_TLS_CA_${props.name.toUpperCase().replace(/-/g, "_")}`;
   return { entry: { mode, ca_file: `env:${variable}` }, environment: [{ name: variable, value: escapeTerraformTemplate(ca.pem) }] };
 }
