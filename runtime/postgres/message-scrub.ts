@@ -7,6 +7,7 @@
 
 import type { SessionMasks } from "../engine/types.js";
 import type { RowMasking } from "./context.js";
+import { decodeFieldList, type ErrorField as Field } from "./messages.js";
 
 /** one value's bytes in; the masked bytes, null when the whole value goes, undefined when nothing was found */
 export type ValueDetector = (value: Buffer) => Buffer | null | undefined;
@@ -70,24 +71,25 @@ const HEX_BYTES = /0x[0-9a-fA-F]{2}(?: 0x[0-9a-fA-F]{2})*/g;
 const NUMBERS = /(?<![\p{L}\p{N}_$])-?\d(?:[\d.,:/-]*\d)?/gu;
 const WORD_CHAR = /[\p{L}\p{N}_$]/u;
 
-type Field = [code: string, value: string];
-
 /**
  * An upstream 'E' or 'N' message as the client may see it. `statement`: the text of the
  * statement it answers, when known (its words are names the client already has).
  */
 export function scrubMessage(frame: Buffer, options: ScrubOptions, statement?: string): Buffer {
   const type = frame[0] ?? ERROR;
-  let fields = decode(frame);
-  if (fields === null) {
+  return encodeFields(type, scrubFields(type, decodeFieldList(frame), options, statement));
+}
+
+/** scrubMessage on the fields of a message of `type` already decoded (null: it is malformed) */
+export function scrubFields(type: number, decoded: readonly Field[] | null, options: ScrubOptions, statement?: string): Field[] {
+  if (decoded === null) {
     const notice = type !== ERROR;
-    fields = [["S", notice ? "NOTICE" : "ERROR"], ["V", notice ? "NOTICE" : "ERROR"], ["C", notice ? "00000" : "XX000"], ["M", MALFORMED]];
-  } else {
-    fields = fields.filter(([code, value]) => KNOWN.has(code) && (!NUMERIC.has(code) || /^\d+$/.test(value)));
-    if (options.columns) fields = redactValues(fields, type === ERROR, statement);
-    if (options.detect !== undefined) fields = detectIn(fields, options.detect);
+    return [["S", notice ? "NOTICE" : "ERROR"], ["V", notice ? "NOTICE" : "ERROR"], ["C", notice ? "00000" : "XX000"], ["M", MALFORMED]];
   }
-  return encode(type, fields);
+  let fields = decoded.filter(([code, value]) => KNOWN.has(code) && (!NUMERIC.has(code) || /^\d+$/.test(value)));
+  if (options.columns) fields = redactValues(fields, type === ERROR, statement);
+  if (options.detect !== undefined) fields = detectIn(fields, options.detect);
+  return fields;
 }
 
 /**
@@ -140,21 +142,8 @@ export function valueDetector(masking: RowMasking, detectors: SessionMasks["dete
   };
 }
 
-/** the fields in order; null when the message is malformed */
-function decode(frame: Buffer): Field[] | null {
-  if (frame.length < 6 || frame.readInt32BE(1) !== frame.length - 1) return null;
-  const fields: Field[] = [];
-  for (let at = 5; at < frame.length; ) {
-    if (frame[at] === 0) return at === frame.length - 1 ? fields : null;
-    const end = frame.indexOf(0, at + 1);
-    if (end < 0) return null;
-    fields.push([String.fromCharCode(frame[at]!), frame.toString("utf8", at + 1, end)]);
-    at = end + 1;
-  }
-  return null;
-}
-
-function encode(type: number, fields: readonly Field[]): Buffer {
+/** an ErrorResponse/NoticeResponse (`type`) of these fields */
+export function encodeFields(type: number, fields: readonly Field[]): Buffer {
   const body = Buffer.from(fields.map(([code, value]) => `${code}${value}\0`).join("") + "\0", "utf8");
   const out = Buffer.allocUnsafe(5 + body.length);
   out[0] = type;

@@ -56,18 +56,34 @@ export function readCString(buf: Buffer, offset: number): { value: string; next:
   return { value: buf.toString("utf8", offset, end), next: end + 1 };
 }
 
-/** ErrorResponse/NoticeResponse fields by their one-letter code; throws unless a NUL ends the list and the message */
-export function decodeFields(frame: Buffer): Map<string, string> {
-  const fields = new Map<string, string>();
-  let at = 5;
-  while (at < frame.length && frame[at] !== 0) {
-    const code = String.fromCharCode(frame[at]!);
-    const { value, next } = readCString(frame, at + 1);
-    fields.set(code, value);
-    at = next;
+/** an ErrorResponse/NoticeResponse field: its one-letter code and its value */
+export type ErrorField = [code: string, value: string];
+
+/** ErrorResponse/NoticeResponse fields in order; null unless a NUL ends the list and the message its length says */
+export function decodeFieldList(frame: Buffer): ErrorField[] | null {
+  if (frame.length < 6 || frame.readInt32BE(1) !== frame.length - 1) return null;
+  const fields: ErrorField[] = [];
+  for (let at = 5; at < frame.length; ) {
+    if (frame[at] === 0) return at === frame.length - 1 ? fields : null;
+    const end = frame.indexOf(0, at + 1);
+    if (end < 0) return null;
+    fields.push([String.fromCharCode(frame[at]!), frame.toString("utf8", at + 1, end)]);
+    at = end + 1;
   }
-  if (at !== frame.length - 1) throw new RangeError("error fields are not terminated");
-  return fields;
+  return null;
+}
+
+/** the value of the last field with `code` (as a later field of the same code overrides) */
+export function fieldValue(fields: readonly ErrorField[], code: string): string | undefined {
+  for (let i = fields.length - 1; i >= 0; i--) if (fields[i]![0] === code) return fields[i]![1];
+  return undefined;
+}
+
+/** ErrorResponse/NoticeResponse fields by their one-letter code; throws when malformed (decodeFieldList) */
+export function decodeFields(frame: Buffer): Map<string, string> {
+  const fields = decodeFieldList(frame);
+  if (fields === null) throw new RangeError("malformed error or notice fields");
+  return new Map(fields);
 }
 
 /** Startup parameters: pairs of NUL-terminated strings after the protocol code */

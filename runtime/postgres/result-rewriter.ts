@@ -16,13 +16,14 @@ import { BACKEND_TYPES, Framer, FramingError } from "./framing.js";
 import { parameterStatusProblem } from "./lexer-guard.js";
 import type { ColumnMasks } from "./mask-columns.js";
 import { decodeRowDescription } from "./mask-columns.js";
-import { decodeFields, type ErrorFields } from "./messages.js";
-import { scrubMessage, scrubNotification, valueDetector, type ScrubOptions } from "./message-scrub.js";
+import { decodeFieldList, fieldValue, type ErrorFields } from "./messages.js";
+import { encodeFields, scrubFields, scrubMessage, scrubNotification, valueDetector, type ScrubOptions } from "./message-scrub.js";
 import { OutputCapture } from "./output-capture.js";
 import { RowPlanCache } from "./row-plan-cache.js";
 
 const D = 0x44; // DataRow
 const COPY_DATA = 0x64;
+const ERROR = 0x45; // ErrorResponse
 /** ReadyForQuery's transaction status: idle, in a transaction, in a failed one */
 const READY_STATUS: ReadonlySet<number | undefined> = new Set([0x49, 0x54, 0x45]);
 
@@ -359,14 +360,16 @@ export class ResultRewriter {
   private error(head: Expectation | undefined, frame: Buffer): Buffer {
     const queue = this.options.queue;
     const ours = frame.includes(this.marker);
-    const fields = decodeFields(frame);
-    const severity = fields.get("V") ?? fields.get("S");
+    const fields = decodeFieldList(frame);
+    if (fields === null) throw invalid("a malformed ErrorResponse");
+    const severity = fieldValue(fields, "V") ?? fieldValue(fields, "S");
     if (severity === "FATAL" || severity === "PANIC") this.upstreamEnded = true;
     // the rest of an extended-protocol batch: the server skips it up to Sync
     const batch = head === undefined || head.kind === "query" || head.kind === "sync" ? [] : queue.dropUntilSync();
     // the upstream's own error as the client and the audit may see it
-    const upstream = ours || this.scrub === null ? frame : scrubMessage(frame, this.scrub, statementOf([head, ...batch]));
-    this.unitError = (upstream === frame ? fields : decodeFields(upstream)).get("M");
+    const shown = ours || this.scrub === null ? fields : scrubFields(ERROR, fields, this.scrub, statementOf([head, ...batch]));
+    const upstream = shown === fields ? frame : encodeFields(ERROR, shown);
+    this.unitError = fieldValue(shown, "M");
     // an error ends the statement's result (and a COPY): rows may only follow a new RowDescription
     this.queryPlan = null;
     this.copyPlan = null;
