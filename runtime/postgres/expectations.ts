@@ -8,10 +8,6 @@ import type { CopyFormat } from "../masking/index.js";
 export interface StatementInfo {
   text: string;
   decision: Decision;
-  /** relations the statement reads or writes, as the engine saw them */
-  tables: readonly string[];
-  /** functions the statement calls (sql.functions), as the engine saw them */
-  functions: readonly string[];
   /** review: the approval request that released it */
   approval?: string;
   /** COPY … TO STDOUT in a session with detectors: the layout of its output, read by the gate */

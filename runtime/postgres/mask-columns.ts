@@ -18,7 +18,7 @@ import type { Catalog } from "./catalog.js";
 import type { MaskColumn } from "./context.js";
 import type { StatementInfo } from "./expectations.js";
 import { readCString } from "./messages.js";
-import { bareName } from "./query-gate.js";
+import { bareName, statementNames } from "./query-gate.js";
 
 export interface Field {
   tableOid: number;
@@ -93,19 +93,21 @@ export class ColumnMasks {
     if (this.strongest.size === 0) return null;
     // Without the statement (a portal the gateway never saw parsed) nothing says what it read.
     if (info === null || (await this.runsOpaqueCode(info))) return this.strongestOverall();
-    const direct = this.strongestOf(info.tables.map(bareName));
-    if (this.catalog === null || info.tables.length === 0) return direct;
-    const reads = await this.catalog.readsOfNames(info.tables);
+    const tables = statementNames(info.decision, "tables");
+    const direct = this.strongestOf(tables.map(bareName));
+    if (this.catalog === null || tables.length === 0) return direct;
+    const reads = await this.catalog.readsOfNames(tables);
     return reads.callsOpaqueCode ? this.strongestOverall() : stronger(direct, this.strongestOf(reads.names));
   }
 
   private async runsOpaqueCode(info: StatementInfo): Promise<boolean> {
     const indirect = indirectOf(info);
     if (indirect?.stored === true) return true;
-    if (info.functions.length === 0 && indirect === null) return false;
+    const functions = statementNames(info.decision, "functions");
+    if (functions.length === 0 && indirect === null) return false;
     // Without a catalog nothing can be told built in.
     if (this.catalog === null) return true;
-    return this.catalog.runsOpaqueCode({ functions: info.functions, operators: indirect?.operators ?? [], casts: indirect?.casts ?? [] });
+    return this.catalog.runsOpaqueCode({ functions, operators: indirect?.operators ?? [], casts: indirect?.casts ?? [] });
   }
 
   private strongestOf(tables: readonly string[]): MaskStrategy | null {

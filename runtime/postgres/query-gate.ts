@@ -174,7 +174,7 @@ export class QueryGate {
 
   private refuseWhole(reason: string): GateOutcome {
     const decision: Decision = { effect: "deny", reason, rules: [], approvers: [], statements: [] };
-    const info: StatementInfo = { text: "", decision, tables: [], functions: [] };
+    const info: StatementInfo = { text: "", decision };
     this.queue.push({ kind: "query", info, denied: this.refusal(decision), started: Date.now() });
     return { forward: [serialize.query(this.marker)], refused: { info } };
   }
@@ -182,10 +182,10 @@ export class QueryGate {
   private decide(text: string): StatementInfo {
     const started = this.metrics === undefined ? 0 : performance.now();
     const decision = this.policy.decideSql(text);
-    const info: StatementInfo = { text, decision, tables: statementNames(decision, "tables"), functions: statementNames(decision, "functions") };
+    const info: StatementInfo = { text, decision };
     // a statement held for review runs once approved: its COPY is checked before anyone is asked
     if (decision.effect !== "deny") this.checkCopy(info);
-    const statistics = this.maskedTables.size > 0 ? info.tables.find((t) => STATISTICS_RELATIONS.has(t)) : undefined;
+    const statistics = this.maskedTables.size > 0 ? statementNames(decision, "tables").find((t) => STATISTICS_RELATIONS.has(t)) : undefined;
     if (statistics !== undefined && info.decision.effect !== "deny") {
       info.decision = { ...info.decision, effect: "deny", reason: `"${statistics}" holds sample values of masked columns (most_common_vals, histogram_bounds): not readable in a session with column masks` };
     }
@@ -231,11 +231,11 @@ export class QueryGate {
 }
 
 /**
- * The relations the statement touches, or the functions it calls. A single statement's list is
- * the facts' own (shared by every run of the same statement), which lets the row plan cache
- * recognise a repeated shape by reference.
+ * The relations the statement text touches, or the functions it calls, as the engine saw them.
+ * A single statement's list is the facts' own (shared by every run of the same statement), which
+ * lets the row plan cache recognise a repeated shape by reference.
  */
-function statementNames(decision: Decision, kind: "tables" | "functions"): readonly string[] {
+export function statementNames(decision: Decision, kind: "tables" | "functions"): readonly string[] {
   const { statements } = decision;
   if (statements.length === 1) return statements[0]![kind];
   return [...new Set(statements.flatMap((s) => s[kind]))];

@@ -10,6 +10,7 @@ import type { RowMaskPlan } from "./context.js";
 import type { SqlIndirect } from "../facts/types.js";
 import type { StatementInfo } from "./expectations.js";
 import { indirectOf } from "./mask-columns.js";
+import { statementNames } from "./query-gate.js";
 
 /** distinct result shapes one session keeps; past it the cache starts over */
 const MAX_SHAPES = 256;
@@ -26,8 +27,8 @@ export class RowPlanCache {
 
   /** the key of a RowDescription for a statement (null: one the gateway never saw parsed) */
   key(frame: Buffer, info: StatementInfo | null): string {
-    const tables = info === null ? null : info.tables;
-    const functions = info === null ? null : info.functions;
+    const tables = info === null ? null : statementNames(info.decision, "tables");
+    const functions = info === null ? null : statementNames(info.decision, "functions");
     const indirect = info === null ? null : indirectOf(info);
     const last = this.last;
     if (last !== null && last.tables === tables && last.functions === functions && last.indirect === indirect && last.frame.equals(frame)) {
