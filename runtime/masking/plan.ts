@@ -63,7 +63,7 @@ export class RowMaskPlan {
      * message's needle cursors stay put) with the detectors that may match such text, if any
      */
     private readonly numbers: { text: DecimalText; scanner: ValueScanner | undefined } | undefined,
-    /** for text-format bytea: the bytes its hex runs stand for, and a scanner of its own */
+    /** for text-format bytea: the bytes its hex runs stand for, and a scanner of its own (likewise) */
     private readonly hex: { runs: HexRuns; scanner: ValueScanner } | undefined,
   ) {
     this.spans = new SpanEdits(hasher);
@@ -107,7 +107,6 @@ export class RowMaskPlan {
       const { runs, scanner } = this.hex!;
       const length = runs.decode(buf, start, end);
       if (length < 0) return NULLED;
-      scanner.reset();
       return length === 0 || scanner.scan(runs.buffer, 0, length, this.spans) === FOUND_NOTHING ? UNCHANGED : NULLED;
     }
     if (how === JSONB_BINARY) {
@@ -118,8 +117,6 @@ export class RowMaskPlan {
     const length = how === INT8_BINARY ? text.int8(buf, start, end) : text.numeric(buf, start, end);
     if (length < 0) return NULLED;
     if (scanner === undefined) return UNCHANGED;
-    // the text buffer is rewritten for every value: its needle cursors must not carry over
-    scanner.reset();
     return scanner.scan(text.buffer, 0, length, this.spans) === FOUND_NOTHING ? UNCHANGED : NULLED;
   }
 

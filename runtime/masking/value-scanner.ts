@@ -28,7 +28,9 @@ export const FOUND_SPANS = 2;
  * Needle prefilters use native `Buffer#indexOf` (see needle.ts) with a per-needle cursor:
  * the next hit at or after the last searched position. Fields of one message are visited in increasing
  * order, so each needle costs one native pass per message, however many fields it has, and a
- * value before the nearest hit of any needle skips the needle tests altogether.
+ * value before the nearest hit of any needle skips the needle tests altogether. A value that
+ * does not start after the last one scanned starts the cursors afresh: a side buffer rewritten
+ * for each value (decoded text or bytes, scanned from offset 0) needs no `reset` from its caller.
  */
 export class ValueScanner {
   private readonly armed: readonly ArmedDetector[];
@@ -50,7 +52,7 @@ export class ValueScanner {
   private readonly profileMinBytes: number;
 
   private cursorBuf: Uint8Array | undefined;
-  /** the start of the last value scanned in `cursorBuf`: a value before it resets the cursors */
+  /** the start of the last value scanned in `cursorBuf`: a value at or before it resets the cursors */
   private lastStart = 0;
   /** per needle: its first hit at or after the start of the value that searched last (-1: none, -2: not searched) */
   private readonly hitAt: number[] = [];
@@ -100,7 +102,7 @@ export class ValueScanner {
     this.reset();
   }
 
-  /** Forget needle cursors: the next buffer is new, or its bytes changed. */
+  /** Forget needle cursors: the next buffer is new, or its bytes changed after the values scanned so far. */
   reset(): void {
     this.cursorBuf = undefined;
     this.lastStart = 0;
@@ -113,7 +115,7 @@ export class ValueScanner {
    * `buf`), overlapping ones merged under the stronger strategy, have been added to `out`.
    */
   scan(buf: Buffer, start: number, end: number, out: SpanEdits): number {
-    if (buf !== this.cursorBuf || start < this.lastStart) {
+    if (buf !== this.cursorBuf || start <= this.lastStart) {
       this.reset();
       this.cursorBuf = buf;
     }
