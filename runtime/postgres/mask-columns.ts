@@ -17,7 +17,7 @@ import type { SqlIndirect } from "../facts/types.js";
 import type { Catalog } from "./catalog.js";
 import type { MaskColumn } from "./context.js";
 import type { StatementInfo } from "./expectations.js";
-import { readCString } from "./messages.js";
+import { skipCString } from "./messages.js";
 import { bareName, statementNames } from "./query-gate.js";
 
 export interface Field {
@@ -32,7 +32,7 @@ export function decodeRowDescription(frame: Buffer): Field[] {
   const fields: Field[] = [];
   let at = 7;
   for (let i = 0; i < count; i++) {
-    at = readCString(frame, at).next;
+    at = skipCString(frame, at);
     fields.push({
       tableOid: frame.readInt32BE(at),
       attnum: frame.readInt16BE(at + 4),

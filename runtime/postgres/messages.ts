@@ -51,9 +51,15 @@ export function readyForQuery(status: number): Buffer {
 
 /** NUL-terminated string at `offset`; throws on a missing terminator */
 export function readCString(buf: Buffer, offset: number): { value: string; next: number } {
+  const next = skipCString(buf, offset);
+  return { value: buf.toString("utf8", offset, next - 1), next };
+}
+
+/** the offset past the NUL-terminated string at `offset`, not decoded; throws on a missing terminator */
+export function skipCString(buf: Buffer, offset: number): number {
   const end = buf.indexOf(0, offset);
   if (end < 0) throw new RangeError("unterminated string");
-  return { value: buf.toString("utf8", offset, end), next: end + 1 };
+  return end + 1;
 }
 
 /** an ErrorResponse/NoticeResponse field: its one-letter code and its value */
