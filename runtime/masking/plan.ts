@@ -33,13 +33,18 @@ export const UNCHANGED = 0;
 export const NULLED = 1;
 export const EDITED = 2;
 
-/** How detectors read a column: not at all, its bytes as text, or a binary form decoded first. */
+/**
+ * How detectors read a column: not at all; its bytes as they stand, detections replaced there
+ * (string types) or the value NULL on a detection; or (the codes above those) a form to decode
+ * first, NULL on a detection.
+ */
 const NO_DETECTION = 0;
-const SCAN = 1;
-const JSONB_BINARY = 2;
-const INT8_BINARY = 3;
-const NUMERIC_BINARY = 4;
-const BYTEA_TEXT = 5;
+const REPLACE_SPANS = 1;
+const NULL_ON_DETECTION = 2;
+const JSONB_BINARY = 3;
+const INT8_BINARY = 4;
+const NUMERIC_BINARY = 5;
+const BYTEA_TEXT = 6;
 const JSONB_VERSION = 1;
 
 /** What to do with each column of one result set. Build with `buildRowMaskPlan`. */
@@ -52,17 +57,15 @@ export class RowMaskPlan {
     readonly columnCount: number,
     /** per column: the strategy as applied (already NULL where the type demands it) */
     private readonly columnMasks: readonly (MaskStrategy | undefined)[],
-    /** per column: how detectors read it (`NO_DETECTION`, `SCAN`, or a binary form) */
+    /** per column: how detectors read it (`NO_DETECTION`, `REPLACE_SPANS`…) */
     private readonly detect: Uint8Array,
-    /** per column: 1 when a detection may be replaced in the text (else the value becomes NULL) */
-    private readonly replaceable: Uint8Array,
-    private readonly scanner: ValueScanner | undefined,
+    private readonly scanner: ValueScanner,
     hasher: Hasher,
     /**
      * for binary int8 and numeric columns: their decimal text, and a scanner of its own (the
-     * message's needle cursors stay put) with the detectors that may match such text, if any
+     * message's needle cursors stay put) with the detectors that may match such text
      */
-    private readonly numbers: { text: DecimalText; scanner: ValueScanner | undefined } | undefined,
+    private readonly numbers: { text: DecimalText; scanner: ValueScanner } | undefined,
     /** for text-format bytea: the bytes its hex runs stand for, and a scanner of its own (likewise) */
     private readonly hex: { runs: HexRuns; scanner: ValueScanner } | undefined,
   ) {
@@ -71,7 +74,7 @@ export class RowMaskPlan {
 
   /** Call before masking fields of a new message (needle cursors are per buffer). */
   beginMessage(): void {
-    this.scanner?.reset();
+    this.scanner.reset();
   }
 
   /**
@@ -89,10 +92,10 @@ export class RowMaskPlan {
     } else {
       const how = this.detect[col]!;
       if (how === NO_DETECTION) return UNCHANGED;
-      if (how !== SCAN) return this.maskBinary(how, buf, start, end);
-      const found = this.scanner!.scan(buf, start, end, this.spans);
+      if (how > NULL_ON_DETECTION) return this.maskDecoded(how, buf, start, end);
+      const found = this.scanner.scan(buf, start, end, this.spans);
       if (found === FOUND_NOTHING) return UNCHANGED;
-      if (found === FOUND_NULL || this.replaceable[col] === 0) return NULLED;
+      if (found === FOUND_NULL || how === NULL_ON_DETECTION) return NULLED;
     }
     const before = edits.count;
     this.spans.apply(buf, start, end, edits, lengthAt, inPlace);
@@ -100,24 +103,27 @@ export class RowMaskPlan {
   }
 
   /** A binary jsonb, int8 or numeric value, or a text-format bytea: `NULLED` when malformed or a detector finds something in its text, else `UNCHANGED`. */
-  private maskBinary(how: number, buf: Buffer, start: number, end: number): number {
-    if (how === BYTEA_TEXT) {
-      // its printable bytes as they stand (bytea_output = escape prints them so), then its hex runs decoded
-      if (this.scanner!.scan(buf, start, end, this.spans) !== FOUND_NOTHING) return NULLED;
-      const { runs, scanner } = this.hex!;
-      const length = runs.decode(buf, start, end);
-      if (length < 0) return NULLED;
-      return length === 0 || scanner.scan(runs.buffer, 0, length, this.spans) === FOUND_NOTHING ? UNCHANGED : NULLED;
+  private maskDecoded(how: number, buf: Buffer, start: number, end: number): number {
+    switch (how) {
+      case JSONB_BINARY:
+        return end === start || buf[start] !== JSONB_VERSION || this.detects(this.scanner, buf, start + 1, end) ? NULLED : UNCHANGED;
+      case BYTEA_TEXT: {
+        // its printable bytes as they stand (bytea_output = escape prints them so), then its hex runs decoded
+        if (this.detects(this.scanner, buf, start, end)) return NULLED;
+        const { runs, scanner } = this.hex!;
+        const length = runs.decode(buf, start, end);
+        return length < 0 || this.detects(scanner, runs.buffer, 0, length) ? NULLED : UNCHANGED;
+      }
+      default: {
+        const { text, scanner } = this.numbers!;
+        const length = how === INT8_BINARY ? text.int8(buf, start, end) : text.numeric(buf, start, end);
+        return length < 0 || this.detects(scanner, text.buffer, 0, length) ? NULLED : UNCHANGED;
+      }
     }
-    if (how === JSONB_BINARY) {
-      if (end === start || buf[start] !== JSONB_VERSION) return NULLED;
-      return this.scanner!.scan(buf, start + 1, end, this.spans) === FOUND_NOTHING ? UNCHANGED : NULLED;
-    }
-    const { text, scanner } = this.numbers!;
-    const length = how === INT8_BINARY ? text.int8(buf, start, end) : text.numeric(buf, start, end);
-    if (length < 0) return NULLED;
-    if (scanner === undefined) return UNCHANGED;
-    return scanner.scan(text.buffer, 0, length, this.spans) === FOUND_NOTHING ? UNCHANGED : NULLED;
+  }
+
+  private detects(scanner: ValueScanner, buf: Buffer, start: number, end: number): boolean {
+    return scanner.scan(buf, start, end, this.spans) !== FOUND_NOTHING;
   }
 
   /** The masked copy of the non-NULL value `buf[start, end)` of column `col`: `undefined` when unchanged, `null` for SQL NULL. */
@@ -169,9 +175,7 @@ export function buildRowMaskPlan(
   const n = columns.length;
   const columnMasks: (MaskStrategy | undefined)[] = new Array(n);
   const detect = new Uint8Array(n);
-  const replaceable = new Uint8Array(n);
   let anything = false;
-  let numbers = false;
   for (let i = 0; i < n; i++) {
     const type = types?.[i];
     const binary = type?.format === "binary";
@@ -184,25 +188,25 @@ export function buildRowMaskPlan(
     } else if (armed.length > 0 && (type === undefined || mayHoldDetectable(type.dataTypeID))) {
       anything = true;
       if (!binary) {
-        detect[i] = type !== undefined && isByteaText(type.dataTypeID) ? BYTEA_TEXT : SCAN;
-        replaceable[i] = stringTyped ? 1 : 0;
+        detect[i] = type !== undefined && isByteaText(type.dataTypeID) ? BYTEA_TEXT : stringTyped ? REPLACE_SPANS : NULL_ON_DETECTION;
         continue;
       }
       switch (binaryForm(type!.dataTypeID)) {
-        case "string": detect[i] = SCAN; replaceable[i] = 1; break;
-        case "raw": detect[i] = SCAN; break;
+        case "string": detect[i] = REPLACE_SPANS; break;
+        case "raw": detect[i] = NULL_ON_DETECTION; break;
         case "jsonb": detect[i] = JSONB_BINARY; break;
-        case "int8": detect[i] = INT8_BINARY; numbers = true; break;
-        case "numeric": detect[i] = NUMERIC_BINARY; numbers = true; break;
+        case "int8": detect[i] = INT8_BINARY; break;
+        case "numeric": detect[i] = NUMERIC_BINARY; break;
         // a form the detectors cannot read: withheld as a `null` column mask would be
         case "unreadable": columnMasks[i] = NULL_STRATEGY; break;
       }
     }
   }
   if (!anything) return undefined;
-  const scanner = armed.length > 0 ? new ValueScanner(armed) : undefined;
-  const decimalArmed = armed.filter((a) => mayMatchDecimalText(a.detector));
-  const decimals = numbers ? { text: new DecimalText(), scanner: decimalArmed.length > 0 ? new ValueScanner(decimalArmed) : undefined } : undefined;
+  // a scanner without detectors finds nothing: int8 and numeric are still decoded, to withhold a malformed value
+  const numbers = detect.includes(INT8_BINARY) || detect.includes(NUMERIC_BINARY)
+    ? { text: new DecimalText(), scanner: new ValueScanner(armed.filter((a) => mayMatchDecimalText(a.detector))) }
+    : undefined;
   const hex = detect.includes(BYTEA_TEXT) ? { runs: new HexRuns(), scanner: new ValueScanner(armed) } : undefined;
-  return new RowMaskPlan(n, columnMasks, detect, replaceable, scanner, hasher, decimals, hex);
+  return new RowMaskPlan(n, columnMasks, detect, new ValueScanner(armed), hasher, numbers, hex);
 }
