@@ -38,8 +38,13 @@ export class SpanEdits {
    */
   apply(buf: Buffer, start: number, end: number, edits: EditList, lengthAt: number, inPlace: boolean): void {
     let delta = 0;
-    for (let i = 0; i < this.count; i++) delta += this.measure(i, buf) - (this.ends[i]! - this.starts[i]!);
-    if (inPlace && delta === 0 && this.keepLengths()) {
+    let keepLengths = true;
+    for (let i = 0; i < this.count; i++) {
+      const change = this.measure(i, buf) - (this.ends[i]! - this.starts[i]!);
+      if (change !== 0) keepLengths = false;
+      delta += change;
+    }
+    if (inPlace && keepLengths) {
       for (let i = 0; i < this.count; i++) this.writeOver(i, buf);
       return;
     }
@@ -78,16 +83,6 @@ export class SpanEdits {
         return chars - shown + (e - tail);
       }
     }
-  }
-
-  private keepLengths(): boolean {
-    for (let i = 0; i < this.count; i++) {
-      const kind = this.strategies[i]!.kind;
-      const replaced = kind === "partial" ? this.replacedEnds[i]! - this.starts[i]! : this.ends[i]! - this.starts[i]!;
-      const size = kind === "partial" ? this.stars[i]! : kind === "redact" ? REDACTED_BYTES.length : this.hashes[i]!.length;
-      if (size !== replaced) return false;
-    }
-    return true;
   }
 
   private writeOver(i: number, buf: Buffer): void {
