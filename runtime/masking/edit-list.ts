@@ -120,7 +120,7 @@ const SHORT_COPY = 64;
 const SHORT_MOVE = 16;
 
 /** Copies `src[start, end)` to `out` at `at` (`src` may be `out`); returns the end offset in `out`. */
-export function copyBytes(src: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
+function copyBytes(src: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
   const n = end - start;
   if (src === out && (n > SHORT_MOVE || start === at)) {
     if (start !== at) out.copyWithin(at, start, end);
