@@ -63,6 +63,10 @@ export class ValueScanner {
   /** detected spans as flat triples: start, end, index into `armed` */
   private readonly spans: number[] = [];
   private spanCount = 0;
+  /** for `merge`: the offsets in `spans` of the triples, by start, the longest first */
+  private readonly order: number[] = [];
+  private readonly byStart = (a: number, b: number): number =>
+    this.spans[a]! - this.spans[b]! || this.spans[b + 1]! - this.spans[a + 1]!;
   private current = 0;
   /** added to every span a detector reports: 0 for `findBytes`, the value's start for `find` on its text */
   private base = 0;
@@ -184,8 +188,10 @@ export class ValueScanner {
       out.add(spans[0]!, spans[1]!, this.armed[spans[2]!]!.strategy);
       return FOUND_SPANS;
     }
-    const order = Array.from({ length: n }, (_, i) => 3 * i);
-    order.sort((a, b) => spans[a]! - spans[b]! || spans[b + 1]! - spans[a + 1]!);
+    const order = this.order;
+    order.length = n;
+    for (let i = 0; i < n; i++) order[i] = 3 * i;
+    order.sort(this.byStart);
     for (let i = 0; i < n; ) {
       const start = spans[order[i]!]!;
       let end = spans[order[i]! + 1]!;
