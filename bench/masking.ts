@@ -5,6 +5,7 @@ import type { MaskStrategy } from "../runtime/bundle/format.js";
 import { DETECTOR_BY_NAME } from "../runtime/masking/detectors/index.js";
 import { buildRowMaskPlan, type ColumnType, maskDataRow, maskDataRows, type RowMaskPlan } from "../runtime/masking/index.js";
 import { DETECTORS, type DetectorName } from "../runtime/schema/attributes.js";
+import { seededRandom } from "../runtime/seeded-random.js";
 import { encodeDataRow } from "./pg-rows.js";
 
 const TARGET_BYTES = 50 * 1024 * 1024;
@@ -25,23 +26,12 @@ const TYPES: ColumnType[] = OIDS.map((dataTypeID) => ({ dataTypeID, format: "tex
 const BINARY_TYPES: ColumnType[] = OIDS.map((dataTypeID) => ({ dataTypeID, format: "binary" }));
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run measures the same rows. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The rows in text format (about `TARGET_BYTES`), or the first `count` of the same rows in binary
  * format. Generated apart, so that each set lies in memory on its own, as a result's rows do.
  */
 function generateRows(format: "text" | "binary", count = Infinity): { rows: Buffer[]; bytes: number } {
-  const rnd = random(42);
+  const rnd = seededRandom(42); // every run measures the same rows
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const rows: Buffer[] = [];
   let bytes = 0;
