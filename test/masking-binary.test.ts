@@ -240,6 +240,12 @@ describe("bytea in text format (hex, as bytea_output = hex prints it; escape pri
     expect(mask(["\\000ada@example.com\\377", clean], plan)).toEqual([null, Buffer.from(clean)]);
   });
 
+  it("a side buffer scanned again from its start is searched afresh: a clean value does not hide the next one's detection", () => {
+    const plan = planFor([text(OID.bytea)]);
+    expect(mask([hex("no at sign here")], plan)).toEqual([Buffer.from(hex("no at sign here"))]);
+    expect(mask([hex("a@example.com")], plan)).toEqual([null]);
+  });
+
   it("a hex run with an odd number of digits (not what the server prints) gives NULL", () => {
     expect(mask(["\\x616"], planFor([text(OID.bytea)]))).toEqual([null]);
   });
