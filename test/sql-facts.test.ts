@@ -234,6 +234,60 @@ describe("indirect: operators, casts, stored statements", () => {
   });
 });
 
+describe("stores: values kept beyond the result, and where they may come from", () => {
+  const people = ["people", "public.people"];
+  const target = (columns: string[], names = people) => ({ names, columns });
+  it.each([
+    // nothing kept
+    ["SELECT ssn FROM people", undefined],
+    ["DELETE FROM people WHERE id = 1 RETURNING ssn", undefined],
+    ["COPY people TO STDOUT", undefined],
+    ["COPY people FROM STDIN", undefined],
+    ["SELECT current_setting('my.x')", undefined],
+    // rows written: the sources of their values, the target's own columns they use
+    ["INSERT INTO notes (body) VALUES ('x')", { from: [], targets: [] }],
+    ["INSERT INTO notes (body) SELECT ssn FROM people", { from: rel("people"), targets: [] }],
+    ["INSERT INTO notes (body) VALUES ((SELECT ssn FROM people))", { from: rel("people"), targets: [] }],
+    ["INSERT INTO people (id, name) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET name = people.ssn", { from: [], targets: [target(["ssn"])] }],
+    ["UPDATE people SET name = 'x' WHERE ssn = '1'", { from: [], targets: [] }],
+    ["UPDATE people SET name = 'x' WHERE id IN (SELECT id FROM vip)", { from: [], targets: [] }],
+    ["UPDATE people SET ssn = 'x' WHERE id = 1 RETURNING ssn", { from: [], targets: [] }],
+    ["UPDATE people p SET name = p.ssn WHERE id = 1", { from: [], targets: [target(["ssn"])] }],
+    ["UPDATE people SET name = people::text", { from: [], targets: [target(["*"])] }],
+    ["UPDATE people p SET name = row_to_json(p)::text", { from: [], targets: [target(["*"])] }],
+    ["UPDATE notes SET body = p.ssn FROM people p WHERE p.id = notes.id", { from: rel("people"), targets: [target(["ssn"], rel("notes"))] }],
+    ["MERGE INTO notes n USING people p ON n.id = p.id WHEN MATCHED THEN UPDATE SET body = p.ssn", { from: rel("people"), targets: [target(["ssn"], rel("notes"))] }],
+    // a table made from a query
+    ["CREATE TEMP TABLE tt AS SELECT ssn FROM people", { from: rel("people"), targets: [] }],
+    ["SELECT ssn INTO TEMP t2 FROM people", { from: rel("people"), targets: [] }],
+    // a CTE's rows may flow anywhere; a write in one hands on its whole row
+    ["WITH d AS (SELECT ssn FROM people) INSERT INTO notes (body) SELECT ssn FROM d", { from: rel("people"), targets: [] }],
+    ["WITH d AS (DELETE FROM people WHERE id = 1 RETURNING ssn) INSERT INTO notes (body) SELECT ssn FROM d", { from: [], targets: [target(["*"])] }],
+    ["WITH u AS (UPDATE people SET name = 'x' WHERE id = 1 RETURNING *) SELECT 1", { from: [], targets: [target(["*"])] }],
+    // builtins that keep a value, COPY to a server file: anything the statement reads
+    ["SELECT set_config('my.x', (SELECT ssn FROM people LIMIT 1), false)", { from: rel("people"), targets: [] }],
+    ["SELECT pg_catalog.set_config('my.x', ssn, false) FROM people", { from: rel("people"), targets: [] }],
+    ["SELECT set_config('application_name', 'x', false)", { from: [], targets: [] }],
+    ["SELECT lo_from_bytea(0, convert_to(ssn, 'UTF8')) FROM people", { from: rel("people"), targets: [] }],
+    ["SELECT pg_advisory_lock(ascii(ssn)) FROM people", { from: rel("people"), targets: [] }],
+    ["SELECT pg_notify('c', ssn) FROM people", { from: rel("people"), targets: [] }],
+    ["COPY (SELECT * FROM v) TO '/tmp/x'", { from: rel("v"), targets: [] }],
+    ["COPY people TO PROGRAM 'cat'", { from: rel("people"), targets: [] }],
+    // stored for later: judged when stored
+    ["PREPARE p AS INSERT INTO notes (body) SELECT ssn FROM people", { from: rel("people"), targets: [] }],
+    ["CREATE RULE r AS ON INSERT TO plain DO ALSO INSERT INTO notes (body) SELECT ssn FROM people", { from: rel("people"), targets: [] }],
+  ])("%s", (sql, stores) => {
+    expect(only(sql).stores).toEqual(stores);
+  });
+
+  it("are frozen with the facts", () => {
+    const facts = only("UPDATE people p SET name = p.ssn FROM vip WHERE vip.id = p.id");
+    expect(Object.isFrozen(facts.stores)).toBe(true);
+    expect(Object.isFrozen(facts.stores?.from)).toBe(true);
+    expect(Object.isFrozen(facts.stores?.targets[0]?.columns)).toBe(true);
+  });
+});
+
 describe("hasWhere", () => {
   it.each([
     ["DELETE FROM t", false],

@@ -3,7 +3,7 @@
 
 import type { Effect, MaskStrategy } from "../bundle/format.js";
 import type { DetectorName, SqlCopyKind, SshKind } from "../schema/attributes.js";
-import type { K8sFacts, SqlIndirect } from "../facts/types.js";
+import type { K8sFacts, SqlIndirect, SqlStores } from "../facts/types.js";
 
 export interface StatementDecision {
   command: string;
@@ -13,6 +13,8 @@ export interface StatementDecision {
   functions: string[];
   /** operators, casts, EXECUTE/FETCH: for the proxy's masking, no policy attribute */
   indirect?: SqlIndirect;
+  /** values the statement keeps beyond its result: for the proxy's masking, no policy attribute */
+  stores?: SqlStores;
   effect: Effect;
   /** ids of the rules that decided this statement (the denying, reviewing or allowing ones) */
   rules: string[];

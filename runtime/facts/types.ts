@@ -13,6 +13,8 @@ export interface SqlStatementFacts {
   copy?: SqlCopyKind;
   /** what the statement runs without naming it as a function (no `sql.*` attribute); absent when nothing */
   indirect?: SqlIndirect;
+  /** values the statement keeps beyond the rows its client receives (no `sql.*` attribute); absent when it keeps none */
+  stores?: SqlStores;
   /** this statement's own text (a slice of the query) */
   text: string;
 }
@@ -29,6 +31,26 @@ export interface SqlIndirect {
   casts: string[];
   /** EXECUTE, FETCH or MOVE: the rows come from a statement prepared or a cursor declared earlier */
   stored: boolean;
+}
+
+/**
+ * Values a statement keeps beyond the rows its client receives — rows it inserts or updates, a
+ * table it creates from a query, a setting (`set_config`), a large object, a file, a
+ * notification — and where they may come from. The proxy refuses such a statement when they may
+ * come from a masked column, since the mask would not follow the copy (docs/masking.md).
+ */
+export interface SqlStores {
+  /** relations whose values may be stored (bare and qualified), sorted; write targets apart */
+  from: string[];
+  /** write targets whose own columns a stored value refers to, with those columns (`*`: a whole row) */
+  targets: SqlStoreTarget[];
+}
+
+export interface SqlStoreTarget {
+  /** the target relation, bare and qualified */
+  names: string[];
+  /** sorted */
+  columns: string[];
 }
 
 export type SqlFacts =

@@ -12,6 +12,8 @@ export interface StatementInfo {
   approval?: string;
   /** COPY … TO STDOUT in a session with detectors: the layout of its output, read by the gate */
   copyFormat?: CopyFormat;
+  /** in a session with column masks, what the statement stores is judged by the catalog before it runs (stored-copies.ts) */
+  storesToCheck?: true;
 }
 
 export type Expectation =

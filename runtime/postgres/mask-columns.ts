@@ -18,7 +18,8 @@ import type { Catalog } from "./catalog.js";
 import type { MaskColumn } from "./context.js";
 import type { StatementInfo } from "./expectations.js";
 import { skipCString } from "./messages.js";
-import { bareName, statementNames } from "./query-gate.js";
+import { bareName, statementNames } from "./statement-names.js";
+import { storedCopyReason } from "./stored-copies.js";
 
 export interface Field {
   tableOid: number;
@@ -73,6 +74,35 @@ export class ColumnMasks {
       columns.push({ strategy, format: field.format, typeOid: field.typeOid });
     }
     return columns;
+  }
+
+  /**
+   * For a statement whose stored values the gate could not judge by name (stored-copies.ts):
+   * whether they may come from a masked column through what only the catalog knows — a view
+   * over a table with masked columns among their sources or as the table written, or code that
+   * is not built in. The refusal's reason, or null.
+   */
+  async storedMaskedData(info: StatementInfo): Promise<string | null> {
+    if (this.catalog === null) return storedCopyReason("relations the gateway has no catalog to resolve");
+    const opaque = storedCopyReason("code that is not built in (a function, operator or cast the gateway cannot see into)");
+    if (await this.runsOpaqueCode(info)) return opaque;
+    for (const { stores } of info.decision.statements) {
+      if (stores === undefined) continue;
+      if (stores.from.length > 0) {
+        const reads = await this.catalog.readsOfNames(stores.from);
+        if (reads.callsOpaqueCode) return opaque;
+        const masked = reads.names.find((name) => this.strongest.has(name));
+        if (masked !== undefined) return storedCopyReason(`"${masked}" (through a view), which has masked columns`);
+      }
+      for (const target of stores.targets) {
+        const reads = await this.catalog.readsOfNames(target.names);
+        if (reads.callsOpaqueCode) return opaque;
+        const own = bareName(target.names[0]!);
+        const masked = reads.names.find((name) => name !== own && this.strongest.has(name));
+        if (masked !== undefined) return storedCopyReason(`"${masked}", which the written view "${target.names[0]}" reads`);
+      }
+    }
+    return null;
   }
 
   private async forColumn(oid: number, attnum: number): Promise<MaskStrategy | null> {

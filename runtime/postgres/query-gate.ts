@@ -21,17 +21,19 @@ import type { ExpectationQueue, StatementInfo } from "./expectations.js";
 import { copyOutLayout } from "./copy-format.js";
 import { STATISTICS_RELATIONS } from "./catalog.js";
 import { errorResponse, readCString } from "./messages.js";
+import { bareName, statementNames } from "./statement-names.js";
+import { maskedColumnsByTable, storedByName, type MaskedColumns } from "./stored-copies.js";
 
 export interface GateOutcome {
   /** messages to send upstream, in order */
   forward: Buffer[];
   /** a statement was refused: for the audit record */
   refused?: { info: StatementInfo; error?: string; approval?: string };
-  /** a `review` statement to hold until its approval is decided; nothing else was done with it */
+  /** a statement to hold until the catalog judged what it stores and its approval is decided; nothing else was done with it */
   hold?: HeldMessage;
 }
 
-/** A Query or Parse waiting for approval. */
+/** A Query or Parse waiting for the catalog (`info.storesToCheck`) or for approval; proceed() or release() ends the wait. */
 export interface HeldMessage {
   type: "Q" | "P";
   frame: Buffer;
@@ -44,7 +46,7 @@ export class QueryGate {
   private readonly statements = new Map<string, StatementInfo>();
   private readonly portals = new Map<string, StatementInfo | null>();
   private readonly describedPortals = new Set<string>();
-  private readonly maskedTables: ReadonlySet<string>;
+  private readonly maskedColumns: MaskedColumns;
   private readonly masking: boolean;
   private readonly detecting: boolean;
 
@@ -55,14 +57,9 @@ export class QueryGate {
     private readonly canHold: boolean,
     private readonly metrics?: ProxyMetrics,
   ) {
-    this.maskedTables = maskedTableNames(policy.masks.columns.keys());
+    this.maskedColumns = maskedColumnsByTable(policy.masks.columns.keys());
     this.masking = policy.masks.columns.size > 0 || policy.masks.detectors.size > 0;
     this.detecting = policy.masks.detectors.size > 0;
-  }
-
-  /** bare names of the tables that have masked columns */
-  get tablesWithMasks(): ReadonlySet<string> {
-    return this.maskedTables;
   }
 
   handle(type: number, frame: Buffer): GateOutcome {
@@ -112,6 +109,13 @@ export class QueryGate {
     return { ...outcome, refused: { ...outcome.refused!, approval: requestId } };
   }
 
+  /** A held statement goes on as decided: forwarded when allowed, refused otherwise (a review with no approvals service too). */
+  proceed(held: HeldMessage): GateOutcome {
+    const denied = this.refusal(held.info.decision);
+    if (held.type === "Q") return denied === null ? this.forwardQuery(held.info, held.frame) : this.refuseQuery(held.info, denied);
+    return denied === null ? this.forwardParse(held.info, held.frame) : this.refuseParse(held.info, held.frame, denied);
+  }
+
   /** the held statement is not run: its approval could not be recorded (fail closed), or the client canceled it */
   refuseHeld(held: HeldMessage, message: string, code: "42501" | "57014" = "42501"): GateOutcome {
     const denied = errorResponse({ severity: "ERROR", code, message, detail: ruleDetail(held.info.decision) });
@@ -119,11 +123,14 @@ export class QueryGate {
   }
 
   private query(text: string, frame: Buffer): GateOutcome {
-    const info = this.decide(text);
-    if (this.canHold && info.decision.effect === "review") return { forward: [], hold: { type: "Q", frame, info } };
-    const denied = this.refusal(info.decision);
-    if (denied === null) return this.forwardQuery(info, frame);
-    return this.refuseQuery(info, denied);
+    const held: HeldMessage = { type: "Q", frame, info: this.decide(text) };
+    return this.mustWait(held.info) ? { forward: [], hold: held } : this.proceed(held);
+  }
+
+  /** the catalog has to judge what the statement stores, or it waits for approval */
+  private mustWait(info: StatementInfo): boolean {
+    if (info.decision.effect === "deny") return false;
+    return info.storesToCheck === true || (this.canHold && info.decision.effect === "review");
   }
 
   private forwardQuery(info: StatementInfo, frame: Buffer): GateOutcome {
@@ -138,11 +145,8 @@ export class QueryGate {
 
   private parse(frame: Buffer): GateOutcome {
     const text = readCString(frame, readCString(frame, 5).next).value;
-    const info = this.decide(text);
-    if (this.canHold && info.decision.effect === "review") return { forward: [], hold: { type: "P", frame, info } };
-    const denied = this.refusal(info.decision);
-    if (denied === null) return this.forwardParse(info, frame);
-    return this.refuseParse(info, frame, denied);
+    const held: HeldMessage = { type: "P", frame, info: this.decide(text) };
+    return this.mustWait(held.info) ? { forward: [], hold: held } : this.proceed(held);
   }
 
   private forwardParse(info: StatementInfo, frame: Buffer): GateOutcome {
@@ -185,10 +189,11 @@ export class QueryGate {
     const info: StatementInfo = { text, decision };
     // a statement held for review runs once approved: its COPY is checked before anyone is asked
     if (decision.effect !== "deny") this.checkCopy(info);
-    const statistics = this.maskedTables.size > 0 ? statementNames(decision, "tables").find((t) => STATISTICS_RELATIONS.has(t)) : undefined;
+    const statistics = this.maskedColumns.size > 0 ? statementNames(decision, "tables").find((t) => STATISTICS_RELATIONS.has(t)) : undefined;
     if (statistics !== undefined && info.decision.effect !== "deny") {
       info.decision = { ...info.decision, effect: "deny", reason: `"${statistics}" holds sample values of masked columns (most_common_vals, histogram_bounds): not readable in a session with column masks` };
     }
+    if (this.maskedColumns.size > 0 && info.decision.effect !== "deny") this.checkStores(info);
     this.metrics?.decided(info.decision.effect, (performance.now() - started) / 1e3);
     return info;
   }
@@ -209,9 +214,16 @@ export class QueryGate {
         if (!layout.ok) return deny(layout.reason);
         info.copyFormat = layout.format;
       }
-      const masked = statement.tables.find((t) => this.maskedTables.has(bareName(t)));
+      const masked = statement.tables.find((t) => this.maskedColumns.has(bareName(t)));
       if (masked !== undefined) return deny(`COPY of "${masked}" is not allowed: it has masked columns (use SELECT, which is masked)`);
     }
+  }
+
+  /** Values the statement stores must not come from a masked column (stored-copies.ts): denied here by name, or left for the catalog. */
+  private checkStores(info: StatementInfo): void {
+    const verdict = storedByName(info.decision.statements, this.maskedColumns);
+    if (verdict.kind === "refuse") info.decision = { ...info.decision, effect: "deny", reason: verdict.reason };
+    else if (verdict.kind === "ask") info.storesToCheck = true;
   }
 
   private refusal(decision: Decision): Buffer | null {
@@ -230,17 +242,6 @@ export class QueryGate {
   }
 }
 
-/**
- * The relations the statement text touches, or the functions it calls, as the engine saw them.
- * A single statement's list is the facts' own (shared by every run of the same statement), which
- * lets the row plan cache recognise a repeated shape by reference.
- */
-export function statementNames(decision: Decision, kind: "tables" | "functions"): readonly string[] {
-  const { statements } = decision;
-  if (statements.length === 1) return statements[0]![kind];
-  return [...new Set(statements.flatMap((s) => s[kind]))];
-}
-
 function ruleDetail(decision: Decision): string | undefined {
   return decision.rules.length > 0 ? `rule: ${decision.rules.join(", ")}` : undefined;
 }
@@ -256,16 +257,3 @@ function verdictError(verdict: Exclude<ApprovalVerdict, { outcome: "approved" }>
   }
 }
 
-export function bareName(name: string): string {
-  const dot = name.lastIndexOf(".");
-  return (dot < 0 ? name : name.slice(dot + 1)).toLowerCase();
-}
-
-function maskedTableNames(keys: Iterable<string>): ReadonlySet<string> {
-  const names = new Set<string>();
-  for (const key of keys) {
-    const parts = key.split(".");
-    if (parts.length >= 2) names.add(parts[parts.length - 2]!.toLowerCase());
-  }
-  return names;
-}

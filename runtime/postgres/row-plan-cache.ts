@@ -10,7 +10,7 @@ import type { RowMaskPlan } from "./context.js";
 import type { SqlIndirect } from "../facts/types.js";
 import type { StatementInfo } from "./expectations.js";
 import { indirectOf } from "./mask-columns.js";
-import { statementNames } from "./query-gate.js";
+import { statementNames } from "./statement-names.js";
 
 /** distinct result shapes one session keeps; past it the cache starts over */
 const MAX_SHAPES = 256;

@@ -1,8 +1,8 @@
 // One client session: the upstream connection, then two pumps — client → gate → upstream and
 // upstream → rewriter → client — with backpressure both ways. Any protocol error ends this
-// session only. A statement held for approval stops the client pump (the client's later
-// messages wait in the framer) until its approval is decided; results of earlier statements
-// keep flowing meanwhile.
+// session only. A statement held — for the catalog to judge what it stores, or for approval —
+// stops the client pump (the client's later messages wait) until it is decided; results of
+// earlier statements keep flowing meanwhile.
 
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
@@ -202,11 +202,26 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   };
 
   const decideHeld = async (held: HeldMessage): Promise<GateOutcome> => {
+    if (held.info.storesToCheck === true) {
+      const reason = await storedMaskedData(held);
+      if (reason !== null) held.info.decision = { ...held.info.decision, effect: "deny", reason };
+    }
+    if (held.info.decision.effect !== "review" || ctx.approvals === undefined) return gate.proceed(held);
     cancelHold = new AbortController();
     try {
       return await waitForVerdict(held, cancelHold.signal);
     } finally {
       cancelHold = null;
+    }
+  };
+
+  /** the catalog's verdict on what the statement stores; a catalog that cannot answer refuses it */
+  const storedMaskedData = async (held: HeldMessage): Promise<string | null> => {
+    try {
+      return await columnMasks!.storedMaskedData(held.info);
+    } catch (err) {
+      log.warn({ err }, "catalog lookup for a storing statement failed");
+      return `the catalog could not tell where the values this statement stores come from (${(err as Error).message}): not run`;
     }
   };
 

@@ -1,12 +1,13 @@
-// One walk over a statement's tree: relations, called functions, operators and casts, and the
+// One walk over a statement's tree: relations, called functions, operators and casts, the
 // data-modifying statements it executes (the outer one, those in CTEs, COPY (query), EXPLAIN
-// ANALYZE, and those PREPARE and DECLARE store to run later).
+// ANALYZE, and those PREPARE and DECLARE store to run later), and what it stores (stores.ts).
 
 import type { CallStmt, CommentStmt, DeleteStmt, DropStmt, FuncCall, MergeStmt, Node, ObjectType, RangeVar, UpdateStmt, WithClause } from "libpg-query";
 import { explainExecutes } from "./command.js";
 import { isObject, kindOf, nameParts, nodeAs, type JsonObject } from "./ast.js";
 import { addCast, addOperators } from "./indirect.js";
 import { objectNameRelation, qualifiedNames, rangeVarNames } from "./names.js";
+import { addRelation, cteScope, emptyFindings, enterNode, fieldScope, TOP_SCOPE, type StoreFindings, type StoreScope } from "./stores.js";
 
 export type Write =
   | { kind: "insert" }
@@ -22,6 +23,9 @@ export interface Collected {
   /** EXECUTE, FETCH or MOVE */
   stored: boolean;
   writes: Write[];
+  store: StoreFindings;
+  /** the statement has a WITH clause */
+  hasCte: boolean;
 }
 
 interface Context {
@@ -29,6 +33,7 @@ interface Context {
   ctes: ReadonlySet<string>;
   /** false inside a statement only stored for later whose running the facts do not see (CREATE FUNCTION/RULE/VIEW) */
   executed: boolean;
+  store: StoreScope;
 }
 
 /** Object kinds whose names are relations (pg_class entries). */
@@ -50,8 +55,10 @@ const STORED = new Set(["ExecuteStmt", "FetchStmt"]);
 const FROM_FIELDS = new Set(["fromClause", "usingClause", "sourceRelation"]);
 
 export function collect(stmt: Node): Collected {
-  const out: Collected = { tables: new Set(), functions: new Set(), operators: new Set(), casts: new Set(), stored: false, writes: [] };
-  visit(stmt, { ctes: new Set(), executed: true }, false, out);
+  const out: Collected = {
+    tables: new Set(), functions: new Set(), operators: new Set(), casts: new Set(), stored: false, writes: [], store: emptyFindings(), hasCte: false,
+  };
+  visit(stmt, { ctes: new Set(), executed: true, store: TOP_SCOPE }, false, out);
   return out;
 }
 
@@ -75,7 +82,10 @@ function visitBody(body: JsonObject, kind: string | undefined, ctx: Context, inF
   if (kind === "RangeVar" || (kind === undefined && typeof body.relname === "string")) {
     const relname = body.relname;
     const isCte = inFrom && body.schemaname === undefined && typeof relname === "string" && ctx.ctes.has(relname);
-    if (!isCte) for (const name of rangeVarNames(body as RangeVar)) out.tables.add(name);
+    if (isCte) return;
+    const names = rangeVarNames(body as RangeVar);
+    for (const name of names) out.tables.add(name);
+    addRelation(names, ctx.store, out.store);
     return;
   }
   // CALL holds its FuncCall bare
@@ -91,6 +101,8 @@ function visitBody(body: JsonObject, kind: string | undefined, ctx: Context, inF
   if (ctx.executed) recordWrite(kind, body, out);
 
   let inner = ctx;
+  const entered = kind === undefined ? undefined : enterNode(kind, body, ctx.store, out.store);
+  if (entered !== undefined && entered.scope !== ctx.store) inner = { ...inner, store: entered.scope };
   if (kind !== undefined && DEFERRED.has(kind)) inner = { ...inner, executed: false };
   if (kind === "ExplainStmt" && !explainExecutes(body.options as Node[] | undefined)) inner = { ...inner, executed: false };
   if (isObject(body.withClause)) inner = visitWith(body.withClause as WithClause, inner, out);
@@ -99,7 +111,8 @@ function visitBody(body: JsonObject, kind: string | undefined, ctx: Context, inF
     // `FOR UPDATE OF u` names FROM items (often aliases) already seen
     if (field === "withClause" || field === "lockedRels") continue;
     const childInFrom = FROM_FIELDS.has(field) || (kind === "JoinExpr" && inFrom && (field === "larg" || field === "rarg"));
-    visit(child, inner, childInFrom, out);
+    const store = fieldScope(kind, field, inner.store, entered?.target);
+    visit(child, store === inner.store ? inner : { ...inner, store }, childInFrom, out);
   }
 }
 
@@ -108,10 +121,12 @@ function visitWith(clause: WithClause, ctx: Context, out: Collected): Context {
   const ctes = clause.ctes ?? [];
   const names = ctes.map((c) => nodeAs(c, "CommonTableExpr")?.ctename).filter((n): n is string => n !== undefined);
   const all = new Set([...ctx.ctes, ...names]);
+  out.hasCte = true;
+  const store = cteScope(ctx.store);
   ctes.forEach((c, i) => {
     // Without RECURSIVE a CTE sees only those before it: `WITH users AS (SELECT * FROM users)` reads the table.
     const visible = clause.recursive ? all : new Set([...ctx.ctes, ...names.slice(0, i)]);
-    visit(nodeAs(c, "CommonTableExpr")?.ctequery, { ...ctx, ctes: visible }, false, out);
+    visit(nodeAs(c, "CommonTableExpr")?.ctequery, { ...ctx, ctes: visible, store }, false, out);
   });
   return { ...ctx, ctes: all };
 }

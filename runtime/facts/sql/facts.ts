@@ -7,6 +7,7 @@ import { nodeAs } from "./ast.js";
 import { collect, type Write } from "./collect.js";
 import { commandOf } from "./command.js";
 import { copyKind } from "./copy.js";
+import { storesOf } from "./stores.js";
 import { writesAreRestricted } from "./where.js";
 
 const WRITE_RANK: Readonly<Record<Write["kind"], number>> = { insert: 1, update: 2, delete: 3, merge: 4 };
@@ -25,6 +26,7 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
   const command = strongest(outer, found.writes);
   const copy = nodeAs(stmt, "CopyStmt");
   const indirect = found.operators.size > 0 || found.casts.size > 0 || found.stored;
+  const stores = storesOf(found.store, found.hasCte);
   return {
     command,
     tables: [...found.tables].sort(),
@@ -32,6 +34,7 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
     hasWhere: writesAreRestricted(found.writes),
     ...(copy ? { copy: copyKind(copy) } : {}),
     ...(indirect ? { indirect: { operators: [...found.operators].sort(), casts: [...found.casts].sort(), stored: found.stored } } : {}),
+    ...(stores ? { stores } : {}),
     text,
   };
 }

@@ -62,5 +62,15 @@ function freezeStatement(s: SqlStatementFacts): void {
     Object.freeze(s.indirect.casts);
     Object.freeze(s.indirect);
   }
+  if (s.stores !== undefined) {
+    Object.freeze(s.stores.from);
+    for (const target of s.stores.targets) {
+      Object.freeze(target.names);
+      Object.freeze(target.columns);
+      Object.freeze(target);
+    }
+    Object.freeze(s.stores.targets);
+    Object.freeze(s.stores);
+  }
   Object.freeze(s);
 }

@@ -1,0 +1,139 @@
+// Stored copies (docs/masking.md): a statement that keeps values beyond its result — rows it
+// writes, a table made from a query, set_config, a large object, a file — must not copy masked
+// columns where a later statement reads them without the mask. Through the gateway against the
+// machine's real PostgreSQL; every refusal is checked on the server too (nothing was stored).
+
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabase, dropDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+
+const DB = "hoopgate_pgmaskstores";
+const SSN = "123-45-6789";
+
+const policy = (issuer: string): string => `
+connection storedb { kind = postgres }
+group agents {
+  issuer = "${issuer}"
+  when   = claims.role == "agent"
+}
+policy agents-masked {
+  subjects    = [group.agents]
+  connections = [connection.storedb]
+  allow when sql.command in [select, insert, update, delete, merge, create, copy, prepare, execute, begin, commit, rollback]
+  mask columns ["people.ssn"]
+  mask columns ["people.email"] { with = partial(4) }
+}
+`;
+
+let gw: Gateway;
+let direct: pg.Client;
+let agent: pg.Client;
+
+beforeAll(async () => {
+  await freshDatabase(DB);
+  direct = new pg.Client({ ...PG, database: DB });
+  await direct.connect();
+  await direct.query(`
+    create table people (id int primary key, name text, email text, ssn text);
+    insert into people values (1, 'Ann', 'ann@example.com', '${SSN}'), (2, 'Bob', 'bob@example.com', '987-65-4321');
+    create table notes (id serial primary key, body text);
+    create table tickets (id int primary key, person_id int, status text);
+    insert into tickets values (10, 1, 'open'), (11, 2, 'open');
+    create view people_v as select * from people;
+    create function leak() returns text language sql stable as $$ select ssn from people limit 1 $$;
+  `);
+  gw = await startGateway({ policy, targets: { storedb: { ...PG, database: DB } } });
+  agent = new pg.Client({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "storedb", password: await gw.token("agent") });
+  await agent.connect();
+});
+
+afterAll(async () => {
+  await agent?.end();
+  await gw?.close();
+  await direct?.end();
+  await dropDatabase(DB);
+});
+
+/** nothing of people.ssn or people.email outside people, on the server itself */
+async function expectNoCopies(): Promise<void> {
+  const { rows } = await direct.query<{ body: string }>("select body from notes");
+  expect(JSON.stringify(rows)).not.toMatch(/123-45|987-65|@example/);
+  const tables = await direct.query("select relname from pg_class where relname in ('tt', 't2', 'copied')");
+  expect(tables.rows).toEqual([]);
+  const objects = await direct.query("select count(*)::int as n from pg_largeobject_metadata");
+  expect(objects.rows[0].n).toBe(0);
+}
+
+async function refused(client: pg.Client, sql: string, name?: string): Promise<string> {
+  const error = await client.query(name === undefined ? sql : { name, text: sql }).then(() => null, (e: { code?: string; message: string }) => e);
+  expect(error, sql).not.toBeNull();
+  expect(error!.code, sql).toBe("42501");
+  expect(error!.message, sql).toMatch(/stores values that may come from/);
+  return error!.message;
+}
+
+describe("statements copying masked columns are refused, and nothing is stored", () => {
+  it.each([
+    ["create table as", "create temp table tt as select ssn from people", /"people", which has masked columns/],
+    ["select into", "select ssn into temp t2 from people", /"people"/],
+    ["insert … select", "insert into notes (body) select ssn from people", /"people"/],
+    ["insert … values (subquery)", "insert into notes (body) values ((select email from people limit 1))", /"people"/],
+    ["insert through a view", "insert into notes (body) select ssn from people_v", /"people" \(through a view\)/],
+    ["insert from a CTE", "with d as (select ssn from people) insert into notes (body) select ssn from d", /"people"/],
+    ["insert from a user function", "insert into notes (body) values (leak())", /code that is not built in/],
+    ["update from a masked column of the same row", "update people set name = ssn where id = 1", /the masked column people\.ssn/],
+    ["update with the whole row", "update people p set name = p::text where id = 1", /a whole row of "people"/],
+    ["update through a view it writes", "update people_v set name = email where id = 1", /"people", which the written view "people_v" reads/],
+    ["update … from", "update tickets set status = p.ssn from people p where p.id = tickets.person_id", /"people"/],
+    ["merge", "merge into notes n using people p on n.id = p.id when not matched then insert (body) values (p.ssn)", /"people"/],
+    ["a deleted row handed on", "with d as (delete from people where id = 2 returning ssn) insert into notes (body) select ssn from d", /a whole row of "people"/],
+    ["set_config", "select set_config('my.x', (select ssn from people limit 1), false)", /"people"/],
+    ["a large object", "select lo_from_bytea(0, convert_to(ssn, 'UTF8')) from people", /"people"/],
+    ["an advisory lock's key", "select pg_advisory_lock(ascii(substr(ssn, 1, 1))) from people", /"people"/],
+    ["a server file", "copy (select * from people_v) to '/tmp/hoopgate-stores-test.txt'", /"people" \(through a view\)/],
+    ["stored for later", "prepare copy_later as insert into notes (body) select ssn from people", /"people"/],
+    ["one statement among several", "insert into notes (body) values ('harmless'); insert into notes (body) select ssn from people", /"people"/],
+  ])("%s", async (_, sql, reason) => {
+    expect(await refused(agent, sql)).toMatch(reason);
+    // the session goes on
+    expect((await agent.query("select 1 as ok")).rows).toEqual([{ ok: 1 }]);
+    await expectNoCopies();
+  });
+
+  it("the same statements are refused at Parse in the extended protocol", async () => {
+    await refused(agent, "insert into notes (body) select ssn from people", "ext_insert");
+    await refused(agent, "select set_config('my.x', ssn, false) from people where id = $1", "ext_config");
+    await refused(agent, "update people_v set name = email where id = 1", "ext_view");
+    await expectNoCopies();
+    const setting = await agent.query("select current_setting('my.x', true) as v");
+    expect(setting.rows[0].v ?? "").not.toContain("123-45");
+  });
+
+  it("inside a transaction, which then fails like any failed statement", async () => {
+    await agent.query("begin");
+    await agent.query("insert into notes (body) values ('in tx')");
+    await refused(agent, "insert into notes (body) select ssn from people");
+    await expect(agent.query("select 1")).rejects.toThrow(/current transaction is aborted/);
+    await agent.query("rollback");
+    await expectNoCopies();
+  });
+});
+
+describe("writes that copy no masked value run", () => {
+  it("literal values, unmasked sources, and filters on masked columns", async () => {
+    await agent.query("insert into notes (body) values ('called the customer')");
+    await agent.query("update people set name = 'Ann Lee' where id = 1");
+    await agent.query("update people set ssn = '000-00-0000' where id = 2");
+    await agent.query(`update tickets set status = 'closed' where person_id in (select id from people where ssn = '${SSN}')`);
+    await agent.query("insert into notes (body) select status from tickets where id = 10");
+    await agent.query("select set_config('my.label', 'literal', false)");
+    const { rows } = await direct.query("select (select string_agg(body, ',' order by id) from notes) as notes, (select status from tickets where id = 10) as status, (select name from people where id = 1) as name");
+    expect(rows).toEqual([{ notes: "called the customer,closed", status: "closed", name: "Ann Lee" }]);
+    await direct.query("update people set ssn = '987-65-4321' where id = 2");
+  });
+
+  it("RETURNING of the write itself comes back masked", async () => {
+    const { rows } = await agent.query({ text: "update people set name = 'Ann' where id = 1 returning ssn, email", rowMode: "array" });
+    expect(JSON.stringify(rows)).not.toMatch(/123-45|ann@example/);
+  });
+});
