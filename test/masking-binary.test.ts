@@ -18,7 +18,7 @@ const CARD = "4111111111111111";
 
 const OID = {
   bool: 16, bytea: 17, char: 18, name: 19, int8: 20, int2: 21, int4: 23, text: 25, json: 114, xml: 142, point: 600,
-  float8: 701, unknown: 705, bpchar: 1042, varchar: 1043, timestamptz: 1184, numeric: 1700, uuid: 2950, record: 2249,
+  float4: 700, float8: 701, unknown: 705, bpchar: 1042, varchar: 1043, timestamptz: 1184, numeric: 1700, uuid: 2950, record: 2249,
   textArray: 1009, int4range: 3904, tsvector: 3614, jsonb: 3802, userType: 16385,
 };
 
@@ -70,10 +70,10 @@ function int8(v: bigint): Buffer {
 
 describe("binary-format columns with detectors", () => {
   it("leaves undetectable types untouched, whatever their bytes", () => {
-    const types = [OID.bool, OID.int2, OID.int4, OID.float8, OID.timestamptz, OID.uuid].map(binary);
+    const types = [OID.bool, OID.int2, OID.int4, OID.float4, OID.timestamptz, OID.uuid].map(binary);
     expect(buildRowMaskPlan(types.map(() => undefined), new Map(DETECTORS), { hashKey: KEY, columnTypes: types })).toBeUndefined();
     // beside a column that is scanned
-    const values = [Buffer.of(1), Buffer.of(0x40, 0x40), utf8("@@@@"), utf8("a@example.com"), Buffer.alloc(8, 0x34), utf8("a@example.comXYZ"), utf8("x")];
+    const values = [Buffer.of(1), Buffer.of(0x40, 0x40), utf8("@@@@"), utf8("@@@@"), Buffer.alloc(8, 0x34), utf8("a@example.comXYZ"), utf8("x")];
     expect(mask(values, planFor([...types, binary(OID.text)]))).toEqual(values);
   });
 
@@ -112,6 +112,20 @@ describe("binary-format columns with detectors", () => {
     const small = Buffer.from("0001000000000000002a", "hex"); // 42
     expect(mask([int8(BigInt(CARD)), cardNumeric, int8(42n), small], plan)).toEqual([null, null, int8(42n), small]);
     expect(mask([Buffer.alloc(7), Buffer.from("0001000000000000", "hex"), int8(-1n), small], plan)).toEqual([null, null, int8(-1n), small]);
+  });
+
+  it("decodes float8 to its digits (up to 17 significant: a card number) and withholds a detection or a malformed value", () => {
+    const float8 = (n: number): Buffer => {
+      const b = Buffer.alloc(8);
+      b.writeDoubleBE(n);
+      return b;
+    };
+    // an Amex number fits a double exactly
+    const amex = float8(378282246310005);
+    const plan = planFor([binary(OID.float8), binary(OID.float8), binary(OID.float8)]);
+    expect(mask([amex, float8(3.25), Buffer.alloc(4)], plan)).toEqual([null, float8(3.25), null]);
+    // in text format float8 is scanned too: no longer taken to be unable to hold a detection
+    expect(mask(["378282246310005", "3.25"], planFor([text(OID.float8), text(OID.float8)]))).toEqual([null, utf8("3.25")]);
   });
 
   it("withholds every other binary value, detected or not: arrays, records, ranges, user types…", () => {

@@ -22,8 +22,8 @@ const MINUS_INFINITY = Buffer.from("-Infinity", "latin1");
 const TWO_32 = 2 ** 32;
 const MILLION = 1e6;
 
-/** every byte a decimal text can hold: digits, sign, point, `NaN`, `Infinity` */
-const DECIMAL_TEXT_BYTES = /^[0-9.\-NaIfinty]*$/;
+/** every byte a decimal text can hold: digits, sign, point, exponent, `NaN`, `Infinity` */
+const DECIMAL_TEXT_BYTES = /^[0-9.\-+eNaIfinty]*$/;
 
 /**
  * Whether `detector` may find anything in a decimal text: not when its prefilter needs a needle
@@ -43,6 +43,17 @@ export function mayMatchDecimalText(detector: Detector): boolean {
  */
 export class DecimalText {
   buffer: Buffer = Buffer.allocUnsafe(64);
+  private readonly float = new DataView(new ArrayBuffer(8));
+
+  /**
+   * float8: 8 bytes, big-endian IEEE 754 (float8send) → the shortest text that reads back as the
+   * same double, digits in full below 1e21: every digit float8out prints is in it.
+   */
+  float8(buf: Uint8Array, start: number, end: number): number {
+    if (end - start !== 8) return -1;
+    for (let i = 0; i < 8; i++) this.float.setUint8(i, buf[start + i]!);
+    return this.buffer.write(String(this.float.getFloat64(0)), 0, "latin1");
+  }
 
   /** int8: 8 bytes, big-endian two's complement (int8send) → int8out's text. */
   int8(buf: Uint8Array, start: number, end: number): number {

@@ -16,7 +16,8 @@ const STRING_TYPES = new Set([
 
 /**
  * Built-in types whose text form cannot hold anything a detector looks for (no `@`, at most
- * 10 digits, or a fixed date/uuid/address syntax), so detectors skip them.
+ * 10 digits, or a fixed date/uuid/address syntax), so detectors skip them. float8 is not among
+ * them: it prints up to 17 significant digits, a card number's length.
  */
 const UNDETECTABLE_TYPES = new Set([
   16, // bool
@@ -24,8 +25,7 @@ const UNDETECTABLE_TYPES = new Set([
   23, // int4
   26, // oid
   650, // cidr
-  700, // float4
-  701, // float8
+  700, // float4 (at most 9 significant digits)
   790, // money
   829, // macaddr
   869, // inet
@@ -54,11 +54,11 @@ export function mayHoldDetectable(oid: number): boolean {
 /**
  * How detectors read a value of a type that `mayHoldDetectable`, sent in binary format:
  * `string`, the raw text (a replacement is still valid); `raw`, bytes to scan as they are
- * (json, xml: their text; bytea: its bytes); `jsonb`, a version byte then the text; `int8`
- * and `numeric`, decoded to their decimal text; `unreadable`, a form the gateway does not
+ * (json, xml: their text; bytea: its bytes); `jsonb`, a version byte then the text; `int8`,
+ * `numeric` and `float8`, decoded to their decimal text; `unreadable`, a form the gateway does not
  * decode (arrays, records, ranges, geometric and user-defined types…).
  */
-export type BinaryForm = "string" | "raw" | "jsonb" | "int8" | "numeric" | "unreadable";
+export type BinaryForm = "string" | "raw" | "jsonb" | "int8" | "numeric" | "float8" | "unreadable";
 
 export function binaryForm(oid: number): BinaryForm {
   if (STRING_TYPES.has(oid)) return "string";
@@ -70,6 +70,7 @@ export function binaryForm(oid: number): BinaryForm {
     case 3802: return "jsonb";
     case 20: return "int8";
     case 1700: return "numeric";
+    case 701: return "float8";
     default: return "unreadable";
   }
 }

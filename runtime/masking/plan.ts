@@ -45,6 +45,7 @@ const JSONB_BINARY = 3;
 const INT8_BINARY = 4;
 const NUMERIC_BINARY = 5;
 const BYTEA_TEXT = 6;
+const FLOAT8_BINARY = 7;
 const JSONB_VERSION = 1;
 
 /** What to do with each column of one result set. Build with `buildRowMaskPlan`. */
@@ -62,7 +63,7 @@ export class RowMaskPlan {
     private readonly scanner: ValueScanner,
     hasher: Hasher,
     /**
-     * for binary int8 and numeric columns: their decimal text, and a scanner of its own (the
+     * for binary int8, numeric and float8 columns: their decimal text, and a scanner of its own (the
      * message's needle cursors stay put) with the detectors that may match such text
      */
     private readonly numbers: { text: DecimalText; scanner: ValueScanner } | undefined,
@@ -102,7 +103,7 @@ export class RowMaskPlan {
     return edits.count === before ? UNCHANGED : EDITED;
   }
 
-  /** A binary jsonb, int8 or numeric value, or a text-format bytea: `NULLED` when malformed or a detector finds something in its text, else `UNCHANGED`. */
+  /** A binary jsonb, int8, numeric or float8 value, or a text-format bytea: `NULLED` when malformed or a detector finds something in its text, else `UNCHANGED`. */
   private maskDecoded(how: number, buf: Buffer, start: number, end: number): number {
     switch (how) {
       case JSONB_BINARY:
@@ -116,7 +117,7 @@ export class RowMaskPlan {
       }
       default: {
         const { text, scanner } = this.numbers!;
-        const length = how === INT8_BINARY ? text.int8(buf, start, end) : text.numeric(buf, start, end);
+        const length = how === INT8_BINARY ? text.int8(buf, start, end) : how === FLOAT8_BINARY ? text.float8(buf, start, end) : text.numeric(buf, start, end);
         return length < 0 || this.detects(scanner, text.buffer, 0, length) ? NULLED : UNCHANGED;
       }
     }
@@ -148,7 +149,7 @@ export class RowMaskPlan {
  * mask turns the value into NULL (the only replacement valid for every type's binary form).
  * Detectors read the binary forms that carry text (`binaryForm`): string types are scanned and
  * masked as in text format; json, xml, jsonb (after its version byte) and bytea are scanned, and
- * int8 and numeric decoded to their decimal text and scanned, a detection or a malformed value
+ * int8, numeric and float8 decoded to their decimal text and scanned, a detection or a malformed value
  * giving NULL. Any other binary value (arrays, records, ranges, user-defined types…) becomes
  * NULL unconditionally: clients that need those types with detectors must ask for text format.
  * In text format, bytea (and bytea[]) is hex: detectors read the bytes its hex runs stand for,
@@ -197,14 +198,15 @@ export function buildRowMaskPlan(
         case "jsonb": detect[i] = JSONB_BINARY; break;
         case "int8": detect[i] = INT8_BINARY; break;
         case "numeric": detect[i] = NUMERIC_BINARY; break;
+        case "float8": detect[i] = FLOAT8_BINARY; break;
         // a form the detectors cannot read: withheld as a `null` column mask would be
         case "unreadable": columnMasks[i] = NULL_STRATEGY; break;
       }
     }
   }
   if (!anything) return undefined;
-  // a scanner without detectors finds nothing: int8 and numeric are still decoded, to withhold a malformed value
-  const numbers = detect.includes(INT8_BINARY) || detect.includes(NUMERIC_BINARY)
+  // a scanner without detectors finds nothing: int8, numeric and float8 are still decoded, to withhold a malformed value
+  const numbers = detect.includes(INT8_BINARY) || detect.includes(NUMERIC_BINARY) || detect.includes(FLOAT8_BINARY)
     ? { text: new DecimalText(), scanner: new ValueScanner(armed.filter((a) => mayMatchDecimalText(a.detector))) }
     : undefined;
   const hex = detect.includes(BYTEA_TEXT) ? { runs: new HexRuns(), scanner: new ValueScanner(armed) } : undefined;
