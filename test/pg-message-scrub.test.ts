@@ -124,13 +124,14 @@ describe("a session with column masks", () => {
   });
 
   it("a unique violation's key and a check violation's row lose their values, keep the constraint and columns", async () => {
-    const unique = await run("masked", "update people set email = (select email from people where id = 1) where id = 2");
+    // the values come from the client's own expressions: copying a masked column is refused (pg-masking-stores.test.ts)
+    const unique = await run("masked", "update people set email = reverse('moc.elpmaxe@ecila') where id = 2");
     expect(unique.error).toMatchObject({
       code: "23505", message: 'duplicate key value violates unique constraint "people_email_key"',
       detail: "Key (email)=([REDACTED]) already exists.", constraint: "people_email_key", table: "people",
     });
     expectNoClearValue(unique);
-    const check = await run("masked", "insert into short_ssn select id, ssn from people");
+    const check = await run("masked", "insert into short_ssn values (1, reverse('9876-54-321'))");
     expect(check.error).toMatchObject({ code: "23514", message: 'new row for relation "short_ssn" violates check constraint "short_ssn_ssn_check"', detail: "Failing row contains ([REDACTED])." });
     expectNoClearValue(check);
   });

@@ -1,9 +1,11 @@
 // Resolves result-column provenance through the target's catalog: table OID + attnum →
-// schema.table.column, a relation (or a view, through its rewrite rules, recursively) → the
-// tables it reads and whether it calls opaque code, and the name of a function, operator or cast
-// target type a statement uses → built in or opaque. Opaque code is a function, operator or cast
-// that is not built in, or a builtin that runs a query given as text: what it reads cannot be
-// known. One small pool per target, shared by its sessions; answers cached by OID or name.
+// schema.table.column and the tables it inherits from, a relation (or a view, through its
+// rewrite rules, recursively; a table, with those it inherits from or is inherited by) → the tables it
+// reads and whether it calls opaque code, and the name of a function, operator or cast target
+// type a statement uses → built in or opaque. Opaque code is a function, operator or cast that
+// is not built in, or a builtin that runs a query given as text or reads data from outside the
+// tables (a file, a large object, the WAL): what it reads cannot be known. One small pool per
+// target, shared by its sessions; answers cached by OID or name.
 
 import pg from "pg";
 import type { PgTarget } from "./context.js";
@@ -21,6 +23,11 @@ export interface Relation {
   /** pg_class.relkind: r table, v view, m materialized view, … */
   kind: string;
   columns: ReadonlyMap<number, string>;
+  /**
+   * the tables it inherits from and those inheriting from it (partitions, inheritance children):
+   * their rows are one table's, so a column mask on any of them covers the same column of all
+   */
+  family: readonly { schema: string; name: string }[];
   /** bare names of every relation this one reads (itself included; views expanded) */
   reads: readonly string[];
   /** a view whose definition, or that of a view it reads, calls opaque code or reads planner statistics */
@@ -29,8 +36,13 @@ export interface Relation {
 
 /** What a set of relations reads, views expanded. */
 export interface Reads {
-  /** bare names of the relations */
+  /** bare names of the relations, views expanded, with the tables they inherit from */
   names: readonly string[];
+  /**
+   * a name the catalog cannot find: a temporary relation (the catalog has its own connection), one
+   * made in the client's open transaction, or by the statement itself
+   */
+  unresolved: boolean;
   /**
    * a view among them calls opaque code or reads planner statistics, or (asked for a statement)
    * a column among them has a type an opaque cast converts from
@@ -53,19 +65,22 @@ export interface CodeNames {
 const FIRST_NORMAL_OID = 16384;
 
 /**
- * Built-in functions that run a query given as text, or read a relation, cursor, schema or
- * database named by a value: what they read is nowhere in the statement's facts.
+ * Built-in functions whose result comes from somewhere the statement's facts do not name: a
+ * query given as text; a relation, cursor, schema or database named by a value; a server file
+ * (a table's own data files among them), a large object, the WAL's decoded changes.
  */
-const RUNS_QUERIES = [
+const OPAQUE_BUILTINS = [
   "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
   "table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
   "cursor_to_xml", "cursor_to_xmlschema",
   "schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
   "database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema",
   "ts_stat", "ts_rewrite",
+  "pg_read_file", "pg_read_binary_file", "lo_get", "loread",
+  "pg_logical_slot_get_changes", "pg_logical_slot_peek_changes", "pg_logical_slot_get_binary_changes", "pg_logical_slot_peek_binary_changes",
 ];
 
-const RUNS_QUERIES_SQL = RUNS_QUERIES.map((name) => `'${name}'`).join(", ");
+const OPAQUE_BUILTINS_SQL = OPAQUE_BUILTINS.map((name) => `'${name}'`).join(", ");
 
 /**
  * Relations holding sample values of any table's columns (most_common_vals, histogram_bounds,
@@ -78,14 +93,27 @@ export const STATISTICS_RELATIONS: ReadonlySet<string> = new Set(["pg_statistic"
 const notBuiltIn = (row: string, n: string): string => `(${row}.oid >= ${FIRST_NORMAL_OID} or ${n}.nspname not in ('pg_catalog', 'information_schema'))`;
 
 /** a pg_proc row `p` (with its namespace `n`) that is opaque */
-const OPAQUE_PROC = `(${notBuiltIn("p", "n")} or p.proname in (${RUNS_QUERIES_SQL}))`;
+const OPAQUE_PROC = `(${notBuiltIn("p", "n")} or p.proname in (${OPAQUE_BUILTINS_SQL}))`;
 
 const RELATION_SQL = `
 select n.nspname as schema, c.relname as name, c.relkind as kind,
        coalesce((select json_object_agg(a.attnum, a.attname) from pg_attribute a
-                 where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '{}') as columns
+                 where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '{}') as columns,
+       coalesce((with recursive up(oid) as (
+                   select i.inhparent from pg_inherits i where i.inhrelid = c.oid
+                   union
+                   select i.inhparent from up join pg_inherits i on i.inhrelid = up.oid),
+                 down(oid) as (
+                   select i.inhrelid from pg_inherits i where i.inhparent = c.oid
+                   union
+                   select i.inhrelid from down join pg_inherits i on i.inhparent = down.oid)
+                 select json_agg(json_build_object('schema', fn.nspname, 'name', fc.relname))
+                   from (select oid from up union select oid from down) f
+                   join pg_class fc on fc.oid = f.oid join pg_namespace fn on fn.oid = fc.relnamespace), '[]') as family
   from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = $1`;
 
+// The relations read: the named ones, what a view's rewrite rules read, and the tables a table
+// inherits from or is inherited by (one table's rows: a mask on one covers the others').
 // A rewrite rule depends on the functions its query calls (pg_proc) and on its operators
 // (pg_operator, whose oprcode is the function that runs) — except on pinned objects, which
 // PostgreSQL does not record: a builtin that runs queries is found by its OID in the rule's tree.
@@ -97,10 +125,15 @@ const READS_SQL = `
 with recursive deps(oid) as (
   select unnest($1::oid[])
   union
-  select d.refobjid from deps
-    join pg_rewrite r on r.ev_class = deps.oid
-    join pg_depend d on d.objid = r.oid and d.classid = 'pg_rewrite'::regclass
-                    and d.refclassid = 'pg_class'::regclass and d.refobjid <> deps.oid
+  select x.oid from deps cross join lateral (
+    select d.refobjid as oid from pg_rewrite r
+      join pg_depend d on d.objid = r.oid and d.classid = 'pg_rewrite'::regclass
+                      and d.refclassid = 'pg_class'::regclass and d.refobjid <> deps.oid
+     where r.ev_class = deps.oid
+    union all
+    select i.inhparent from pg_inherits i where i.inhrelid = deps.oid
+    union all
+    select i.inhrelid from pg_inherits i where i.inhparent = deps.oid) x
 ),
 rules as (select r.oid, r.ev_action::text as tree from deps join pg_rewrite r on r.ev_class = deps.oid)
 select coalesce((select array_agg(distinct c.relname::text) from deps join pg_class c on c.oid = deps.oid), '{}') as names,
@@ -110,7 +143,7 @@ select coalesce((select array_agg(distinct c.relname::text) from deps join pg_cl
                  join pg_proc p on p.oid = case when d.refclassid = 'pg_proc'::regclass then d.refobjid else o.oprcode::oid end
                  join pg_namespace n on n.oid = p.pronamespace
                 where d.refclassid in ('pg_proc'::regclass, 'pg_operator'::regclass) and ${OPAQUE_PROC})
-       or exists (select 1 from rules join pg_proc p on p.proname in (${RUNS_QUERIES_SQL})
+       or exists (select 1 from rules join pg_proc p on p.proname in (${OPAQUE_BUILTINS_SQL})
                    where strpos(rules.tree, ':funcid ' || p.oid || ' ') > 0)
        or exists (select 1 from unnest(array[${[...STATISTICS_RELATIONS].map((n) => `to_regclass('pg_catalog.${n}')::oid`).join(", ")}]) s(oid)
                    where s.oid in (select oid from deps) or exists (select 1 from rules where strpos(rules.tree, ':relid ' || s.oid || ' ') > 0))
@@ -142,8 +175,7 @@ select count(*)::int as found, count(*) filter (where ${notBuiltIn("t", "n")})::
 
 type CodeKind = "builtin" | "opaque" | "unknown";
 
-const REGCLASS_SQL = `select coalesce(array_agg(to_regclass(n)::oid) filter (where to_regclass(n) is not null), '{}') as oids
-  from unnest($1::text[]) n`;
+const REGCLASS_SQL = "select n as name, to_regclass(n)::oid as oid from unnest($1::text[]) n";
 
 interface Cached<T> {
   value: Promise<T>;
@@ -178,21 +210,34 @@ export class Catalog {
 
   relation(oid: number): Promise<Relation | null> {
     return cached(this.relations, oid, async () => {
-      const { rows } = await this.pool.query<{ schema: string; name: string; kind: string; columns: Record<string, string> }>(RELATION_SQL, [oid]);
+      type Row = { schema: string; name: string; kind: string; columns: Record<string, string>; family: Relation["family"] };
+      const { rows } = await this.pool.query<Row>(RELATION_SQL, [oid]);
       const row = rows[0];
       if (row === undefined) return null;
-      const reads = row.kind === "v" || row.kind === "m" ? await this.readsOf([oid], false) : { names: [row.name], callsOpaqueCode: false };
+      const reads = row.kind === "v" || row.kind === "m" ? await this.readsOf([oid], false) : { names: [row.name], unresolved: false, callsOpaqueCode: false };
       const columns = new Map(Object.entries(row.columns).map(([n, name]) => [Number(n), name]));
-      return { schema: row.schema, name: row.name, kind: row.kind, columns, reads: reads.names, callsOpaqueCode: reads.callsOpaqueCode };
+      return { schema: row.schema, name: row.name, kind: row.kind, columns, family: row.family, reads: reads.names, callsOpaqueCode: reads.callsOpaqueCode };
     });
   }
 
-  /** what a statement naming these relations reads, views expanded; names as the statement wrote them */
+  /**
+   * What a statement naming these relations reads, views expanded; names as the facts give them
+   * (bare, and `schema.name`, as the parser folded them: quoted here, so `"PeopleView"` is found).
+   */
   readsOfNames(names: readonly string[]): Promise<Reads> {
     const key = [...names].sort().join("\n");
     return cached(this.readsByNames, key, async () => {
-      const { rows } = await this.pool.query<{ oids: number[] }>(REGCLASS_SQL, [names]);
-      return this.readsOf(rows[0]?.oids ?? [], true);
+      const candidates = names.flatMap(regclassCandidates);
+      const { rows } = await this.pool.query<{ name: string; oid: number | null }>(REGCLASS_SQL, [candidates.map((c) => c.text)]);
+      const found = new Set<string>();
+      const oids = new Set<number>();
+      rows.forEach((row, i) => {
+        if (row.oid === null) return;
+        found.add(candidates[i]!.name);
+        oids.add(row.oid);
+      });
+      const reads = await this.readsOf([...oids], true);
+      return { ...reads, unresolved: names.some((name) => !found.has(name) && !names.some((other) => found.has(other) && sameRelation(name, other))) };
     });
   }
 
@@ -226,13 +271,36 @@ export class Catalog {
 
   /** forStatement: also judge the casts from the relations' column types (written `x::text`, or applied unasked) */
   private async readsOf(oids: number[], forStatement: boolean): Promise<Reads> {
-    if (oids.length === 0) return { names: [], callsOpaqueCode: false };
+    if (oids.length === 0) return { names: [], unresolved: false, callsOpaqueCode: false };
     const { rows } = await this.pool.query<{ names: string[]; calls_opaque_code: boolean }>(READS_SQL, [oids, forStatement]);
     const row = rows[0];
     // no answer is no proof: fail closed
-    if (row === undefined) return { names: [], callsOpaqueCode: true };
-    return { names: row.names.map((n) => n.toLowerCase()), callsOpaqueCode: row.calls_opaque_code };
+    if (row === undefined) return { names: [], unresolved: true, callsOpaqueCode: true };
+    return { names: row.names.map((n) => n.toLowerCase()), unresolved: false, callsOpaqueCode: row.calls_opaque_code };
   }
+}
+
+/**
+ * The regclass texts a fact's relation name may stand for, each part quoted as the parser left
+ * it: `PeopleView` → `"PeopleView"`; `HR.staff` → `"HR"."staff"` (a name holding dots gives one
+ * text per place it may be cut).
+ */
+function regclassCandidates(name: string): { name: string; text: string }[] {
+  const out = [{ name, text: quoteIdent(name) }];
+  for (let dot = name.indexOf("."); dot >= 0; dot = name.indexOf(".", dot + 1)) {
+    // a zero-length quoted identifier is a syntax error: no relation is named so
+    if (dot > 0 && dot < name.length - 1) out.push({ name, text: `${quoteIdent(name.slice(0, dot))}.${quoteIdent(name.slice(dot + 1))}` });
+  }
+  return out;
+}
+
+function quoteIdent(part: string): string {
+  return `"${part.replaceAll('"', '""')}"`;
+}
+
+/** the bare and the qualified name of one relation, as the facts list both */
+function sameRelation(a: string, b: string): boolean {
+  return a.endsWith(`.${b}`) || b.endsWith(`.${a}`);
 }
 
 /**

@@ -1,5 +1,6 @@
 // Which mask applies to each column of a result (docs/masking.md has the rules):
-// - a column with provenance (RowDescription table OID + attnum) takes its own column mask;
+// - a column with provenance (RowDescription table OID + attnum) takes its own column mask, or
+//   that of the same column of a table its table inherits from or is inherited by;
 //   a column of a view that reads a table with masked columns takes that table's strongest mask,
 //   and the strongest mask of the session when the view calls opaque code (catalog.ts);
 // - a column without provenance (an expression, aggregate, row or JSON constructor, a function's
@@ -7,7 +8,9 @@
 //   directly or through views — of every table with masked columns when the statement (or a
 //   view it names) runs opaque code (a function, operator or cast that is not built in can read
 //   any table), or returns the rows of a statement prepared or a cursor declared earlier
-//   (EXECUTE, FETCH: their facts do not say what they read).
+//   (EXECUTE, FETCH: their facts do not say what they read), or names a relation the catalog
+//   cannot find (a temporary one, or one made in the client's open transaction).
+// A column without a mask of its own never gets `partial` or `hash`: they become `redact`.
 // Planner statistics hold sample values of every column: statements naming them are refused in
 // sessions with column masks (query-gate.ts), views over them are masked whole (catalog.ts).
 
@@ -91,12 +94,14 @@ export class ColumnMasks {
       if (stores.from.length > 0) {
         const reads = await this.catalog.readsOfNames(stores.from);
         if (reads.callsOpaqueCode) return opaque;
+        if (reads.unresolved) return storedCopyReason("relations the catalog cannot see (a temporary one, or one made in the open transaction)");
         const masked = reads.names.find((name) => this.strongest.has(name));
         if (masked !== undefined) return storedCopyReason(`"${masked}" (through a view), which has masked columns`);
       }
       for (const target of stores.targets) {
         const reads = await this.catalog.readsOfNames(target.names);
         if (reads.callsOpaqueCode) return opaque;
+        if (reads.unresolved) return storedCopyReason(`"${target.names[0]}", which the catalog cannot see (a temporary relation, or one made in the open transaction)`);
         const own = bareName(target.names[0]!);
         const masked = reads.names.find((name) => name !== own && this.strongest.has(name));
         if (masked !== undefined) return storedCopyReason(`"${masked}", which the written view "${target.names[0]}" reads`);
@@ -109,14 +114,18 @@ export class ColumnMasks {
     const relation = await this.catalog!.relation(oid);
     if (relation === null) return this.strongestOverall();
     const column = relation.columns.get(attnum);
-    const name = relation.name.toLowerCase();
-    if (column !== undefined) {
-      const col = column.toLowerCase();
-      const own = this.masks.columns.get(`${relation.schema.toLowerCase()}.${name}.${col}`) ?? this.masks.columns.get(`${name}.${col}`);
-      if (own !== undefined) return own;
+    const family = [relation, ...relation.family];
+    // a column the catalog does not know yet (added in the client's open transaction, or since the answer was cached)
+    if (column === undefined) return borrowed(this.strongestOf([...family.map((r) => r.name.toLowerCase()), ...relation.reads]));
+    const col = column.toLowerCase();
+    let own: MaskStrategy | null = null;
+    for (const r of family) {
+      const name = r.name.toLowerCase();
+      own = stronger(own, this.masks.columns.get(`${r.schema.toLowerCase()}.${name}.${col}`) ?? this.masks.columns.get(`${name}.${col}`) ?? null);
     }
+    if (own !== null) return own;
     if (relation.callsOpaqueCode) return this.strongestOverall();
-    return this.strongestOf(relation.reads.filter((r) => r !== name));
+    return borrowed(this.strongestOf(relation.reads.filter((r) => r !== relation.name.toLowerCase())));
   }
 
   private async forStatement(info: StatementInfo | null): Promise<MaskStrategy | null> {
@@ -125,9 +134,10 @@ export class ColumnMasks {
     if (info === null || (await this.runsOpaqueCode(info))) return this.strongestOverall();
     const tables = statementNames(info.decision, "tables");
     const direct = this.strongestOf(tables.map(bareName));
-    if (this.catalog === null || tables.length === 0) return direct;
+    if (this.catalog === null || tables.length === 0) return borrowed(direct);
     const reads = await this.catalog.readsOfNames(tables);
-    return reads.callsOpaqueCode ? this.strongestOverall() : stronger(direct, this.strongestOf(reads.names));
+    if (reads.callsOpaqueCode || reads.unresolved) return this.strongestOverall();
+    return borrowed(stronger(direct, this.strongestOf(reads.names)));
   }
 
   private async runsOpaqueCode(info: StatementInfo): Promise<boolean> {
@@ -147,8 +157,19 @@ export class ColumnMasks {
   }
 
   private strongestOverall(): MaskStrategy | null {
-    return this.strongestOf([...this.strongest.keys()]);
+    return borrowed(this.strongestOf([...this.strongest.keys()]));
   }
+}
+
+const REDACT: MaskStrategy = { kind: "redact" };
+
+/**
+ * The mask of a column without one of its own (derived, or a view's): `partial` or `hash` of it
+ * would show what the client chose to compute — the last characters of `repeat('#', 60) ||
+ * substr(email, i, 4)`, the keyed hash of a literal to compare with a masked column's hashes.
+ */
+function borrowed(strategy: MaskStrategy | null): MaskStrategy | null {
+  return strategy?.kind === "partial" || strategy?.kind === "hash" ? REDACT : strategy;
 }
 
 /**

@@ -24,6 +24,9 @@ import { errorResponse, readCString } from "./messages.js";
 import { bareName, statementNames } from "./statement-names.js";
 import { maskedColumnsByTable, storedByName, type MaskedColumns } from "./stored-copies.js";
 
+/** Commands that change a table's definition, its dependents or who may read it. */
+const SCHEMA_CHANGES: ReadonlySet<string> = new Set(["alter", "create", "grant"]);
+
 export interface GateOutcome {
   /** messages to send upstream, in order */
   forward: Buffer[];
@@ -189,13 +192,37 @@ export class QueryGate {
     const info: StatementInfo = { text, decision };
     // a statement held for review runs once approved: its COPY is checked before anyone is asked
     if (decision.effect !== "deny") this.checkCopy(info);
-    const statistics = this.maskedColumns.size > 0 ? statementNames(decision, "tables").find((t) => STATISTICS_RELATIONS.has(t)) : undefined;
-    if (statistics !== undefined && info.decision.effect !== "deny") {
-      info.decision = { ...info.decision, effect: "deny", reason: `"${statistics}" holds sample values of masked columns (most_common_vals, histogram_bounds): not readable in a session with column masks` };
-    }
-    if (this.maskedColumns.size > 0 && info.decision.effect !== "deny") this.checkStores(info);
+    if (this.maskedColumns.size > 0 && info.decision.effect !== "deny") this.checkColumnMasks(info);
     this.metrics?.decided(info.decision.effect, (performance.now() - started) / 1e3);
     return info;
+  }
+
+  /**
+   * What column masks cannot follow, refused in a session that has them (docs/masking.md):
+   * planner statistics (sample values of every column), schema changes to a table with masked
+   * columns (a renamed column, a generated column, a trigger or rule, a partition of an unmasked
+   * table, a grant), and values stored where the mask does not follow.
+   */
+  private checkColumnMasks(info: StatementInfo): void {
+    const deny = (reason: string): void => {
+      info.decision = { ...info.decision, effect: "deny", reason };
+    };
+    const statistics = statementNames(info.decision, "tables").find((t) => STATISTICS_RELATIONS.has(t));
+    if (statistics !== undefined) {
+      return deny(`"${statistics}" holds sample values of masked columns (most_common_vals, histogram_bounds): not readable in a session with column masks`);
+    }
+    // what it stores first: CREATE TABLE … AS names the masked tables it copies
+    const stored = storedByName(info.decision.statements, this.maskedColumns);
+    if (stored.kind === "refuse") return deny(stored.reason);
+    for (const { command, tables } of info.decision.statements) {
+      if (!SCHEMA_CHANGES.has(command)) continue;
+      const masked = tables.find((t) => this.maskedColumns.has(bareName(t)));
+      if (masked !== undefined) {
+        return deny(`"${masked}" has masked columns: ${command} on it could move its data out of its masks (a renamed or generated column, a trigger, a rule, a partition, a grant), not allowed in a session with column masks`);
+      }
+    }
+    // the catalog judges the rest before the statement runs
+    if (stored.kind === "ask") info.storesToCheck = true;
   }
 
   /**
@@ -217,13 +244,6 @@ export class QueryGate {
       const masked = statement.tables.find((t) => this.maskedColumns.has(bareName(t)));
       if (masked !== undefined) return deny(`COPY of "${masked}" is not allowed: it has masked columns (use SELECT, which is masked)`);
     }
-  }
-
-  /** Values the statement stores must not come from a masked column (stored-copies.ts): denied here by name, or left for the catalog. */
-  private checkStores(info: StatementInfo): void {
-    const verdict = storedByName(info.decision.statements, this.maskedColumns);
-    if (verdict.kind === "refuse") info.decision = { ...info.decision, effect: "deny", reason: verdict.reason };
-    else if (verdict.kind === "ask") info.storesToCheck = true;
   }
 
   private refusal(decision: Decision): Buffer | null {

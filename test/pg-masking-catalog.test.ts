@@ -1,0 +1,193 @@
+// What the masks need the catalog for, where a name or a table's family could hide a masked
+// column: views whose names need quotes, partitions and inheritance children, relations the
+// catalog cannot see (temporary, or made in the client's open transaction), builtins that read
+// files or large objects, schema changes to a masked table, and the strategies a column without
+// a mask of its own may borrow (docs/masking.md). Through the gateway against the machine's real
+// PostgreSQL, each compared with the same statement run directly (which must show the values).
+
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabase, dropDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { maskingProbe } from "./support/pg-masking.js";
+
+const DB = "hoopgate_pgmaskcatalog";
+
+const policy = (issuer: string): string => `
+connection catdb { kind = postgres }
+group readers {
+  issuer = "${issuer}"
+  when   = claims.role == "reader"
+}
+policy readers-masked {
+  subjects    = [group.readers]
+  connections = [connection.catdb]
+  allow when sql.command in [select, copy, alter, create, insert, update, begin, commit, rollback]
+  mask columns ["people.ssn"]
+  mask columns ["people.email"] { with = partial(4) }
+  mask columns ["parts.ssn"]
+  mask columns ["inh.ssn"]
+  mask columns ["shard_eu.ssn"]
+  mask columns ["vault.pin"] { with = hash }
+}
+`;
+
+/** every masked value in clear */
+const CLEAR = /123-45-6789|987-65-4321|ada@example|bob@example|PIN-4821/;
+
+let gw: Gateway;
+let direct: pg.Client;
+const { withClient, expectMasked, expectClear } = maskingProbe(() => gw, () => direct, CLEAR, "catdb");
+
+beforeAll(async () => {
+  await freshDatabase(DB);
+  direct = new pg.Client({ ...PG, database: DB });
+  await direct.connect();
+  await direct.query(`
+    create table people (id int primary key, name text, email text, ssn text);
+    insert into people values (1, 'Ada', 'ada@example.com', '123-45-6789'), (2, 'Bob', 'bob@example.org', '987-65-4321');
+    create view "PeopleView" as select id, name, email, ssn from people;
+    create schema "HR";
+    create view "HR".staff as select id, ssn from people;
+
+    create table parts (id int, region text, ssn text) partition by list (region);
+    create table parts_eu partition of parts for values in ('eu');
+    create table parts_us partition of parts for values in ('us');
+    insert into parts values (1, 'eu', '123-45-6789'), (2, 'us', '987-65-4321');
+
+    create table inh (id int, ssn text);
+    create table inh_child () inherits (inh);
+    insert into inh_child values (1, '123-45-6789');
+
+    -- a mask on one partition only: the parent shows its rows
+    create table shards (id int, region text, ssn text) partition by list (region);
+    create table shard_eu partition of shards for values in ('eu');
+    insert into shards values (1, 'eu', '987-65-4321');
+
+    create table vault (id int, pin text);
+    insert into vault values (1, 'PIN-4821');
+    create table items (id int, name text);
+    insert into items values (1, 'Widget');
+  `);
+  gw = await startGateway({ policy, targets: { catdb: { ...PG, database: DB } } });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await direct?.end();
+  await dropDatabase(DB);
+});
+
+describe("views whose names need quotes", () => {
+  it.each([
+    ['select upper(ssn), lower(email) from "PeopleView"'],
+    ['select ssn || \'\' from "HR".staff'],
+  ])("%s", async (sql) => {
+    await withClient("reader", (c) => expectMasked(c, sql));
+  });
+
+  it("COPY through such a view ends the session before any row", async () => {
+    await withClient("reader", async (c) => {
+      await expect(c.query('copy (select * from "PeopleView") to stdout')).rejects.toThrow(/COPY reads a table with masked columns/);
+    });
+  });
+});
+
+describe("partitions and inheritance children are one table with their parents", () => {
+  it.each([
+    ["select ssn from parts_eu"],
+    ["select id, upper(ssn) from parts_us"],
+    ["select ssn from inh_child"],
+    ["select ssn from shards"],
+    ["select upper(ssn) from shards"],
+  ])("%s", async (sql) => {
+    await withClient("reader", (c) => expectMasked(c, sql));
+  });
+
+  it("a partition's unmasked columns stay in clear", async () => {
+    await withClient("reader", (c) => expectClear(c, "select id, region from parts_eu order by id"));
+  });
+
+  it("COPY of a partition ends the session before any row", async () => {
+    await withClient("reader", async (c) => {
+      await expect(c.query("copy parts_us to stdout")).rejects.toThrow(/COPY reads a table with masked columns/);
+    });
+  });
+});
+
+describe("a column without a mask of its own never borrows partial or hash", () => {
+  it("partial(4) on an expression would show whatever the client puts last", async () => {
+    const sql = "select repeat('#', 20) || substr(email, i, 4) from people, generate_series(1, 13, 4) i where id = 1 order by i";
+    const { rows: clear } = await direct.query({ text: sql, rowMode: "array" });
+    expect(clear.flat().map((v) => String(v).slice(20)).join("")).toBe("ada@example.com");
+    await withClient("reader", async (c) => {
+      const { rows } = await c.query({ text: sql, rowMode: "array" });
+      expect(rows.flat()).toEqual(["[REDACTED]", "[REDACTED]", "[REDACTED]", "[REDACTED]"]);
+    });
+  });
+
+  it("hash on an expression would hash the client's own guesses with the column's key", async () => {
+    await withClient("reader", async (c) => {
+      const { rows: guesses } = await c.query({ text: "select 'PIN-' || g from generate_series(4820, 4822) g, (select 1 from vault limit 1) v", rowMode: "array" });
+      const { rows: pins } = await c.query({ text: "select pin from vault", rowMode: "array" });
+      // the column's own mask is still a hash; the derived guesses are not
+      expect(pins[0]![0]).not.toBe("PIN-4821");
+      expect(guesses.flat().some((g) => g === pins[0]![0])).toBe(false);
+      expect(guesses.flat()).toEqual(["[REDACTED]", "[REDACTED]", "[REDACTED]"]);
+    });
+  });
+});
+
+describe("what the catalog cannot see takes the strongest mask", () => {
+  it("a relation only the client's session has: derived columns from a temporary table", async () => {
+    await withClient("reader", async (c) => {
+      await c.query("create temp table scratch (x text)");
+      await c.query("insert into scratch values ('harmless')");
+      const { rows } = await c.query({ text: "select upper(x) from scratch", rowMode: "array" });
+      expect(rows).toEqual([["[REDACTED]"]]);
+    });
+  });
+
+  it("a column added since the catalog answered for its table", async () => {
+    await withClient("reader", async (c) => {
+      await c.query("select id from people");
+      await direct.query("alter table people add column extra text default 'extra-value'");
+      try {
+        const { rows } = await c.query({ text: "select extra from people order by id", rowMode: "array" });
+        expect(rows).toEqual([["[REDACTED]"], ["[REDACTED]"]]);
+      } finally {
+        await direct.query("alter table people drop column extra");
+      }
+    });
+  });
+});
+
+describe("schema changes to a table with masked columns are refused", () => {
+  it.each([
+    ["alter table people rename column ssn to s"],
+    ["alter table people rename to people2"],
+    ["alter table people add column c text generated always as (ssn) stored"],
+    ["create index on people (ssn)"],
+    ["create view pv2 as select * from people"],
+  ])("%s", async (sql) => {
+    await withClient("reader", async (c) => {
+      await expect(c.query(sql)).rejects.toMatchObject({ code: "42501", message: expect.stringMatching(/has masked columns/) });
+      expect((await c.query("select 1 as ok")).rows).toEqual([{ ok: 1 }]);
+    });
+    const { rows } = await direct.query("select attname from pg_attribute where attrelid = 'people'::regclass and attnum > 0 and not attisdropped order by attnum");
+    expect(rows.map((r) => r.attname)).toEqual(["id", "name", "email", "ssn"]);
+  });
+
+  it("on other tables they run", async () => {
+    await withClient("reader", async (c) => {
+      await c.query("alter table items add column note text");
+      await c.query("create index on items (name)");
+    });
+  });
+});
+
+describe("builtins that read files or large objects are opaque", () => {
+  it("a table's own data file, read as a superuser upstream may", async () => {
+    await direct.query("checkpoint");
+    await withClient("reader", (c) => expectMasked(c, "select encode(pg_read_binary_file(pg_relation_filepath('people')), 'escape')"));
+  });
+});
