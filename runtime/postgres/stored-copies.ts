@@ -47,8 +47,11 @@ export function storedByName(statements: readonly StatementDecision[], masked: M
     }
     ask ||= stores.from.length > 0 || stores.targets.length > 0 || functions.length > 0 || indirect !== undefined;
   }
-  return ask ? { kind: "ask" } : { kind: "none" };
+  return ask ? ASK : NONE;
 }
+
+const ASK: StoredVerdict = { kind: "ask" };
+const NONE: StoredVerdict = { kind: "none" };
 
 /** The refusal's reason: stored values may come from `source`. */
 export function storedCopyReason(source: string): string {
