@@ -181,6 +181,35 @@ describe("column-mask sessions: values the server quotes", () => {
     expect(field(scrub(server("XX000", "cache lookup failed for relation 16384")), "M")).toBe("cache lookup failed for relation [REDACTED]");
   });
 
+  it("every class: numbers in the message, hint and a name class's detail go (a value printed as a number)", () => {
+    // each as PostgreSQL 15 sends it for a masked value turned into a number
+    const cases: [Fields, string][] = [
+      [[["S", "WARNING"], ["V", "WARNING"], ["C", "01000"], ["M", "PID 123456789 is not a PostgreSQL backend process"], ["F", "signalfuncs.c"], ["L", "93"], ["R", "pg_signal_backend"]],
+        "PID [REDACTED] is not a PostgreSQL backend process"],
+      [server("54000", "requested character too large for encoding: 987654321", [], "chr"), "requested character too large for encoding: [REDACTED]"],
+      [server("42704", "large object 123456789 does not exist", [], "inv_open"), "large object [REDACTED] does not exist"],
+      [server("42P10", "ORDER BY position 5 is not in select list"), "ORDER BY position [REDACTED] is not in select list"],
+      [server("00000", "drop cascades to 2 other objects"), "drop cascades to [REDACTED] other objects"],
+    ];
+    for (const [fields, want] of cases) expect(field(scrub(fields, COLUMNS, "select 1 order by 5"), "M")).toBe(want);
+    const hinted = scrub(server("54001", "stack depth limit exceeded", [["H", 'Increase the configuration parameter "max_stack_depth" (currently 2048kB).']]), COLUMNS, "show max_stack_depth");
+    expect(field(hinted, "H")).toBe('Increase the configuration parameter "max_stack_depth" (currently [REDACTED]kB).');
+    const memory = scrub(server("53200", "out of memory", [["D", 'Failed on request of size 123456789 in memory context "ExecutorState".']]));
+    expect(field(memory, "D")).toBe('Failed on request of size [REDACTED] in memory context "[REDACTED]".');
+    const cascade = scrub(server("2BP01", "cannot drop table people because other objects depend on it", [["D", "view v2 depends on table people"]]));
+    expect(field(cascade, "D")).toBe("view v2 depends on table people");
+  });
+
+  it("a quoted part kept as a name keeps its digits; numbers outside it still go", () => {
+    expect(field(scrub(server("42P01", 'relation "2fa_codes" does not exist'), COLUMNS, 'select * from "2fa_codes"'), "M"))
+      .toBe('relation "2fa_codes" does not exist');
+    expect(field(scrub(server("22023", '5 is outside the valid range for parameter "x2" (0 .. 3)'), COLUMNS, "set x2 = 5"), "M"))
+      .toBe('[REDACTED] is outside the valid range for parameter "x2" ([REDACTED] .. [REDACTED])');
+    // an unknown quoted part takes the digits between the quotes with it
+    expect(field(scrub(server("42P01", 'relation "123456789" does not exist 42'), COLUMNS, "select 1"), "M"))
+      .toBe('relation "[REDACTED]" does not exist [REDACTED]');
+  });
+
   it("internal query and context: the query goes (with its position), lines that say where stay", () => {
     const out = scrub(server("42601", 'syntax error at or near "-"', [
       ["P", "8"], ["p", "11"], ["q", "select 123-45-6789 x"],

@@ -34,10 +34,13 @@ const NUMERIC = new Set("PpL");
 const NAMES = "stcdn";
 
 /**
- * SQLSTATE classes whose messages quote only names (relations, columns, parameters, files,
- * statement tokens), never a value unquoted. A class not listed (22 data exception, 40
- * transaction rollback, XX internal, 2F/38/39 routine exceptions, HV, any unknown one) is taken
- * to print values unquoted too: numbers in its message and hint go, and its detail goes whole.
+ * SQLSTATE classes whose details quote only names (relations, columns, parameters, files,
+ * statement tokens) and print no value but a number: their detail is read like the message. A
+ * class not listed (22 data exception, 40 transaction rollback, XX internal, 2F/38/39 routine
+ * exceptions, HV, any unknown one) is taken to print values unquoted: its detail goes whole.
+ * The message and hint lose their numbers in every class: a name-class message prints values as
+ * numbers too (`PID 123456789 is not a PostgreSQL backend process`, `large object 123456789 does
+ * not exist`, `requested character too large for encoding: 123456789`).
  */
 const NAME_CLASSES = new Set([
   "00", "01", "02", "03", "08", "09", "0A", "0B", "0F", "0L", "0P", "0Z", "20", "21", "23", "24", "25", "26",
@@ -162,16 +165,16 @@ function redactValues(fields: Field[], error: boolean, statement: string | undef
   }
   const known = knownNames(fields, statement);
   const cls = code.slice(0, 2);
-  const strict = !NAME_CLASSES.has(cls);
+  const wholeDetail = !NAME_CLASSES.has(cls) || ROW_DETAIL_CLASSES.has(cls);
   const out: Field[] = [];
   for (const [c, value] of fields) {
     switch (c) {
       case "M":
       case "H":
-        out.push([c, redactQuoted(value, known, strict)]);
+        out.push([c, redactQuoted(value, known)]);
         break;
       case "D":
-        out.push([c, rowDetail(value) ?? (strict || ROW_DETAIL_CLASSES.has(cls) ? REDACTED_FIELD : redactQuoted(value, known, false))]);
+        out.push([c, rowDetail(value) ?? (wholeDetail ? REDACTED_FIELD : redactQuoted(value, known))]);
         break;
       case "W":
         out.push([c, redactContext(value)]);
@@ -227,11 +230,11 @@ function knownNames(fields: Field[], statement: string | undefined): (quoted: st
 /**
  * Quoted parts: all kept when each is a known name, else everything from the first quote to the
  * last becomes one `"[REDACTED]"` (a value holding a quote cannot split it and show its middle).
- * Byte sequences (`0xe9 0x41`) go; in a `strict` class numbers go too.
+ * Outside the quoted parts, numbers and byte sequences (`0xe9 0x41`) go; a kept quoted part is a
+ * name and keeps its digits (`relation "2fa_codes"`).
  */
-function redactQuoted(text: string, known: (quoted: string) => boolean, strict: boolean): string {
-  let first = -1;
-  let last = -1;
+function redactQuoted(text: string, known: (quoted: string) => boolean): string {
+  const quoted: [open: number, close: number][] = [];
   let unknown = false;
   for (let at = 0; at < text.length; ) {
     const quote = text[at];
@@ -239,20 +242,30 @@ function redactQuoted(text: string, known: (quoted: string) => boolean, strict: 
       at += 1;
       continue;
     }
-    if (first < 0) first = at;
     const close = text.indexOf(quote, at + 1);
     if (close < 0) {
       unknown = true;
-      last = text.length - 1;
+      quoted.push([at, text.length - 1]);
       break;
     }
     if (!known(text.slice(at + 1, close))) unknown = true;
-    last = close;
+    quoted.push([at, close]);
     at = close + 1;
   }
-  let out = unknown ? `${text.slice(0, first)}"${REDACTED_VALUE}"${text.slice(last + 1)}` : text;
-  out = out.replace(HEX_BYTES, REDACTED_VALUE);
-  return strict ? out.replace(NUMBERS, REDACTED_VALUE) : out;
+  if (quoted.length === 0) return unquoted(text);
+  if (unknown) return `${unquoted(text.slice(0, quoted[0]![0]))}"${REDACTED_VALUE}"${unquoted(text.slice(quoted[quoted.length - 1]![1] + 1))}`;
+  let out = "";
+  let at = 0;
+  for (const [open, close] of quoted) {
+    out += unquoted(text.slice(at, open)) + text.slice(open, close + 1);
+    at = close + 1;
+  }
+  return out + unquoted(text.slice(at));
+}
+
+/** text outside quotes: every number and byte sequence goes */
+function unquoted(text: string): string {
+  return text.replace(HEX_BYTES, REDACTED_VALUE).replace(NUMBERS, REDACTED_VALUE);
 }
 
 function rowDetail(detail: string): string | undefined {
