@@ -210,16 +210,44 @@ describe("column-mask sessions: values the server quotes", () => {
       .toBe('relation "[REDACTED]" does not exist [REDACTED]');
   });
 
-  it("internal query and context: the query goes (with its position), lines that say where stay", () => {
+  it("internal query and context: the query goes (with both positions), lines that say where stay", () => {
     const out = scrub(server("42601", 'syntax error at or near "-"', [
       ["P", "8"], ["p", "11"], ["q", "select 123-45-6789 x"],
       ["W", 'SQL statement "select 123-45-6789 x"\nPL/pgSQL function dyn(text) line 1 at EXECUTE\nSQL function "outer" statement 1'],
     ]), COLUMNS, "select dyn(ssn) from people");
     expect(field(out, "q")).toBe(REDACTED_FIELD);
     expect(field(out, "p")).toBeUndefined();
-    expect(field(out, "P")).toBe("8");
+    // with a context or an internal query the position may be in another text than the statement
+    expect(field(out, "P")).toBeUndefined();
     expect(field(out, "W")).toBe(`${REDACTED_FIELD}\nPL/pgSQL function dyn(text) line 1 at EXECUTE\nSQL function "outer" statement 1`);
-    expect(parsed(scrubMessage(message("E", out), COLUMNS))).toMatchObject({ position: "8", internalQuery: REDACTED_FIELD });
+    expect(parsed(scrubMessage(message("E", out), COLUMNS))).toMatchObject({ position: undefined, internalQuery: REDACTED_FIELD });
+  });
+
+  it("the position stays only when it can only be a character of the client's statement", () => {
+    const missing = (position: string, more: Fields = []): Fields => server("42P01", 'relation "nosuch" does not exist', [["P", position], ...more], "parserOpenTable");
+    const statement = "select id from nosuch"; // 21 characters
+    expect(field(scrub(missing("16"), COLUMNS, statement), "P")).toBe("16");
+    expect(field(scrub(missing("1"), COLUMNS, statement), "P")).toBe("1");
+    // one past the end: "syntax error at end of input"
+    expect(field(scrub(server("42601", "syntax error at end of input", [["P", "9"]], "scanner_yyerror"), COLUMNS, "select ("), "P")).toBe("9");
+    // past the end, zero, no statement known: not a position in the client's text
+    expect(field(scrub(missing("23"), COLUMNS, statement), "P")).toBeUndefined();
+    expect(field(scrub(missing("99999999999999999999999"), COLUMNS, statement), "P")).toBeUndefined();
+    expect(field(scrub(missing("0"), COLUMNS, statement), "P")).toBeUndefined();
+    expect(field(scrub(missing("16")), "P")).toBeUndefined();
+    // the server counts characters: é, € and 😀 are one each (P 19 is the n of nosuch; 20 is one past the end of "select 'é€😀' from n")
+    expect(field(scrub(missing("19"), COLUMNS, "select 'é€😀' from nosuch"), "P")).toBe("19");
+    expect(field(scrub(missing("21"), COLUMNS, "select 'é€😀' from n"), "P")).toBeUndefined();
+    expect(field(scrub(missing("20"), COLUMNS, "select 'é€😀' from n"), "P")).toBe("20");
+    // a type name read from a value: the position is in the value, the context says so (PostgreSQL 15's fields)
+    const regtype = scrub(server("42601", 'syntax error at or near "@"', [["P", "50"], ["W", `invalid type name "${"x".repeat(49)}@"`]], "scanner_yyerror"),
+      COLUMNS, "select (repeat('x', ascii(substr(ssn, 1, 1))) || '@')::regtype from people where id = 1 /* padding so that 50 is within the text */");
+    expect(field(regtype, "P")).toBeUndefined();
+    expect(field(regtype, "M")).toBe('syntax error at or near "@"');
+    expect(field(regtype, "W")).toBe(REDACTED_FIELD);
+    // a context line that says where keeps no position either; nor does a function's message
+    expect(field(scrub(missing("16", [["W", "PL/pgSQL function f(text) line 3 at PERFORM"]]), COLUMNS, statement), "P")).toBeUndefined();
+    expect(field(scrub([["S", "ERROR"], ["C", "22P02"], ["M", "x"], ["P", "3"]], COLUMNS, statement), "P")).toBeUndefined();
   });
 
   it("fields the protocol does not document are dropped; a position that is not a number is dropped", () => {

@@ -164,6 +164,8 @@ function redactValues(fields: Field[], error: boolean, statement: string | undef
     return functionOutput(fields, valid && FUNCTION_CODES.has(code) ? code : error ? (valid ? "P0001" : "XX000") : "00000");
   }
   const known = knownNames(fields, statement);
+  // with a context or an internal query, the position may be in another text (positionInStatement)
+  const elsewhere = statement === undefined || fields.some(([c]) => c === "W" || c === "q");
   const cls = code.slice(0, 2);
   const wholeDetail = !NAME_CLASSES.has(cls) || ROW_DETAIL_CLASSES.has(cls);
   const out: Field[] = [];
@@ -184,6 +186,9 @@ function redactValues(fields: Field[], error: boolean, statement: string | undef
         break;
       case "p":
         break; // a position in the internal query, which is gone
+      case "P":
+        if (!elsewhere && positionInStatement(value, statement!)) out.push([c, value]);
+        break;
       default:
         out.push([c, value]);
     }
@@ -191,7 +196,36 @@ function redactValues(fields: Field[], error: boolean, statement: string | undef
   return out;
 }
 
-/** a function chose every word, and the names in s/t/c/d/n: only where it ran is kept */
+/**
+ * The position (P) is a character of the text the server parsed: 1 for the first, one past the
+ * last for "at end of input". That text is the client's statement only when the message has no
+ * context and no internal query: the server also parses values (a type name read by `regtype`,
+ * `to_regtype`, the argument types of `regprocedure` and `regoperator`) and points into them, with a context line `invalid type name
+ * "…"` — `(repeat('x', ascii(ssn)) || '@')::regtype` gave a value's character as its position.
+ * A position past the statement's end cannot be in it either.
+ */
+function positionInStatement(position: string, statement: string): boolean {
+  const at = Number(position);
+  return at >= 1 && at <= characters(statement) + 1;
+}
+
+/** the server counts characters, not UTF-16 code units: a surrogate pair is one */
+function characters(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        n -= 1;
+        i += 1;
+      }
+    }
+  }
+  return n;
+}
+
+/** a function chose every word, and the names in s/t/c/d/n: only where it ran is kept (no position: a function parses no text of the client's) */
 function functionOutput(fields: Field[], code: string): Field[] {
   const out: Field[] = [];
   for (const [c, value] of fields) {
@@ -199,7 +233,7 @@ function functionOutput(fields: Field[], code: string): Field[] {
     else if (c === "M") out.push([c, FUNCTION_OUTPUT]);
     else if (c === "W") out.push([c, redactContext(value)]);
     else if (c === "q") out.push([c, REDACTED_FIELD]);
-    else if (!"DHp".includes(c) && !NAMES.includes(c)) out.push([c, value]);
+    else if (!"DHPp".includes(c) && !NAMES.includes(c)) out.push([c, value]);
   }
   return out;
 }
