@@ -200,6 +200,12 @@ describe("column-mask sessions: values the server quotes", () => {
     expect(field(cascade, "D")).toBe("view v2 depends on table people");
   });
 
+  it("a number is whole: its exponent and a hexadecimal number's letters go with it; digits inside a word are not a number", () => {
+    expect(field(scrub(server("XX000", "value 1.5e10 or 1e+308 or -2.5E-3 at 0xdeadbeef, bytes 0xe9 0x41")), "M"))
+      .toBe("value [REDACTED] or [REDACTED] or [REDACTED] at [REDACTED], bytes [REDACTED]");
+    expect(field(scrub(server("42883", "operator does not exist: int4 + utf8"), COLUMNS, "select 1"), "M")).toBe("operator does not exist: int4 + utf8");
+  });
+
   it("a quoted part kept as a name keeps its digits; numbers outside it still go", () => {
     expect(field(scrub(server("42P01", 'relation "2fa_codes" does not exist'), COLUMNS, 'select * from "2fa_codes"'), "M"))
       .toBe('relation "2fa_codes" does not exist');

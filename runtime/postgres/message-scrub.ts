@@ -70,8 +70,10 @@ const ROW_DETAILS: readonly [RegExp, (m: RegExpExecArray) => string][] = [
 /** context lines that name where the error happened and quote nothing */
 const CONTEXT_LINES = [/^PL\/pgSQL function [^\n]+$/, /^SQL function "[^"\n]*" (statement \d+|during startup|during inlining)$/];
 
-const HEX_BYTES = /0x[0-9a-fA-F]{2}(?: 0x[0-9a-fA-F]{2})*/g;
-const NUMBERS = /(?<![\p{L}\p{N}_$])-?\d(?:[\d.,:/-]*\d)?/gu;
+/** byte sequences (`0xe9 0x41`) and hexadecimal numbers (`0xdeadbeef`) */
+const HEX = /0x[0-9a-fA-F]+(?: 0x[0-9a-fA-F]+)*/g;
+/** decimal numbers, dates, times and exponents (`-12`, `2024-13-01`, `1.5e10`) not glued to a word */
+const NUMBERS = /(?<![\p{L}\p{N}_$])-?\d(?:[\d.,:/-]*\d)?(?:[eE][-+]?\d+)?/gu;
 const WORD_CHAR = /[\p{L}\p{N}_$]/u;
 
 /**
@@ -299,7 +301,7 @@ function redactQuoted(text: string, known: (quoted: string) => boolean): string 
 
 /** text outside quotes: every number and byte sequence goes */
 function unquoted(text: string): string {
-  return text.replace(HEX_BYTES, REDACTED_VALUE).replace(NUMBERS, REDACTED_VALUE);
+  return text.replace(HEX, REDACTED_VALUE).replace(NUMBERS, REDACTED_VALUE);
 }
 
 function rowDetail(detail: string): string | undefined {
