@@ -34,8 +34,8 @@ const NUMERIC = new Set("PpL");
 const NAMES = "stcdn";
 
 /**
- * SQLSTATE classes whose details quote only names (relations, columns, parameters, files,
- * statement tokens) and print no value but a number: their detail is read like the message. A
+ * SQLSTATE classes whose details print names (relations, columns, parameters, files, statement
+ * tokens) and numbers, no other value unquoted: their detail is read like the message. A
  * class not listed (22 data exception, 40 transaction rollback, XX internal, 2F/38/39 routine
  * exceptions, HV, any unknown one) is taken to print values unquoted: its detail goes whole.
  * The message and hint lose their numbers in every class: a name-class message prints values as
@@ -202,9 +202,10 @@ function redactValues(fields: Field[], error: boolean, statement: string | undef
  * The position (P) is a character of the text the server parsed: 1 for the first, one past the
  * last for "at end of input". That text is the client's statement only when the message has no
  * context and no internal query: the server also parses values (a type name read by `regtype`,
- * `to_regtype`, the argument types of `regprocedure` and `regoperator`) and points into them, with a context line `invalid type name
- * "…"` — `(repeat('x', ascii(ssn)) || '@')::regtype` gave a value's character as its position.
- * A position past the statement's end cannot be in it either.
+ * `to_regtype`, the argument types of `regprocedure` and `regoperator`) and points into them,
+ * with a context line `invalid type name "…"` — `(repeat('x', ascii(ssn)) || '@')::regtype`
+ * gave a value's character as its position. A position past the statement's end cannot be in it
+ * either.
  */
 function positionInStatement(position: string, statement: string): boolean {
   const at = Number(position);
