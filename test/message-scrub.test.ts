@@ -181,16 +181,79 @@ describe("column-mask sessions: values the server quotes", () => {
     expect(field(scrub(server("XX000", "cache lookup failed for relation 16384")), "M")).toBe("cache lookup failed for relation [REDACTED]");
   });
 
-  it("internal query and context: the query goes (with its position), lines that say where stay", () => {
+  it("every class: numbers in the message, hint and a name class's detail go (a value printed as a number)", () => {
+    // each as PostgreSQL 15 sends it for a masked value turned into a number
+    const cases: [Fields, string][] = [
+      [[["S", "WARNING"], ["V", "WARNING"], ["C", "01000"], ["M", "PID 123456789 is not a PostgreSQL backend process"], ["F", "signalfuncs.c"], ["L", "93"], ["R", "pg_signal_backend"]],
+        "PID [REDACTED] is not a PostgreSQL backend process"],
+      [server("54000", "requested character too large for encoding: 987654321", [], "chr"), "requested character too large for encoding: [REDACTED]"],
+      [server("42704", "large object 123456789 does not exist", [], "inv_open"), "large object [REDACTED] does not exist"],
+      [server("42P10", "ORDER BY position 5 is not in select list"), "ORDER BY position [REDACTED] is not in select list"],
+      [server("00000", "drop cascades to 2 other objects"), "drop cascades to [REDACTED] other objects"],
+    ];
+    for (const [fields, want] of cases) expect(field(scrub(fields, COLUMNS, "select 1 order by 5"), "M")).toBe(want);
+    const hinted = scrub(server("54001", "stack depth limit exceeded", [["H", 'Increase the configuration parameter "max_stack_depth" (currently 2048kB).']]), COLUMNS, "show max_stack_depth");
+    expect(field(hinted, "H")).toBe('Increase the configuration parameter "max_stack_depth" (currently [REDACTED]kB).');
+    const memory = scrub(server("53200", "out of memory", [["D", 'Failed on request of size 123456789 in memory context "ExecutorState".']]));
+    expect(field(memory, "D")).toBe('Failed on request of size [REDACTED] in memory context "[REDACTED]".');
+    const cascade = scrub(server("2BP01", "cannot drop table people because other objects depend on it", [["D", "view v2 depends on table people"]]));
+    expect(field(cascade, "D")).toBe("view v2 depends on table people");
+  });
+
+  it("a number is whole: its exponent and a hexadecimal number's letters go with it; digits inside a word are not a number", () => {
+    expect(field(scrub(server("XX000", "value 1.5e10 or 1e+308 or -2.5E-3 at 0xdeadbeef, bytes 0xe9 0x41")), "M"))
+      .toBe("value [REDACTED] or [REDACTED] or [REDACTED] at [REDACTED], bytes [REDACTED]");
+    expect(field(scrub(server("42883", "operator does not exist: int4 + utf8"), COLUMNS, "select 1"), "M")).toBe("operator does not exist: int4 + utf8");
+  });
+
+  it("a quoted part kept as a name keeps its digits; numbers outside it still go", () => {
+    expect(field(scrub(server("42P01", 'relation "2fa_codes" does not exist'), COLUMNS, 'select * from "2fa_codes"'), "M"))
+      .toBe('relation "2fa_codes" does not exist');
+    expect(field(scrub(server("22023", '5 is outside the valid range for parameter "x2" (0 .. 3)'), COLUMNS, "set x2 = 5"), "M"))
+      .toBe('[REDACTED] is outside the valid range for parameter "x2" ([REDACTED] .. [REDACTED])');
+    // an unknown quoted part takes the digits between the quotes with it
+    expect(field(scrub(server("42P01", 'relation "123456789" does not exist 42'), COLUMNS, "select 1"), "M"))
+      .toBe('relation "[REDACTED]" does not exist [REDACTED]');
+  });
+
+  it("internal query and context: the query goes (with both positions), lines that say where stay", () => {
     const out = scrub(server("42601", 'syntax error at or near "-"', [
       ["P", "8"], ["p", "11"], ["q", "select 123-45-6789 x"],
       ["W", 'SQL statement "select 123-45-6789 x"\nPL/pgSQL function dyn(text) line 1 at EXECUTE\nSQL function "outer" statement 1'],
     ]), COLUMNS, "select dyn(ssn) from people");
     expect(field(out, "q")).toBe(REDACTED_FIELD);
     expect(field(out, "p")).toBeUndefined();
-    expect(field(out, "P")).toBe("8");
+    // with a context or an internal query the position may be in another text than the statement
+    expect(field(out, "P")).toBeUndefined();
     expect(field(out, "W")).toBe(`${REDACTED_FIELD}\nPL/pgSQL function dyn(text) line 1 at EXECUTE\nSQL function "outer" statement 1`);
-    expect(parsed(scrubMessage(message("E", out), COLUMNS))).toMatchObject({ position: "8", internalQuery: REDACTED_FIELD });
+    expect(parsed(scrubMessage(message("E", out), COLUMNS))).toMatchObject({ position: undefined, internalQuery: REDACTED_FIELD });
+  });
+
+  it("the position stays only when it can only be a character of the client's statement", () => {
+    const missing = (position: string, more: Fields = []): Fields => server("42P01", 'relation "nosuch" does not exist', [["P", position], ...more], "parserOpenTable");
+    const statement = "select id from nosuch"; // 21 characters
+    expect(field(scrub(missing("16"), COLUMNS, statement), "P")).toBe("16");
+    expect(field(scrub(missing("1"), COLUMNS, statement), "P")).toBe("1");
+    // one past the end: "syntax error at end of input"
+    expect(field(scrub(server("42601", "syntax error at end of input", [["P", "9"]], "scanner_yyerror"), COLUMNS, "select ("), "P")).toBe("9");
+    // past the end, zero, no statement known: not a position in the client's text
+    expect(field(scrub(missing("23"), COLUMNS, statement), "P")).toBeUndefined();
+    expect(field(scrub(missing("99999999999999999999999"), COLUMNS, statement), "P")).toBeUndefined();
+    expect(field(scrub(missing("0"), COLUMNS, statement), "P")).toBeUndefined();
+    expect(field(scrub(missing("16")), "P")).toBeUndefined();
+    // the server counts characters: é, € and 😀 are one each (P 19 is the n of nosuch; 20 is one past the end of "select 'é€😀' from n")
+    expect(field(scrub(missing("19"), COLUMNS, "select 'é€😀' from nosuch"), "P")).toBe("19");
+    expect(field(scrub(missing("21"), COLUMNS, "select 'é€😀' from n"), "P")).toBeUndefined();
+    expect(field(scrub(missing("20"), COLUMNS, "select 'é€😀' from n"), "P")).toBe("20");
+    // a type name read from a value: the position is in the value, the context says so (PostgreSQL 15's fields)
+    const regtype = scrub(server("42601", 'syntax error at or near "@"', [["P", "50"], ["W", `invalid type name "${"x".repeat(49)}@"`]], "scanner_yyerror"),
+      COLUMNS, "select (repeat('x', ascii(substr(ssn, 1, 1))) || '@')::regtype from people where id = 1 /* padding so that 50 is within the text */");
+    expect(field(regtype, "P")).toBeUndefined();
+    expect(field(regtype, "M")).toBe('syntax error at or near "@"');
+    expect(field(regtype, "W")).toBe(REDACTED_FIELD);
+    // a context line that says where keeps no position either; nor does a function's message
+    expect(field(scrub(missing("16", [["W", "PL/pgSQL function f(text) line 3 at PERFORM"]]), COLUMNS, statement), "P")).toBeUndefined();
+    expect(field(scrub([["S", "ERROR"], ["C", "22P02"], ["M", "x"], ["P", "3"]], COLUMNS, statement), "P")).toBeUndefined();
   });
 
   it("fields the protocol does not document are dropped; a position that is not a number is dropped", () => {

@@ -34,10 +34,13 @@ const NUMERIC = new Set("PpL");
 const NAMES = "stcdn";
 
 /**
- * SQLSTATE classes whose messages quote only names (relations, columns, parameters, files,
- * statement tokens), never a value unquoted. A class not listed (22 data exception, 40
- * transaction rollback, XX internal, 2F/38/39 routine exceptions, HV, any unknown one) is taken
- * to print values unquoted too: numbers in its message and hint go, and its detail goes whole.
+ * SQLSTATE classes whose details print names (relations, columns, parameters, files, statement
+ * tokens) and numbers, no other value unquoted: their detail is read like the message. A
+ * class not listed (22 data exception, 40 transaction rollback, XX internal, 2F/38/39 routine
+ * exceptions, HV, any unknown one) is taken to print values unquoted: its detail goes whole.
+ * The message and hint lose their numbers in every class: a name-class message prints values as
+ * numbers too (`PID 123456789 is not a PostgreSQL backend process`, `large object 123456789 does
+ * not exist`, `requested character too large for encoding: 123456789`).
  */
 const NAME_CLASSES = new Set([
   "00", "01", "02", "03", "08", "09", "0A", "0B", "0F", "0L", "0P", "0Z", "20", "21", "23", "24", "25", "26",
@@ -67,8 +70,10 @@ const ROW_DETAILS: readonly [RegExp, (m: RegExpExecArray) => string][] = [
 /** context lines that name where the error happened and quote nothing */
 const CONTEXT_LINES = [/^PL\/pgSQL function [^\n]+$/, /^SQL function "[^"\n]*" (statement \d+|during startup|during inlining)$/];
 
-const HEX_BYTES = /0x[0-9a-fA-F]{2}(?: 0x[0-9a-fA-F]{2})*/g;
-const NUMBERS = /(?<![\p{L}\p{N}_$])-?\d(?:[\d.,:/-]*\d)?/gu;
+/** byte sequences (`0xe9 0x41`) and hexadecimal numbers (`0xdeadbeef`) */
+const HEX = /0x[0-9a-fA-F]+(?: 0x[0-9a-fA-F]+)*/g;
+/** decimal numbers, dates, times and exponents (`-12`, `2024-13-01`, `1.5e10`) not glued to a word */
+const NUMBERS = /(?<![\p{L}\p{N}_$])-?\d(?:[\d.,:/-]*\d)?(?:[eE][-+]?\d+)?/gu;
 const WORD_CHAR = /[\p{L}\p{N}_$]/u;
 
 /**
@@ -161,17 +166,19 @@ function redactValues(fields: Field[], error: boolean, statement: string | undef
     return functionOutput(fields, valid && FUNCTION_CODES.has(code) ? code : error ? (valid ? "P0001" : "XX000") : "00000");
   }
   const known = knownNames(fields, statement);
+  // with a context or an internal query, the position may be in another text (positionInStatement)
+  const elsewhere = statement === undefined || fields.some(([c]) => c === "W" || c === "q");
   const cls = code.slice(0, 2);
-  const strict = !NAME_CLASSES.has(cls);
+  const wholeDetail = !NAME_CLASSES.has(cls) || ROW_DETAIL_CLASSES.has(cls);
   const out: Field[] = [];
   for (const [c, value] of fields) {
     switch (c) {
       case "M":
       case "H":
-        out.push([c, redactQuoted(value, known, strict)]);
+        out.push([c, redactQuoted(value, known)]);
         break;
       case "D":
-        out.push([c, rowDetail(value) ?? (strict || ROW_DETAIL_CLASSES.has(cls) ? REDACTED_FIELD : redactQuoted(value, known, false))]);
+        out.push([c, rowDetail(value) ?? (wholeDetail ? REDACTED_FIELD : redactQuoted(value, known))]);
         break;
       case "W":
         out.push([c, redactContext(value)]);
@@ -181,6 +188,9 @@ function redactValues(fields: Field[], error: boolean, statement: string | undef
         break;
       case "p":
         break; // a position in the internal query, which is gone
+      case "P":
+        if (!elsewhere && positionInStatement(value, statement!)) out.push([c, value]);
+        break;
       default:
         out.push([c, value]);
     }
@@ -188,7 +198,37 @@ function redactValues(fields: Field[], error: boolean, statement: string | undef
   return out;
 }
 
-/** a function chose every word, and the names in s/t/c/d/n: only where it ran is kept */
+/**
+ * The position (P) is a character of the text the server parsed: 1 for the first, one past the
+ * last for "at end of input". That text is the client's statement only when the message has no
+ * context and no internal query: the server also parses values (a type name read by `regtype`,
+ * `to_regtype`, the argument types of `regprocedure` and `regoperator`) and points into them,
+ * with a context line `invalid type name "…"` — `(repeat('x', ascii(ssn)) || '@')::regtype`
+ * gave a value's character as its position. A position past the statement's end cannot be in it
+ * either.
+ */
+function positionInStatement(position: string, statement: string): boolean {
+  const at = Number(position);
+  return at >= 1 && at <= characters(statement) + 1;
+}
+
+/** the server counts characters, not UTF-16 code units: a surrogate pair is one */
+function characters(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        n -= 1;
+        i += 1;
+      }
+    }
+  }
+  return n;
+}
+
+/** a function chose every word, and the names in s/t/c/d/n: only where it ran is kept (no position: a function parses no text of the client's) */
 function functionOutput(fields: Field[], code: string): Field[] {
   const out: Field[] = [];
   for (const [c, value] of fields) {
@@ -196,7 +236,7 @@ function functionOutput(fields: Field[], code: string): Field[] {
     else if (c === "M") out.push([c, FUNCTION_OUTPUT]);
     else if (c === "W") out.push([c, redactContext(value)]);
     else if (c === "q") out.push([c, REDACTED_FIELD]);
-    else if (!"DHp".includes(c) && !NAMES.includes(c)) out.push([c, value]);
+    else if (!"DHPp".includes(c) && !NAMES.includes(c)) out.push([c, value]);
   }
   return out;
 }
@@ -227,11 +267,11 @@ function knownNames(fields: Field[], statement: string | undefined): (quoted: st
 /**
  * Quoted parts: all kept when each is a known name, else everything from the first quote to the
  * last becomes one `"[REDACTED]"` (a value holding a quote cannot split it and show its middle).
- * Byte sequences (`0xe9 0x41`) go; in a `strict` class numbers go too.
+ * Outside the quoted parts, numbers and byte sequences (`0xe9 0x41`) go; a kept quoted part is a
+ * name and keeps its digits (`relation "2fa_codes"`).
  */
-function redactQuoted(text: string, known: (quoted: string) => boolean, strict: boolean): string {
-  let first = -1;
-  let last = -1;
+function redactQuoted(text: string, known: (quoted: string) => boolean): string {
+  const quoted: [open: number, close: number][] = [];
   let unknown = false;
   for (let at = 0; at < text.length; ) {
     const quote = text[at];
@@ -239,20 +279,30 @@ function redactQuoted(text: string, known: (quoted: string) => boolean, strict: 
       at += 1;
       continue;
     }
-    if (first < 0) first = at;
     const close = text.indexOf(quote, at + 1);
     if (close < 0) {
       unknown = true;
-      last = text.length - 1;
+      quoted.push([at, text.length - 1]);
       break;
     }
     if (!known(text.slice(at + 1, close))) unknown = true;
-    last = close;
+    quoted.push([at, close]);
     at = close + 1;
   }
-  let out = unknown ? `${text.slice(0, first)}"${REDACTED_VALUE}"${text.slice(last + 1)}` : text;
-  out = out.replace(HEX_BYTES, REDACTED_VALUE);
-  return strict ? out.replace(NUMBERS, REDACTED_VALUE) : out;
+  if (quoted.length === 0) return unquoted(text);
+  if (unknown) return `${unquoted(text.slice(0, quoted[0]![0]))}"${REDACTED_VALUE}"${unquoted(text.slice(quoted[quoted.length - 1]![1] + 1))}`;
+  let out = "";
+  let at = 0;
+  for (const [open, close] of quoted) {
+    out += unquoted(text.slice(at, open)) + text.slice(open, close + 1);
+    at = close + 1;
+  }
+  return out + unquoted(text.slice(at));
+}
+
+/** text outside quotes: every number and byte sequence goes */
+function unquoted(text: string): string {
+  return text.replace(HEX, REDACTED_VALUE).replace(NUMBERS, REDACTED_VALUE);
 }
 
 function rowDetail(detail: string): string | undefined {
