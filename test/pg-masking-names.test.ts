@@ -2,13 +2,14 @@
 // name to the statement it decided only once the server confirmed it, forgets it when the server
 // refuses or skips it, on Close, at the end of a transaction, and when a statement may create,
 // replace or drop named statements or cursors (PREPARE, DEALLOCATE, DECLARE, CLOSE, DISCARD, DO,
-// CALL, opaque code). A name it does not know takes the session's strongest mask. Through the
+// CALL, opaque code). A name it does not know takes the session's strongest mask. Also: the
+// ParameterStatus values a statement can set are scrubbed in sessions with masks. Through the
 // gateway against the machine's real PostgreSQL, message by message.
 
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
-import { errorCodes, RawSession, rowsOf, serialize, type Message } from "./support/pg-raw-session.js";
+import { errorCodes, parameterStatuses, RawSession, rowsOf, serialize, type Message } from "./support/pg-raw-session.js";
 
 const DB = "hoopgate_pgmasknames";
 
@@ -347,6 +348,45 @@ describe("the usual prepared paths", () => {
           expect(row).toEqual([id, id === "1" ? "WIDGET" : "GADGET"]);
         }
       });
+    });
+  });
+});
+
+describe("ParameterStatus values in sessions with masks", () => {
+  const SET_CONFIG = "select set_config('application_name', email || ' ' || ssn, false) is not null from people where id = 1";
+
+  it("column masks: a parameter a statement can set to a computed value is replaced; the protocol's own pass", async () => {
+    await withSession("reader", async (s) => {
+      // refused (set_config of a masked value) or run: either way no value comes back in clear
+      const out = await s.run(serialize.query(SET_CONFIG));
+      expect(JSON.stringify(parameterStatuses(out))).not.toMatch(CLEAR);
+      const viaFunction = await s.run(serialize.query("select set_app(email || ' ' || ssn) is not null from people where id = 1"));
+      expect(errorCodes(viaFunction)).toEqual([]);
+      const status = parameterStatuses(viaFunction);
+      expect(status.map(([name]) => name)).toContain("application_name");
+      expect(JSON.stringify(status)).not.toMatch(CLEAR);
+      expect(status.find(([name]) => name === "application_name")![1]).toMatch(/REDACTED by hoopgate/);
+      // the extended protocol reports it at Sync
+      const extended = await s.run(serialize.parse({ text: "select set_app(ssn) is not null from people where id = 2" }), serialize.bind({}), serialize.execute({}), serialize.sync());
+      expect(JSON.stringify(parameterStatuses(extended))).not.toMatch(CLEAR);
+      expect(parameterStatuses(extended).find(([name]) => name === "application_name")![1]).toMatch(/REDACTED by hoopgate/);
+      // TimeZone and DateStyle are read by drivers: verbatim
+      const set = await s.run(serialize.query("set timezone = 'Europe/Paris'; set datestyle = 'ISO, DMY'"));
+      expect(parameterStatuses(set)).toEqual(expect.arrayContaining([["TimeZone", "Europe/Paris"], ["DateStyle", "ISO, DMY"]]));
+    });
+  });
+
+  it("detectors: the detectors run over every value", async () => {
+    await withSession("detect", async (s) => {
+      const out = await s.run(serialize.query(SET_CONFIG));
+      expect(errorCodes(out)).toEqual([]);
+      const value = parameterStatuses(out).find(([name]) => name === "application_name")?.[1];
+      expect(value).toBeDefined();
+      expect(value).not.toMatch(CLEAR);
+      expect(value).toMatch(/REDACTED/);
+      // a value without a detection is left as it is
+      const plain = await s.run(serialize.query("set application_name = 'nightly-report'"));
+      expect(parameterStatuses(plain)).toEqual([["application_name", "nightly-report"]]);
     });
   });
 });

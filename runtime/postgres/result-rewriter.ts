@@ -2,7 +2,8 @@
 // - DataRow/CopyData of results that have a mask plan (decoded and rewritten by the masking module),
 // - the error of a refused statement's sentinel (swapped for the gateway's 42501),
 // - ErrorResponse/NoticeResponse of a masked session (values in them redacted: message-scrub.ts),
-// - answers to Describe messages the gateway itself sent (swallowed).
+// - answers to Describe messages the gateway itself sent (swallowed),
+// - ParameterStatus values of a masked session (message-scrub.ts).
 // It also keeps which statement each prepared statement and portal name stands for, from the
 // server's answers in order: a name is known once ParseComplete/BindComplete confirms it, and
 // forgotten when the server refuses or skips the message, on CloseComplete, at the end of a
@@ -22,7 +23,7 @@ import { parameterStatusProblem } from "./lexer-guard.js";
 import type { ColumnMasks } from "./mask-columns.js";
 import { decodeRowDescription } from "./mask-columns.js";
 import { decodeFieldList, fieldValue, type ErrorFields } from "./messages.js";
-import { encodeFields, scrubFields, scrubMessage, scrubNotification, valueDetector, type ScrubOptions } from "./message-scrub.js";
+import { encodeFields, scrubFields, scrubMessage, scrubNotification, scrubParameterStatus, valueDetector, type ScrubOptions } from "./message-scrub.js";
 import { OutputCapture } from "./output-capture.js";
 import { RowPlanCache } from "./row-plan-cache.js";
 
@@ -307,7 +308,7 @@ export class ResultRewriter {
       case "S": {
         const problem = parameterStatusProblem(frame);
         if (problem !== undefined) throw new SessionEnd({ severity: "FATAL", code: "55000", message: `${problem}: session closed` });
-        return frame;
+        return this.scrub === null ? frame : scrubParameterStatus(frame, this.scrub);
       }
       case "N":
         return this.scrub === null ? frame : scrubMessage(frame, this.scrub, this.statementOf([head]));
