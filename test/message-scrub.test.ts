@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import type { MaskStrategy } from "../runtime/bundle/format.js";
 import { createRowMasking } from "../runtime/postgres/masking-port.js";
 import {
-  FUNCTION_OUTPUT, MALFORMED, NOTIFICATION_PAYLOAD, REDACTED_FIELD, scrubMessage, scrubNotification, valueDetector, type ScrubOptions,
+  FUNCTION_OUTPUT, MALFORMED, NOTIFICATION_PAYLOAD, PARAMETER_VALUE, REDACTED_FIELD, scrubMessage, scrubNotification, scrubParameterStatus, valueDetector,
+  type ScrubOptions,
 } from "../runtime/postgres/message-scrub.js";
 import type { DetectorName } from "../runtime/schema/attributes.js";
 import { seededRandom } from "../runtime/seeded-random.js";
@@ -403,6 +404,53 @@ describe("notifications", () => {
       for (const options of [COLUMNS, detecting([["us_ssn", REDACT]])]) {
         const out = read(scrubNotification(frame, options));
         expect(out).toMatchObject({ name: "notification", channel: "", payload: MALFORMED });
+      }
+    }
+  });
+});
+
+describe("parameter status", () => {
+  const status = (name: string, value: string): Buffer => {
+    const body = Buffer.from(`${name}\0${value}\0`, "utf8");
+    const head = Buffer.alloc(5);
+    head[0] = 0x53;
+    head.writeInt32BE(4 + body.length, 1);
+    return Buffer.concat([head, body]);
+  };
+  const read = (frame: Buffer): Record<string, unknown> => {
+    const messages: Record<string, unknown>[] = [];
+    new Parser().parse(frame, (m) => messages.push(m as unknown as Record<string, unknown>));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]!.name).toBe("parameterStatus");
+    return messages[0]!;
+  };
+
+  it("with column masks a parameter a statement can set goes whole; the protocol's own pass as they are", () => {
+    expect(read(scrubParameterStatus(status("application_name", "ada@example.com 123-45-6789"), COLUMNS)))
+      .toMatchObject({ parameterName: "application_name", parameterValue: PARAMETER_VALUE });
+    expect(read(scrubParameterStatus(status("my.custom", "x"), COLUMNS))).toMatchObject({ parameterName: "my.custom", parameterValue: PARAMETER_VALUE });
+    for (const [name, value] of [["TimeZone", "Europe/Paris"], ["DateStyle", "ISO, MDY"], ["client_encoding", "UTF8"], ["is_superuser", "on"]]) {
+      const frame = status(name!, value!);
+      expect(scrubParameterStatus(frame, COLUMNS)).toBe(frame);
+    }
+  });
+
+  it("the detectors run over every value, the protocol's own too; a value with nothing found is the same message", () => {
+    const options = detecting([["us_ssn", REDACT]]);
+    expect(read(scrubParameterStatus(status("application_name", "ssn 123-45-6789"), options))).toMatchObject({ parameterValue: "ssn [REDACTED]" });
+    expect(read(scrubParameterStatus(status("session_authorization", "123-45-6789"), detecting([["us_ssn", { kind: "null" }]], true))))
+      .toMatchObject({ parameterName: "session_authorization", parameterValue: REDACTED_FIELD });
+    const clean = status("application_name", "nightly-report");
+    expect(scrubParameterStatus(clean, options)).toBe(clean);
+  });
+
+  it("a malformed one keeps its name at most", () => {
+    const good = status("application_name", "123-45-6789");
+    for (const frame of [good.subarray(0, good.length - 1), Buffer.concat([good, Buffer.from([0])]), Buffer.from([0x53, 0, 0, 0, 4])]) {
+      for (const options of [COLUMNS, detecting([["us_ssn", REDACT]])]) {
+        const out = scrubParameterStatus(frame, options);
+        expect(out.toString()).not.toMatch(/123-45-6789/);
+        expect(read(out)).toMatchObject({ parameterValue: MALFORMED });
       }
     }
   });

@@ -234,6 +234,42 @@ describe("indirect: operators, casts, stored statements", () => {
   });
 });
 
+describe("sessionNames: prepared statements and cursors a statement may create, replace or drop", () => {
+  it.each([
+    ["SELECT 1", undefined],
+    ["EXECUTE p(1)", undefined],
+    ["FETCH ALL FROM c", undefined],
+    ["DISCARD PLANS", undefined],
+    ["PREPARE S2 AS SELECT 1", { statements: ["s2"], portals: [] }],
+    ['PREPARE "S2" AS SELECT 1', { statements: ["S2"], portals: [] }],
+    ["DEALLOCATE s5", { statements: ["s5"], portals: [] }],
+    ["DEALLOCATE PREPARE s5", { statements: ["s5"], portals: [] }],
+    ["DEALLOCATE ALL", { statements: ["*"], portals: [] }],
+    ["DECLARE c CURSOR WITH HOLD FOR SELECT 1", { statements: [], portals: ["c"] }],
+    ["CLOSE c", { statements: [], portals: ["c"] }],
+    ["CLOSE ALL", { statements: [], portals: ["*"] }],
+    ["EXPLAIN ANALYZE DECLARE c CURSOR FOR SELECT 1", { statements: [], portals: ["c"] }],
+    ["DISCARD ALL", { statements: ["*"], portals: ["*"] }],
+    ["DO $$ BEGIN EXECUTE 'prepare s as select 1'; END $$", { statements: ["*"], portals: ["*"] }],
+    ["CALL p()", { statements: ["*"], portals: ["*"] }],
+  ])("%s", (sql, names) => {
+    expect(only(sql).sessionNames).toEqual(names);
+  });
+
+  it("each statement of a query has its own", () => {
+    const facts = extractSqlFacts("DEALLOCATE s5; PREPARE s5 AS SELECT 1; SELECT 2");
+    expect(facts.ok && facts.statements.map((s) => s.sessionNames)).toEqual([
+      { statements: ["s5"], portals: [] }, { statements: ["s5"], portals: [] }, undefined,
+    ]);
+  });
+
+  it("are frozen with the facts", () => {
+    const facts = only("CLOSE c");
+    expect(Object.isFrozen(facts.sessionNames)).toBe(true);
+    expect(Object.isFrozen(facts.sessionNames?.portals)).toBe(true);
+  });
+});
+
 describe("stores: values kept beyond the result, and where they may come from", () => {
   const people = ["people", "public.people"];
   const target = (columns: string[], names = people) => ({ names, columns });

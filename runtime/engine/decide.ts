@@ -74,6 +74,7 @@ export function decideSqlQuery(table: RuleTable, record: AttributeRecord, connec
     if (statement.copy !== undefined) decision.copy = statement.copy;
     if (statement.indirect !== undefined) decision.indirect = statement.indirect;
     if (statement.stores !== undefined) decision.stores = statement.stores;
+    if (statement.sessionNames !== undefined) decision.sessionNames = statement.sessionNames;
     decisions.push(decision);
   }
   return combine(outcomes, decisions);

@@ -3,7 +3,7 @@
 
 import type { Effect, MaskStrategy } from "../bundle/format.js";
 import type { DetectorName, SqlCopyKind, SshKind } from "../schema/attributes.js";
-import type { K8sFacts, SqlIndirect, SqlStores } from "../facts/types.js";
+import type { K8sFacts, SqlIndirect, SqlSessionNames, SqlStores } from "../facts/types.js";
 
 export interface StatementDecision {
   command: string;
@@ -15,6 +15,8 @@ export interface StatementDecision {
   indirect?: SqlIndirect;
   /** values the statement keeps beyond its result: for the proxy's masking, no policy attribute */
   stores?: SqlStores;
+  /** prepared statements and cursors it may create, replace or drop: for the proxy's name tracking, no policy attribute */
+  sessionNames?: SqlSessionNames;
   effect: Effect;
   /** ids of the rules that decided this statement (the denying, reviewing or allowing ones) */
   rules: string[];

@@ -15,6 +15,8 @@ export interface SqlStatementFacts {
   indirect?: SqlIndirect;
   /** values the statement keeps beyond the rows its client receives (no `sql.*` attribute); absent when it keeps none */
   stores?: SqlStores;
+  /** prepared statements and cursors the statement may create, replace or drop (no `sql.*` attribute); absent when none */
+  sessionNames?: SqlSessionNames;
   /** this statement's own text (a slice of the query) */
   text: string;
 }
@@ -44,6 +46,19 @@ export interface SqlStores {
   from: string[];
   /** write targets whose own columns a stored value refers to, with those columns (`*`: a whole row) */
   targets: SqlStoreTarget[];
+}
+
+/**
+ * The session's named objects a statement may create, replace or drop — PREPARE, DEALLOCATE,
+ * DECLARE, CLOSE, DISCARD ALL, and DO and CALL (code the facts cannot see into) — so the proxy
+ * stops trusting what it knew of those names (docs/masking.md). Names as the parser folded them;
+ * `*` stands for every name (DEALLOCATE ALL, CLOSE ALL, DISCARD ALL, DO, CALL). Sorted.
+ */
+export interface SqlSessionNames {
+  /** prepared statements (the protocol's named statements) */
+  statements: string[];
+  /** cursors (the protocol's portals) */
+  portals: string[];
 }
 
 export interface SqlStoreTarget {

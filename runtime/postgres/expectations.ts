@@ -16,14 +16,19 @@ export interface StatementInfo {
   storesToCheck?: true;
 }
 
+// Names (of prepared statements and portals) are carried as the client sent them: the result
+// rewriter maps a name to its StatementInfo only when the server's answer confirms it, in the
+// server's order (docs/masking.md, "Statement and portal names").
 export type Expectation =
   | { kind: "query"; info: StatementInfo; denied: Buffer | null; started: number }
-  | { kind: "parse"; denied: Buffer | null }
-  | { kind: "bind"; portal: string }
+  /** info: the statement the name stands for once ParseComplete arrives; null when refused (the sentinel never parses) */
+  | { kind: "parse"; name: string; info: StatementInfo | null; denied: Buffer | null }
+  /** denied: the statement's latest Parse was refused, so the Bind was sent naming the sentinel (which no statement has) */
+  | { kind: "bind"; portal: string; statement: string; denied: Buffer | null }
   /** swallow: the gateway asked (to learn a portal's result formats); the client must not see the answer */
-  | { kind: "describe"; target: "S" | "P"; name: string; info: StatementInfo | null; swallow: boolean }
-  | { kind: "execute"; portal: string; info: StatementInfo | null; started: number }
-  | { kind: "close" }
+  | { kind: "describe"; target: "S" | "P"; name: string; swallow: boolean }
+  | { kind: "execute"; portal: string; started: number }
+  | { kind: "close"; target: "S" | "P"; name: string }
   | { kind: "sync" };
 
 /** A FIFO with O(1) shift. */

@@ -15,9 +15,9 @@
 // sessions with column masks (query-gate.ts), views over them are masked whole (catalog.ts).
 
 import type { MaskStrategy } from "../bundle/format.js";
-import type { SessionMasks } from "../engine/types.js";
+import type { SessionMasks, StatementDecision } from "../engine/types.js";
 import type { SqlIndirect } from "../facts/types.js";
-import type { Catalog } from "./catalog.js";
+import { CATALOG_TTL_MS, type Catalog } from "./catalog.js";
 import type { MaskColumn } from "./context.js";
 import type { StatementInfo } from "./expectations.js";
 import { skipCString } from "./messages.js";
@@ -53,6 +53,12 @@ const STRENGTH: Record<MaskStrategy["kind"], number> = { redact: 3, null: 3, has
 export class ColumnMasks {
   /** strongest mask per bare table name that has masked columns */
   private readonly strongest = new Map<string, MaskStrategy>();
+  /**
+   * Whether a statement may run opaque code, by its facts — keyed by their `tables` list, which
+   * every run of the same text (or of its literal-free template) shares, so a statement run again
+   * is answered without the catalog — and when that was judged.
+   */
+  private readonly opaqueByFacts = new WeakMap<readonly string[], { value: boolean; at: number }>();
 
   constructor(private readonly masks: SessionMasks, private readonly catalog: Catalog | null) {
     for (const [key, strategy] of masks.columns) {
@@ -108,6 +114,44 @@ export class ColumnMasks {
       }
     }
     return null;
+  }
+
+  /**
+   * Whether the statement may run code the gateway cannot see into, as the masking judges it
+   * (forStatement): a function, operator or cast that is not built in, a view that calls one,
+   * EXECUTE or FETCH. Such code may PREPARE, DEALLOCATE, open and close cursors under any name.
+   * Synchronous when every statement was judged within the catalog's TTL; a catalog that cannot
+   * answer counts as yes. Never rejects.
+   */
+  mayRunOpaqueCode(info: StatementInfo): boolean | Promise<boolean> {
+    let pending: Promise<boolean>[] | undefined;
+    for (const statement of info.decision.statements) {
+      const opaque = this.statementRunsOpaqueCode(statement);
+      if (opaque === true) return true;
+      if (opaque !== false) (pending ??= []).push(opaque);
+    }
+    if (pending === undefined) return false;
+    return Promise.all(pending).then((all) => all.includes(true));
+  }
+
+  private statementRunsOpaqueCode(statement: StatementDecision): boolean | Promise<boolean> {
+    const { tables, functions, indirect } = statement;
+    if (indirect?.stored === true) return true;
+    if (tables.length === 0 && functions.length === 0 && indirect === undefined) return false;
+    const known = this.opaqueByFacts.get(tables);
+    if (known !== undefined && Date.now() - known.at < CATALOG_TTL_MS) return known.value;
+    const judged = (value: boolean): boolean => {
+      this.opaqueByFacts.set(tables, { value, at: Date.now() });
+      return value;
+    };
+    return this.judgeStatement(statement).then(judged, () => judged(true));
+  }
+
+  private async judgeStatement({ tables, functions, indirect }: StatementDecision): Promise<boolean> {
+    // Without a catalog nothing can be told built in, and views cannot be looked into.
+    if (this.catalog === null) return functions.length > 0 || indirect !== undefined;
+    if (await this.catalog.runsOpaqueCode({ functions, operators: indirect?.operators ?? [], casts: indirect?.casts ?? [] })) return true;
+    return tables.length > 0 && (await this.catalog.readsOfNames(tables)).callsOpaqueCode;
   }
 
   private async forColumn(oid: number, attnum: number): Promise<MaskStrategy | null> {

@@ -3,7 +3,9 @@
 // "123-45-6789"`, `Key (email)=(…) already exists.`) and a function says what it likes (`RAISE
 // NOTICE '%', ssn`); nothing in a message ties a value to a column. So, with column masks, every
 // part of a message that can carry a value goes unless it is known to be a name, and the session's
-// detectors run over every field, as over a row's values. Pure: frame in, frame out, never throws.
+// detectors run over every field, as over a row's values. Notifications and ParameterStatus
+// values, which a statement can fill with a masked value too, are scrubbed alike. Pure: frame in,
+// frame out, never throws.
 
 import type { SessionMasks } from "../engine/types.js";
 import type { RowMasking } from "./context.js";
@@ -25,6 +27,19 @@ export const REDACTED_FIELD = "[REDACTED by hoopgate]";
 export const FUNCTION_OUTPUT = "[REDACTED by hoopgate: message from a function in a session with masks]";
 export const MALFORMED = "[REDACTED by hoopgate: malformed message from the server]";
 export const NOTIFICATION_PAYLOAD = "[REDACTED by hoopgate: notification payload in a session with masks]";
+export const PARAMETER_VALUE = "[REDACTED by hoopgate: parameter value in a session with masks]";
+
+/**
+ * Parameters whose ParameterStatus the protocol and the drivers read (encodings, date and
+ * interval styles, the time zone, the role, the server's state): passed as they are, since a
+ * client cannot work with a replaced value, and the server accepts only values of their own
+ * shapes for them (the lexer guard checks client_encoding and standard_conforming_strings).
+ */
+const PROTOCOL_PARAMETERS: ReadonlySet<string> = new Set([
+  "server_version", "server_encoding", "client_encoding", "DateStyle", "IntervalStyle", "TimeZone", "integer_datetimes",
+  "standard_conforming_strings", "is_superuser", "session_authorization", "in_hot_standby", "default_transaction_read_only",
+  "scram_iterations",
+]);
 
 /** the fields the protocol documents (53.8); any other may carry anything and is dropped */
 const KNOWN = new Set("SVCMDHPpqWstcdnFLR");
@@ -113,6 +128,35 @@ export function scrubNotification(frame: Buffer, options: ScrubOptions): Buffer 
   const masked = options.detect?.(frame.subarray(channelEnd + 1, payloadEnd));
   if (masked === undefined) return frame;
   return notification(frame.readInt32BE(5), channel, masked ?? Buffer.from(REDACTED_FIELD));
+}
+
+/**
+ * An upstream ParameterStatus ('S': name, value) as the client may see it. A statement can set
+ * a reported parameter to a computed value (`set_config('application_name', ssn, false)`, in a
+ * function too) and the server reports it before the next ReadyForQuery: with column masks the
+ * value of any parameter but the protocol's own is replaced; the detectors run over every value.
+ * A malformed message keeps nothing (the lexer guard has read it already).
+ */
+export function scrubParameterStatus(frame: Buffer, options: ScrubOptions): Buffer {
+  const nameEnd = frame.length >= 7 && frame.readInt32BE(1) === frame.length - 1 ? frame.indexOf(0, 5) : -1;
+  const valueEnd = nameEnd < 0 ? -1 : frame.indexOf(0, nameEnd + 1);
+  const name = frame.subarray(5, Math.max(nameEnd, 5));
+  if (valueEnd !== frame.length - 1) return parameterStatus(name, Buffer.from(MALFORMED));
+  if (options.columns && !PROTOCOL_PARAMETERS.has(name.toString("utf8"))) return parameterStatus(name, Buffer.from(PARAMETER_VALUE));
+  const masked = options.detect?.(frame.subarray(nameEnd + 1, valueEnd));
+  if (masked === undefined) return frame;
+  return parameterStatus(name, masked ?? Buffer.from(REDACTED_FIELD));
+}
+
+function parameterStatus(name: Buffer, value: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(7 + name.length + value.length);
+  out[0] = 0x53;
+  out.writeInt32BE(out.length - 1, 1);
+  name.copy(out, 5);
+  out[5 + name.length] = 0;
+  value.copy(out, 6 + name.length);
+  out[out.length - 1] = 0;
+  return out;
 }
 
 function notification(pid: number, channel: Buffer, payload: Buffer): Buffer {

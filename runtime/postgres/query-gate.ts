@@ -1,6 +1,7 @@
 // Client → server: decide every statement before the upstream sees it. A simple Query is decided
-// whole; in the extended protocol the decision is taken at Parse and the statement name carries
-// it to Bind and Execute.
+// whole; in the extended protocol the decision is taken at Parse. Which statement a name stands
+// for is the result rewriter's to know, from the server's answers (ParseComplete, BindComplete,
+// CloseComplete, errors) in the server's order: the gate only passes the names on.
 //
 // A `review` statement is held when the gateway can hold statements: the gate returns it
 // untouched (nothing queued, nothing forwarded) and the session, once the approval is decided,
@@ -46,9 +47,16 @@ export interface HeldMessage {
 export class QueryGate {
   /** the identifier the upstream's syntax error quotes back: only this session knows it */
   readonly marker = `hoopgate_denied_${randomBytes(8).toString("hex")}`;
-  private readonly statements = new Map<string, StatementInfo>();
-  private readonly portals = new Map<string, StatementInfo | null>();
+  /**
+   * Portals described since they were bound, with nothing run since that could have replaced
+   * them (a Query, an Execute of another portal): the rewriter has their row plans.
+   */
   private readonly describedPortals = new Set<string>();
+  /**
+   * Statement names whose latest Parse was refused, with the refusal: the server keeps an older
+   * statement of that name when a Parse of it fails, and a Bind must not run that instead.
+   */
+  private readonly refusedStatements = new Map<string, Buffer>();
   private readonly maskedColumns: MaskedColumns;
   private readonly masking: boolean;
   private readonly detecting: boolean;
@@ -71,26 +79,24 @@ export class QueryGate {
         return this.query(readCString(frame, 5).value, frame);
       case "P":
         return this.parse(frame);
-      case "B": {
-        const portal = readCString(frame, 5);
-        const statement = readCString(frame, portal.next).value;
-        this.portals.set(portal.value, this.statements.get(statement) ?? null);
-        this.describedPortals.delete(portal.value);
-        this.queue.push({ kind: "bind", portal: portal.value });
-        return { forward: [frame] };
-      }
+      case "B":
+        return this.bind(frame);
       case "D": {
         const target = frame[5] === 0x53 ? "S" : "P";
         const name = readCString(frame, 6).value;
         if (target === "P") this.describedPortals.add(name);
-        this.queue.push({ kind: "describe", target, name, info: (target === "S" ? this.statements.get(name) : this.portals.get(name)) ?? null, swallow: false });
+        this.queue.push({ kind: "describe", target, name, swallow: false });
         return { forward: [frame] };
       }
       case "E":
         return this.execute(frame);
-      case "C":
-        this.queue.push({ kind: "close" });
+      case "C": {
+        const target = frame[5] === 0x53 ? "S" : "P";
+        const name = readCString(frame, 6).value;
+        if (target === "P") this.describedPortals.delete(name);
+        this.queue.push({ kind: "close", target, name });
         return { forward: [frame] };
+      }
       case "S":
         this.queue.push({ kind: "sync" });
         return { forward: [frame] };
@@ -126,6 +132,9 @@ export class QueryGate {
   }
 
   private query(text: string, frame: Buffer): GateOutcome {
+    // a Query replaces the unnamed portal and may DECLARE or CLOSE cursors, or run code that does:
+    // every portal is described again before its next Execute
+    if (this.describedPortals.size > 0) this.describedPortals.clear();
     const held: HeldMessage = { type: "Q", frame, info: this.decide(text) };
     return this.mustWait(held.info) ? { forward: [], hold: held } : this.proceed(held);
   }
@@ -153,28 +162,54 @@ export class QueryGate {
   }
 
   private forwardParse(info: StatementInfo, frame: Buffer): GateOutcome {
-    this.queue.push({ kind: "parse", denied: null });
-    this.statements.set(readCString(frame, 5).value, info);
+    const name = readCString(frame, 5).value;
+    if (this.refusedStatements.size > 0) this.refusedStatements.delete(name);
+    this.queue.push({ kind: "parse", name, info, denied: null });
     return { forward: [frame] };
   }
 
+  /** The sentinel fails in the server's parser: no statement of that name is stored (an older one stays). */
   private refuseParse(info: StatementInfo, frame: Buffer, denied: Buffer, error?: string): GateOutcome {
     const name = readCString(frame, 5).value;
-    this.queue.push({ kind: "parse", denied });
-    this.statements.delete(name);
+    this.refusedStatements.set(name, denied);
+    this.queue.push({ kind: "parse", name, info: null, denied });
     return { forward: [serialize.parse({ name, text: this.marker })], refused: error === undefined ? { info } : { info, error } };
+  }
+
+  /**
+   * A Bind of a statement whose latest Parse was refused names the sentinel instead, which no
+   * statement has: the server fails it (and skips the rest of the batch), the rewriter swaps its
+   * error for the refusal. Otherwise the server would bind an older statement of that name.
+   */
+  private bind(frame: Buffer): GateOutcome {
+    const portal = readCString(frame, 5);
+    const statement = readCString(frame, portal.next).value;
+    this.describedPortals.delete(portal.value);
+    const refused = this.refusedStatements.size > 0 ? this.refusedStatements.get(statement) : undefined;
+    this.queue.push({ kind: "bind", portal: portal.value, statement, denied: refused ?? null });
+    if (refused !== undefined) return { forward: [serialize.bind({ portal: portal.value, statement: this.marker })] };
+    return { forward: [frame] };
   }
 
   private execute(frame: Buffer): GateOutcome {
     const portal = readCString(frame, 5).value;
     const forward: Buffer[] = [];
-    // Masking needs the portal's row description (its result formats); ask for it when the client did not.
-    if (this.masking && !this.describedPortals.has(portal)) {
-      this.describedPortals.add(portal);
-      this.queue.push({ kind: "describe", target: "P", name: portal, info: this.portals.get(portal) ?? null, swallow: true });
-      forward.push(serialize.describe({ type: "P", name: portal }));
+    if (this.masking) {
+      const described = this.describedPortals.has(portal);
+      // What this Execute runs may close and open other portals (CLOSE, DECLARE, opaque code):
+      // they are described again before they run.
+      if (this.describedPortals.size > (described ? 1 : 0)) {
+        this.describedPortals.clear();
+        this.describedPortals.add(portal);
+      }
+      // Masking needs the portal's row description (its result formats); ask for it when the client did not.
+      if (!described) {
+        this.describedPortals.add(portal);
+        this.queue.push({ kind: "describe", target: "P", name: portal, swallow: true });
+        forward.push(serialize.describe({ type: "P", name: portal }));
+      }
     }
-    this.queue.push({ kind: "execute", portal, info: this.portals.get(portal) ?? null, started: Date.now() });
+    this.queue.push({ kind: "execute", portal, started: Date.now() });
     forward.push(frame);
     return { forward };
   }

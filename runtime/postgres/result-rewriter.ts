@@ -2,7 +2,13 @@
 // - DataRow/CopyData of results that have a mask plan (decoded and rewritten by the masking module),
 // - the error of a refused statement's sentinel (swapped for the gateway's 42501),
 // - ErrorResponse/NoticeResponse of a masked session (values in them redacted: message-scrub.ts),
-// - answers to Describe messages the gateway itself sent (swallowed).
+// - answers to Describe messages the gateway itself sent (swallowed),
+// - ParameterStatus values of a masked session (message-scrub.ts).
+// It also keeps which statement each prepared statement and portal name stands for, from the
+// server's answers in order: a name is known once ParseComplete/BindComplete confirms it, and
+// forgotten when the server refuses or skips the message, on CloseComplete, at the end of a
+// transaction (portals), and after a statement that may create, replace or drop names. A name it
+// does not know gets the session's strongest mask (docs/masking.md, "Statement and portal names").
 // Rows and bytes are counted from message headers for limits and the audit.
 // An upstream that breaks the protocol ends the session (FATAL 08P01): in a masked session every
 // DataRow is parsed against its RowDescription before it goes out, so a row the gateway cannot
@@ -17,13 +23,14 @@ import { parameterStatusProblem } from "./lexer-guard.js";
 import type { ColumnMasks } from "./mask-columns.js";
 import { decodeRowDescription } from "./mask-columns.js";
 import { decodeFieldList, fieldValue, type ErrorFields } from "./messages.js";
-import { encodeFields, scrubFields, scrubMessage, scrubNotification, valueDetector, type ScrubOptions } from "./message-scrub.js";
+import { encodeFields, scrubFields, scrubMessage, scrubNotification, scrubParameterStatus, valueDetector, type ScrubOptions } from "./message-scrub.js";
 import { OutputCapture } from "./output-capture.js";
 import { RowPlanCache } from "./row-plan-cache.js";
 
 const D = 0x44; // DataRow
 const COPY_DATA = 0x64;
 const ERROR = 0x45; // ErrorResponse
+const IDLE = 0x49; // ReadyForQuery: not in a transaction
 /** ReadyForQuery's transaction status: idle, in a transaction, in a failed one */
 const READY_STATUS: ReadonlySet<number | undefined> = new Set([0x49, 0x54, 0x45]);
 
@@ -59,6 +66,13 @@ export class ResultRewriter {
   private readonly framer = new Framer({ types: BACKEND_TYPES, maxMessage: 256 * 1024 * 1024, maxStreamed: 1024 * 1024 * 1024 });
   private readonly marker: Buffer;
   private readonly portalPlans = new Map<string, RowMaskPlan | null>();
+  /**
+   * What the server confirmed each name stands for: a prepared statement (ParseComplete), a portal
+   * (BindComplete, from its statement's). Absent or null: not known (null keeps the unnamed
+   * statement's and portal's entries in place, which every round of a pgbench-like client reuses).
+   */
+  private readonly statements = new Map<string, StatementInfo | null>();
+  private readonly portals = new Map<string, StatementInfo | null>();
   private queryPlan: RowMaskPlan | null = null;
   private copyPlan: CopyMaskPlan | null = null;
   /** between CopyOutResponse and CopyDone */
@@ -223,13 +237,22 @@ export class ResultRewriter {
         if (head?.kind !== "describe") throw desync("ParameterDescription", head);
         return frame;
       case "1":
-      case "3":
-        if (head?.kind !== (type === 0x31 ? "parse" : "close")) throw desync(type === 0x31 ? "ParseComplete" : "CloseComplete", head);
+        if (head?.kind !== "parse") throw desync("ParseComplete", head);
         queue.shift();
+        this.statements.set(head.name, head.info);
+        // judged now, so the statement's runs find the answer ready (touched())
+        if (head.info !== null) void this.options.columnMasks?.mayRunOpaqueCode(head.info);
+        return frame;
+      case "3":
+        if (head?.kind !== "close") throw desync("CloseComplete", head);
+        queue.shift();
+        if (head.target === "S") forget(this.statements, head.name);
+        else this.forgetPortal(head.name);
         return frame;
       case "2":
         if (head?.kind !== "bind") throw desync("BindComplete", head);
         queue.shift();
+        this.portals.set(head.portal, head.denied === null ? (this.statements.get(head.statement) ?? null) : null);
         this.portalPlans.delete(head.portal);
         return frame;
       case "H":
@@ -246,18 +269,20 @@ export class ResultRewriter {
       }
       case "C":
       case "I":
-      case "s":
+      case "s": {
         this.queryPlan = null;
         this.copyPlan = null;
         this.copying = false;
-        if (head?.kind === "execute") {
-          queue.shift();
-          this.finishUnit(head.info, head.started);
-        }
-        return frame;
+        if (head?.kind !== "execute") return frame;
+        queue.shift();
+        const info = this.portals.get(head.portal) ?? null;
+        this.finishUnit(info, head.started);
+        const pending = this.touched(info, head.portal);
+        return pending === undefined ? frame : pending.then(() => frame);
+      }
       case "E":
         return this.error(head, frame);
-      case "Z":
+      case "Z": {
         if (frame.length !== 6 || !READY_STATUS.has(frame[5])) throw invalid("a ReadyForQuery with an invalid status");
         if (head?.kind === "query") {
           this.finishUnit(head.info, head.started);
@@ -267,17 +292,26 @@ export class ResultRewriter {
         queue.shift();
         this.queryPlan = null;
         this.copying = false;
-        return frame;
+        // the portals bound in the transaction ended with it (only SQL declares a cursor WITH HOLD, and
+        // a DECLARE makes its name unknown anyway)
+        if (frame[5] === IDLE) this.transactionEnded();
+        if (head.kind !== "query") return frame;
+        // a simple query replaces the unnamed statement and portal
+        forget(this.statements, "");
+        this.forgetPortal("");
+        const pending = head.denied === null ? this.touched(head.info, null) : undefined;
+        return pending === undefined ? frame : pending.then(() => frame);
+      }
       case "R":
       case "K":
         throw desync("AuthenticationRequest or BackendKeyData", head);
       case "S": {
         const problem = parameterStatusProblem(frame);
         if (problem !== undefined) throw new SessionEnd({ severity: "FATAL", code: "55000", message: `${problem}: session closed` });
-        return frame;
+        return this.scrub === null ? frame : scrubParameterStatus(frame, this.scrub);
       }
       case "N":
-        return this.scrub === null ? frame : scrubMessage(frame, this.scrub, statementOf([head]));
+        return this.scrub === null ? frame : scrubMessage(frame, this.scrub, this.statementOf([head]));
       case "A":
         return this.scrub === null ? frame : scrubNotification(frame, this.scrub);
       default:
@@ -303,7 +337,7 @@ export class ResultRewriter {
     this.options.queue.shift();
     const forward = head.swallow ? null : frame;
     if (head.target !== "P") return forward;
-    const plan = this.plan(frame, head.info);
+    const plan = this.plan(frame, this.portals.get(head.name) ?? null);
     if (!(plan instanceof Promise)) {
       this.portalPlans.set(head.name, plan);
       return forward;
@@ -339,7 +373,7 @@ export class ResultRewriter {
   private async copyOut(head: Expectation | undefined, frame: Buffer): Promise<void> {
     if (frame.length < 8 || frame.length !== 8 + 2 * frame.readUInt16BE(6)) throw invalid("a malformed CopyOutResponse");
     if (this.copying) throw invalid("a CopyOutResponse during COPY");
-    const info = head?.kind === "query" || head?.kind === "execute" ? head.info : null;
+    const info = head?.kind === "query" ? head.info : head?.kind === "execute" ? (this.portals.get(head.portal) ?? null) : null;
     const { columnMasks, masks, masking } = this.options;
     // COPY naming a masked table is refused by the gate; a view over one is found here, before any row.
     if (columnMasks !== null && (await columnMasks.resolve([{ tableOid: 0, attnum: 0, typeOid: 25, format: 0 }], info))[0]?.strategy) {
@@ -367,7 +401,7 @@ export class ResultRewriter {
     // the rest of an extended-protocol batch: the server skips it up to Sync
     const batch = head === undefined || head.kind === "query" || head.kind === "sync" ? [] : queue.dropUntilSync();
     // the upstream's own error as the client and the audit may see it
-    const shown = ours || this.scrub === null ? fields : scrubFields(ERROR, fields, this.scrub, statementOf([head, ...batch]));
+    const shown = ours || this.scrub === null ? fields : scrubFields(ERROR, fields, this.scrub, this.statementOf([head, ...batch]));
     const upstream = shown === fields ? frame : encodeFields(ERROR, shown);
     this.unitError = fieldValue(shown, "M");
     // an error ends the statement's result (and a COPY): rows may only follow a new RowDescription
@@ -383,13 +417,150 @@ export class ResultRewriter {
       return upstream;
     }
     if (head === undefined || head.kind === "sync") return upstream; // e.g. FATAL at shutdown
-    let replacement: Buffer | null = null;
-    for (const dropped of batch) {
-      if (dropped.kind === "parse" && dropped.denied !== null && ours && replacement === null) replacement = dropped.denied;
-      if (dropped.kind === "execute") this.finishUnit(dropped.info, dropped.started);
-    }
+    const replacement = this.skipped(batch, ours);
     if (ours && replacement === null) throw desync("error naming the refusal sentinel", head);
     return replacement ?? upstream;
+  }
+
+  /**
+   * An extended-protocol batch the server answered with an error: its first message failed, the
+   * rest up to Sync was skipped. No name it parses or binds is stored (a failed Parse of a name
+   * leaves an older statement of that name in place, which the gateway no longer knows); its
+   * Executes are audited with the error, as what the client asked for. Returns the refusal to show
+   * when `ours` (the sentinel's error) answers a refused Parse or Bind.
+   */
+  private skipped(batch: readonly Expectation[], ours: boolean): Buffer | null {
+    let replacement: Buffer | null = null;
+    // the statements the batch's own Parses and Binds meant, for the audit of its Executes
+    let parsed: Map<string, StatementInfo | null> | undefined;
+    let bound: Map<string, StatementInfo | null> | undefined;
+    for (const item of batch) {
+      switch (item.kind) {
+        case "parse":
+          if (item.denied !== null && ours) replacement ??= item.denied;
+          (parsed ??= new Map()).set(item.name, item.info);
+          forget(this.statements, item.name);
+          break;
+        case "bind": {
+          if (item.denied !== null && ours) replacement ??= item.denied;
+          const meant = parsed?.has(item.statement) === true ? parsed.get(item.statement)! : (this.statements.get(item.statement) ?? null);
+          (bound ??= new Map()).set(item.portal, item.denied === null ? meant : null);
+          this.forgetPortal(item.portal);
+          break;
+        }
+        case "execute": {
+          // the first message ran (and failed); the others did not
+          const ran = item === batch[0];
+          const info = !ran && bound?.has(item.portal) === true ? bound.get(item.portal)! : (this.portals.get(item.portal) ?? null);
+          this.finishUnit(info, item.started);
+          // what ran may have changed names before it failed (no waiting for the catalog here)
+          if (ran) this.touched(info, item.portal, false);
+          break;
+        }
+        case "close":
+          if (item.target === "S") forget(this.statements, item.name);
+          else this.forgetPortal(item.name);
+          break;
+        default:
+          break;
+      }
+    }
+    return replacement;
+  }
+
+  /**
+   * After a statement ran: the names it may have created, replaced or dropped are forgotten — its
+   * own (PREPARE s, CLOSE c), or every one when it may have run opaque code (DO, CALL, and in a
+   * session with column masks whatever the masking judges opaque) or the gateway does not know
+   * what ran. `running`: the portal that ran it, which stays (a portal cannot close itself).
+   * A promise only while the catalog is asked about code not judged before — unless `wait` is
+   * false: then every name is forgotten at once.
+   */
+  private touched(info: StatementInfo | null, running: string | null, wait = true): Promise<void> | undefined {
+    if (info === null) {
+      this.forgetAll(running);
+      return undefined;
+    }
+    for (const { sessionNames } of info.decision.statements) {
+      if (sessionNames === undefined) continue;
+      for (const name of sessionNames.statements) {
+        if (name === "*") this.statements.clear();
+        else forget(this.statements, name);
+      }
+      for (const name of sessionNames.portals) {
+        if (name === "*") this.forgetPortalsBut(running);
+        else this.forgetPortal(name);
+      }
+    }
+    const columnMasks = this.options.columnMasks;
+    if (columnMasks === null || (this.statements.size === 0 && this.portals.size <= (running === null ? 0 : 1))) return undefined;
+    const opaque = columnMasks.mayRunOpaqueCode(info);
+    if (opaque === false) return undefined;
+    if (opaque === true || !wait) {
+      this.forgetAll(running);
+      return undefined;
+    }
+    return opaque.then((yes) => {
+      if (yes) this.forgetAll(running);
+    });
+  }
+
+  private forgetAll(running: string | null): void {
+    if (this.statements.size > 0) this.statements.clear();
+    this.forgetPortalsBut(running);
+  }
+
+  /** every portal but `running` (null: every one) is unknown, and its plan gone: the gate describes it again before it runs */
+  private forgetPortalsBut(running: string | null): void {
+    const info = running === null ? undefined : this.portals.get(running);
+    const plan = running === null ? undefined : this.portalPlans.get(running);
+    if (this.portals.size > 0) this.portals.clear();
+    if (this.portalPlans.size > 0) this.portalPlans.clear();
+    if (info !== undefined) this.portals.set(running!, info);
+    if (plan !== undefined) this.portalPlans.set(running!, plan);
+  }
+
+  private forgetPortal(name: string): void {
+    forget(this.portals, name);
+    this.portalPlans.delete(name);
+  }
+
+  /**
+   * ReadyForQuery idle: every portal bound in the transaction is gone. Row plans stay: a cursor
+   * declared WITH HOLD keeps its plan, and anything that could replace a portal runs in a Query or
+   * an Execute, after which the gate describes the others again.
+   */
+  private transactionEnded(): void {
+    const portals = this.portals;
+    if (portals.size === 0) return;
+    // the usual case, the unnamed portal alone, without reallocating the map
+    if (portals.size === 1 && portals.has("")) portals.set("", null);
+    else portals.clear();
+  }
+
+  /** the text of the statement an upstream message answers: the first of `answering` that knows it */
+  private statementOf(answering: readonly (Expectation | undefined)[]): string | undefined {
+    for (const e of answering) {
+      const info = e === undefined ? null : this.infoOf(e);
+      if (info !== null) return info.text;
+    }
+    return undefined;
+  }
+
+  private infoOf(e: Expectation): StatementInfo | null {
+    switch (e.kind) {
+      case "query":
+      case "parse":
+        return e.info;
+      case "bind":
+        return this.statements.get(e.statement) ?? null;
+      case "describe":
+        return (e.target === "S" ? this.statements.get(e.name) : this.portals.get(e.name)) ?? null;
+      case "execute":
+        return this.portals.get(e.portal) ?? null;
+      default:
+        return null;
+    }
   }
 
   private finishUnit(info: StatementInfo | null, started: number): void {
@@ -415,10 +586,13 @@ function limit(message: string): SessionEnd {
   return new SessionEnd({ severity: "FATAL", code: "54000", message: `${message}: session closed` });
 }
 
-/** the text of the statement an upstream message answers: the first of `answering` that knows it */
-function statementOf(answering: readonly (Expectation | undefined)[]): string | undefined {
-  for (const e of answering) if (e !== undefined && "info" in e && e.info !== null) return e.info.text;
-  return undefined;
+/** `name` is no longer known; the unnamed one's entry stays in place (null), as every round reuses it */
+function forget(names: Map<string, StatementInfo | null>, name: string): void {
+  if (name === "") {
+    if (names.get("") != null) names.set("", null);
+  } else {
+    names.delete(name);
+  }
 }
 
 function desync(what: string, head: Expectation | undefined): SessionEnd {

@@ -2,7 +2,10 @@
 // data-modifying statements it executes (the outer one, those in CTEs, COPY (query), EXPLAIN
 // ANALYZE, and those PREPARE and DECLARE store to run later), and what it stores (stores.ts).
 
-import type { CallStmt, CommentStmt, DeleteStmt, DropStmt, FuncCall, MergeStmt, Node, ObjectType, RangeVar, UpdateStmt, WithClause } from "libpg-query";
+import type {
+  CallStmt, ClosePortalStmt, CommentStmt, DeallocateStmt, DeclareCursorStmt, DeleteStmt, DiscardStmt, DropStmt, FuncCall, MergeStmt, Node, ObjectType,
+  PrepareStmt, RangeVar, UpdateStmt, WithClause,
+} from "libpg-query";
 import { explainExecutes } from "./command.js";
 import { isObject, kindOf, nameParts, nodeAs, type JsonObject } from "./ast.js";
 import { addCast, addOperators } from "./indirect.js";
@@ -26,6 +29,9 @@ export interface Collected {
   store: StoreFindings;
   /** the statement has a WITH clause */
   hasCte: boolean;
+  /** prepared statements and cursors it may create, replace or drop (`*`: every one) */
+  statementNames: Set<string>;
+  portalNames: Set<string>;
 }
 
 interface Context {
@@ -57,6 +63,7 @@ const FROM_FIELDS = new Set(["fromClause", "usingClause", "sourceRelation"]);
 export function collect(stmt: Node): Collected {
   const out: Collected = {
     tables: new Set(), functions: new Set(), operators: new Set(), casts: new Set(), stored: false, writes: [], store: emptyFindings(), hasCte: false,
+    statementNames: new Set(), portalNames: new Set(),
   };
   visit(stmt, { ctes: new Set(), executed: true, store: TOP_SCOPE }, false, out);
   return out;
@@ -95,6 +102,7 @@ function visitBody(body: JsonObject, kind: string | undefined, ctx: Context, inF
     addOperators(kind, body, out.operators);
     addCast(kind, body, out.casts);
     if (STORED.has(kind)) out.stored = true;
+    addSessionNames(kind, body, out);
   }
   if (kind === "DropStmt") addObjectRelations(body as DropStmt, out);
   if (kind === "CommentStmt") addCommentRelation(body as CommentStmt, out);
@@ -129,6 +137,41 @@ function visitWith(clause: WithClause, ctx: Context, out: Collected): Context {
     visit(nodeAs(c, "CommonTableExpr")?.ctequery, { ...ctx, ctes: visible, store }, false, out);
   });
   return { ...ctx, ctes: all };
+}
+
+/**
+ * The names of prepared statements and cursors a statement may create, replace or drop. DO and
+ * CALL run code the facts do not see into, which may do any of that (`EXECUTE 'prepare …'`, a
+ * PL/pgSQL OPEN or CLOSE of a refcursor): every name.
+ */
+function addSessionNames(kind: string, body: JsonObject, out: Collected): void {
+  switch (kind) {
+    case "PrepareStmt":
+      out.statementNames.add((body as PrepareStmt).name ?? "*");
+      break;
+    case "DeallocateStmt":
+      out.statementNames.add((body as DeallocateStmt).name ?? "*");
+      break;
+    case "DeclareCursorStmt":
+      out.portalNames.add((body as DeclareCursorStmt).portalname ?? "*");
+      break;
+    case "ClosePortalStmt":
+      out.portalNames.add((body as ClosePortalStmt).portalname ?? "*");
+      break;
+    case "DiscardStmt":
+      // DISCARD ALL deallocates every statement and closes every cursor; PLANS, SEQUENCES and TEMP touch no name
+      if ((body as DiscardStmt).target === "DISCARD_ALL") everyName(out);
+      break;
+    case "DoStmt":
+    case "CallStmt":
+      everyName(out);
+      break;
+  }
+}
+
+function everyName(out: Collected): void {
+  out.statementNames.add("*");
+  out.portalNames.add("*");
 }
 
 function recordWrite(kind: string | undefined, body: JsonObject, out: Collected): void {

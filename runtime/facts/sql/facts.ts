@@ -35,6 +35,9 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
     ...(copy ? { copy: copyKind(copy) } : {}),
     ...(indirect ? { indirect: { operators: [...found.operators].sort(), casts: [...found.casts].sort(), stored: found.stored } } : {}),
     ...(stores ? { stores } : {}),
+    ...(found.statementNames.size > 0 || found.portalNames.size > 0
+      ? { sessionNames: { statements: [...found.statementNames].sort(), portals: [...found.portalNames].sort() } }
+      : {}),
     text,
   };
 }

@@ -72,5 +72,10 @@ function freezeStatement(s: SqlStatementFacts): void {
     Object.freeze(s.stores.targets);
     Object.freeze(s.stores);
   }
+  if (s.sessionNames !== undefined) {
+    Object.freeze(s.sessionNames.statements);
+    Object.freeze(s.sessionNames.portals);
+    Object.freeze(s.sessionNames);
+  }
   Object.freeze(s);
 }
