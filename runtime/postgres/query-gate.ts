@@ -16,7 +16,7 @@
 
 import { randomBytes } from "node:crypto";
 import { serialize } from "pg-protocol";
-import type { Decision, SessionPolicy } from "../engine/types.js";
+import type { Decision, SessionPolicy, StatementDecision } from "../engine/types.js";
 import type { ApprovalVerdict, ProxyMetrics } from "./context.js";
 import type { ExpectationQueue, StatementInfo } from "./expectations.js";
 import { copyOutLayout } from "./copy-format.js";
@@ -57,6 +57,11 @@ export class QueryGate {
    * statement of that name when a Parse of it fails, and a Bind must not run that instead.
    */
   private readonly refusedStatements = new Map<string, Buffer>();
+  /**
+   * Statement names whose latest Parse an approval released, with the request's id: the approval
+   * is for one execution, so their first Bind uses it and a later one is refused like a refused Parse.
+   */
+  private readonly approvedStatements = new Map<string, string>();
   private readonly maskedColumns: MaskedColumns;
   private readonly masking: boolean;
   private readonly detecting: boolean;
@@ -164,6 +169,8 @@ export class QueryGate {
   private forwardParse(info: StatementInfo, frame: Buffer): GateOutcome {
     const name = readCString(frame, 5).value;
     if (this.refusedStatements.size > 0) this.refusedStatements.delete(name);
+    if (info.approval !== undefined) this.approvedStatements.set(name, info.approval);
+    else if (this.approvedStatements.size > 0) this.approvedStatements.delete(name);
     this.queue.push({ kind: "parse", name, info, denied: null });
     return { forward: [frame] };
   }
@@ -186,6 +193,12 @@ export class QueryGate {
     const statement = readCString(frame, portal.next).value;
     this.describedPortals.delete(portal.value);
     const refused = this.refusedStatements.size > 0 ? this.refusedStatements.get(statement) : undefined;
+    const approval = this.approvedStatements.size > 0 ? this.approvedStatements.get(statement) : undefined;
+    if (approval !== undefined) {
+      this.approvedStatements.delete(statement);
+      const message = `approval request ${approval} was used by this statement's first execution: parse it again to ask anew`;
+      this.refusedStatements.set(statement, errorResponse({ severity: "ERROR", code: "42501", message }));
+    }
     this.queue.push({ kind: "bind", portal: portal.value, statement, denied: refused ?? null });
     if (refused !== undefined) return { forward: [serialize.bind({ portal: portal.value, statement: this.marker })] };
     return { forward: [frame] };
@@ -225,6 +238,10 @@ export class QueryGate {
     const started = this.metrics === undefined ? 0 : performance.now();
     const decision = this.policy.decideSql(text);
     const info: StatementInfo = { text, decision };
+    // an approval is for one execution; EXECUTE of a prepared statement would run it again unasked
+    if (decision.effect === "review" && decision.statements.some(preparesStatement)) {
+      info.decision = { ...decision, effect: "deny", reason: `${decision.reason}: a statement that needs approval cannot be prepared for later (each EXECUTE would run it again without asking); run it directly` };
+    }
     // a statement held for review runs once approved: its COPY is checked before anyone is asked
     if (decision.effect !== "deny") this.checkCopy(info);
     if (this.maskedColumns.size > 0 && info.decision.effect !== "deny") this.checkColumnMasks(info);
@@ -295,6 +312,11 @@ export class QueryGate {
     }
     return errorResponse({ severity: "ERROR", code: "42501", message: `statement denied: ${decision.reason}`, detail: rules });
   }
+}
+
+/** PREPARE: the statement stores a named prepared statement (DEALLOCATE names one too; `*`: DO, CALL, DISCARD ALL) */
+function preparesStatement(statement: StatementDecision): boolean {
+  return statement.sessionNames?.statements.some((name) => name !== "*") === true;
 }
 
 function ruleDetail(decision: Decision): string | undefined {

@@ -62,6 +62,16 @@ export interface RewriterOptions {
   onStatement(result: StatementResult): void;
 }
 
+/**
+ * What the audit records for an Execute of a portal whose statement the gateway no longer knows
+ * (its name was made unknown: re-prepared by a statement or code the gateway cannot follow). The
+ * rows were masked with the session's strongest masks; the execution is recorded all the same.
+ */
+function unknownPortal(portal: string): StatementInfo {
+  const reason = `executed portal "${portal}", whose statement the gateway does not know (its name was replaced where it cannot follow)`;
+  return { text: `-- portal "${portal}": statement unknown to the gateway`, decision: { effect: "allow", reason, rules: [], approvers: [], statements: [] } };
+}
+
 export class ResultRewriter {
   private readonly framer = new Framer({ types: BACKEND_TYPES, maxMessage: 256 * 1024 * 1024, maxStreamed: 1024 * 1024 * 1024 });
   private readonly marker: Buffer;
@@ -276,7 +286,7 @@ export class ResultRewriter {
         if (head?.kind !== "execute") return frame;
         queue.shift();
         const info = this.portals.get(head.portal) ?? null;
-        this.finishUnit(info, head.started);
+        this.finishUnit(info ?? unknownPortal(head.portal), head.started);
         const pending = this.touched(info, head.portal);
         return pending === undefined ? frame : pending.then(() => frame);
       }
@@ -452,7 +462,7 @@ export class ResultRewriter {
           // the first message ran (and failed); the others did not
           const ran = item === batch[0];
           const info = !ran && bound?.has(item.portal) === true ? bound.get(item.portal)! : (this.portals.get(item.portal) ?? null);
-          this.finishUnit(info, item.started);
+          this.finishUnit(info ?? (ran ? unknownPortal(item.portal) : null), item.started);
           // what ran may have changed names before it failed (no waiting for the catalog here)
           if (ran) this.touched(info, item.portal, false);
           break;
@@ -565,7 +575,7 @@ export class ResultRewriter {
 
   private finishUnit(info: StatementInfo | null, started: number): void {
     const output = this.capture.take();
-    // refused statements are audited by the session when they are refused
+    // refused statements are audited by the session when they are refused; a portal that ran without the gateway knowing its statement is audited as such
     if (info !== null && (info.decision.effect === "allow" || info.approval !== undefined)) {
       const result: StatementResult = { info, rows: this.unitRows, bytes: this.unitBytes, durationMs: Date.now() - started };
       if (this.unitError !== undefined) result.error = this.unitError;

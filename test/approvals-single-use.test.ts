@@ -1,0 +1,131 @@
+// An approval is for one execution of the statement it names: a prepared statement released by
+// one cannot be bound again (named or unnamed), and a statement that needs approval cannot be
+// stored with SQL PREPARE for EXECUTE to run it again unasked. Through the gateway against the
+// machine's real PostgreSQL; every refusal is checked on the server (the rows are still there).
+
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decide, heldRequest, startApprovalGateway, startIdentities, type ApprovalGateway, type Identities } from "./support/approval-gateway.js";
+import { freshDatabase, dropDatabase, PG } from "./support/pg-gateway.js";
+import { errorFields, RawSession, serialize } from "./support/pg-raw-session.js";
+
+const DB = "hoopgate_approvals_once";
+
+const policy = (issuer: string): string => `
+connection testdb { kind = postgres }
+group writers {
+  issuer = "${issuer}"
+  when   = claims.role == "writer"
+}
+group dba {
+  issuer = "${issuer}"
+  when   = claims.role == "dba"
+}
+policy work {
+  subjects    = [group.writers, group.dba]
+  connections = [connection.testdb]
+  review when sql.command == delete and not sql.has_where { id = "wipe", approvers = [group.dba] }
+  allow  when sql.command in [select, insert, delete, prepare, execute]
+}
+`;
+
+let ids: Identities;
+let gw: ApprovalGateway;
+let direct: pg.Client;
+
+beforeAll(async () => {
+  await freshDatabase(DB);
+  direct = new pg.Client({ ...PG, database: DB });
+  await direct.connect();
+  ids = await startIdentities(policy);
+  gw = await startApprovalGateway(ids, { kind: "memory" }, { testdb: { ...PG, database: DB } });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await ids?.close();
+  await direct?.end();
+  await dropDatabase(DB);
+});
+
+async function fill(table: string): Promise<void> {
+  await direct.query(`drop table if exists ${table}; create table ${table} (id int primary key); insert into ${table} select generate_series(1, 5)`);
+}
+
+async function count(table: string): Promise<number> {
+  return (await direct.query<{ n: number }>(`select count(*)::int as n from ${table}`)).rows[0]!.n;
+}
+
+async function approveNext(client: pg.Client): Promise<void> {
+  const { id } = await heldRequest(client);
+  expect((await decide(gw.api, id, "approve", await ids.token("dba", "alice"))).status).toBe(200);
+}
+
+describe("an approval runs its statement once", () => {
+  it("a named prepared statement: the second execution is refused", async () => {
+    await fill("once_named");
+    const client = gw.client(await ids.token("writer"));
+    await client.connect();
+    try {
+      const approved = approveNext(client);
+      const first = await client.query({ name: "wipe_named", text: "DELETE FROM once_named" });
+      await approved;
+      expect(first.rowCount).toBe(5);
+      await fill("once_named");
+      // pg binds the statement it prepared: no new Parse, so no new approval request
+      await expect(client.query({ name: "wipe_named", text: "DELETE FROM once_named" })).rejects.toMatchObject({
+        code: "42501", message: expect.stringMatching(/approval request apr_[0-9a-f]+ was used by this statement's first execution/),
+      });
+      expect(await count("once_named")).toBe(5);
+      expect((await client.query("select 1 as ok")).rows).toEqual([{ ok: 1 }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("the unnamed statement, bound again without a new Parse", async () => {
+    await fill("once_unnamed");
+    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: await ids.token("writer") });
+    try {
+      const running = raw.run(serialize.parse({ text: "DELETE FROM once_unnamed" }), serialize.bind({}), serialize.execute({}), serialize.sync());
+      const pending = async (): Promise<string> => {
+        for (;;) {
+          const list = (await (await fetch(`${gw.api.url}/api/approvals?state=pending`, { headers: { authorization: `Bearer ${await ids.token("dba", "alice")}` } })).json()) as { approvals: { id: string; statement: string }[] };
+          const found = list.approvals.find((a) => a.statement === "DELETE FROM once_unnamed");
+          if (found !== undefined) return found.id;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      expect((await decide(gw.api, await pending(), "approve", await ids.token("dba", "alice"))).status).toBe(200);
+      expect((await running).find((m) => m.type === "C")?.body.toString()).toContain("DELETE 5");
+      await fill("once_unnamed");
+      const again = await raw.run(serialize.bind({}), serialize.execute({}), serialize.sync());
+      const error = again.find((m) => m.type === "E");
+      expect(error === undefined ? undefined : errorFields(error)).toMatchObject({ C: "42501", M: expect.stringMatching(/was used by this statement's first execution/) });
+      expect(await count("once_unnamed")).toBe(5);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("SQL PREPARE of a statement that needs approval is refused before anyone is asked", async () => {
+    await fill("once_prepared");
+    const client = gw.client(await ids.token("writer"));
+    await client.connect();
+    try {
+      await expect(client.query("PREPARE wipe AS DELETE FROM once_prepared")).rejects.toMatchObject({
+        code: "42501", message: expect.stringMatching(/cannot be prepared for later/),
+      });
+      await expect(client.query("EXECUTE wipe")).rejects.toMatchObject({ code: "26000" });
+      expect(await count("once_prepared")).toBe(5);
+      const pending = await gw.approvals.list({ state: "pending" });
+      expect(pending.filter((a) => a.statement.includes("once_prepared"))).toEqual([]);
+      // a statement that needs no approval still prepares
+      await client.query("PREPARE one AS DELETE FROM once_prepared WHERE id = $1");
+      await client.query("EXECUTE one(1)");
+      expect(await count("once_prepared")).toBe(4);
+    } finally {
+      await client.end();
+    }
+  });
+});
