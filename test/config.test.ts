@@ -176,6 +176,29 @@ connections:
     ]);
   });
 
+  it("takes a postgres connection's require_auth, and names what is wrong with it", async () => {
+    const file = await write(`listen: { api: 127.0.0.1:1 }\nconnections:\n  db: { target: "postgres://u@127.0.0.1/d", password: p, tls: { mode: disable }, require_auth: [scram-sha-256, md5] }\n`);
+    expect((await loadConfig(file, {})).connections.db?.requireAuth).toEqual(["scram-sha-256", "md5"]);
+    expect(await problems(`
+listen: { api: 127.0.0.1:1 }
+connections:
+  a: { target: "postgres://u@h/d", require_auth: [kerberos] }
+  b: { target: "postgres://u@h/d", require_auth: [] }
+`)).toEqual([
+      "connections.a.require_auth[0]: must be one of scram-sha-256, md5, password, none",
+      "connections.b.require_auth: must not be empty",
+    ]);
+    expect(await problems(`
+listen: { api: 127.0.0.1:1 }
+connections:
+  c: { target: "postgres://u@h/d", require_auth: [md5, md5] }
+  box: { target: "ssh://u@h", require_auth: [password] }
+`)).toEqual([
+      "connections.c.require_auth: lists md5 twice",
+      "connections.box.require_auth: only postgres connections take require_auth",
+    ]);
+  });
+
   it("checks the bundle's trusted keys", async () => {
     await writeFile(join(dir, "private.jwk"), JSON.stringify(privateJwk));
     expect(await problems(`

@@ -18,6 +18,7 @@ const policy = (issuer: string): string => `
 connection testdb { kind = postgres }
 connection scramdb { kind = postgres }
 connection md5db { kind = postgres }
+connection md5plain { kind = postgres }
 group writers {
   issuer = "${issuer}"
   when   = claims.role == "writer"
@@ -29,7 +30,7 @@ group readers {
 
 policy writers-work {
   subjects    = [group.writers]
-  connections = [connection.testdb, connection.scramdb, connection.md5db]
+  connections = [connection.testdb, connection.scramdb, connection.md5db, connection.md5plain]
   deny   when sql.command in [drop, truncate] { reason = "no destructive DDL" }
   review when sql.command == delete and not sql.has_where { approvers = [group.readers] }
   allow  when sql.command in [select, insert, update, delete, begin, commit, rollback, copy, set, show, create]
@@ -90,7 +91,9 @@ beforeAll(async () => {
     targets: {
       testdb: { ...PG, database: DB },
       scramdb: { ...PG, user: "hoopgate_scram", password: "scram-secret", database: DB },
-      md5db: { ...PG, user: "hoopgate_md5", password: "md5-secret", database: DB },
+      // md5 over plain TCP: only with the explicit opt-in (require_auth)
+      md5db: { ...PG, user: "hoopgate_md5", password: "md5-secret", database: DB, requireAuth: ["md5"] },
+      md5plain: { ...PG, user: "hoopgate_md5", password: "md5-secret", database: DB },
     },
   });
 });
@@ -310,6 +313,11 @@ describe("authentication", () => {
       expect(r.rows[0]).toEqual({ u: connection === "scramdb" ? "hoopgate_scram" : "hoopgate_md5", n: 200 });
       await c.end();
     }
+  });
+
+  it("does not send an md5 hash over plain TCP unless the connection's require_auth allows it", async () => {
+    const c = proxied(await gw.token("writer"), { database: "md5plain" });
+    await expect(c.connect()).rejects.toMatchObject({ code: "08001", message: 'cannot connect to "md5plain" upstream' });
   });
 
   it("refuses bad tokens, unknown connections and identities without a policy", async () => {

@@ -162,6 +162,9 @@ class Resolver {
         this.fail([...at, "private_key"], "only ssh connections take a private_key");
       }
       if (entry.tls !== undefined && target?.kind === "ssh") this.fail([...at, "tls"], "only postgres connections take tls");
+      if (entry.require_auth !== undefined && target?.kind === "ssh") this.fail([...at, "require_auth"], "only postgres connections take require_auth");
+      const duplicate = entry.require_auth?.find((m, i, all) => all.indexOf(m) !== i);
+      if (duplicate !== undefined) this.fail([...at, "require_auth"], `lists ${duplicate} twice`);
       const password = await this.secret([...at, "password"], entry.password);
       const privateKey = await this.secret([...at, "private_key"], entry.private_key);
       const tls = entry.tls === undefined ? undefined : await this.connectionTls([...at, "tls"], entry.tls);
@@ -172,6 +175,7 @@ class Resolver {
         ...(password !== undefined && { password }),
         ...(privateKey !== undefined && { privateKey }),
         ...(tls !== undefined && { tls }),
+        ...(entry.require_auth !== undefined && { requireAuth: entry.require_auth }),
       };
     }
     return out;

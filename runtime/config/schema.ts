@@ -4,7 +4,7 @@
 
 import { SUPPORTED_ALGORITHMS } from "../identity/algorithms.js";
 import { LOG_LEVELS, type LogLevel } from "../log.js";
-import type { UpstreamTlsMode } from "../postgres/context.js";
+import { UPSTREAM_AUTH_METHODS, type UpstreamAuthMethod, type UpstreamTlsMode } from "../postgres/context.js";
 import { TLS_MODES } from "./upstream-tls.js";
 
 type JwkObject = Record<string, unknown>;
@@ -26,7 +26,7 @@ export interface RawConfig {
     algorithms?: string[];
     clock_skew?: string | number;
   }[];
-  connections?: Record<string, { target: string; password?: string; private_key?: string; tls?: RawConnectionTls }>;
+  connections?: Record<string, { target: string; password?: string; private_key?: string; tls?: RawConnectionTls; require_auth?: UpstreamAuthMethod[] }>;
   store?: string;
   tls?: { cert_file: string; key_file: string };
   auth?: { allow_cleartext_on_loopback?: boolean };
@@ -118,6 +118,7 @@ export const configSchema = object(
           password: NON_EMPTY,
           private_key: NON_EMPTY,
           tls: object({ mode: { enum: [...TLS_MODES] }, ca_file: NON_EMPTY, cert_file: NON_EMPTY, key_file: NON_EMPTY }),
+          require_auth: { type: "array", minItems: 1, items: { enum: [...UPSTREAM_AUTH_METHODS] } },
         },
         ["target"],
       ),

@@ -4,7 +4,7 @@
 import type { JWK } from "jose";
 import type { LogLevel } from "../log.js";
 import type { TokenAlgorithm } from "../identity/algorithms.js";
-import type { UpstreamTlsMode } from "../postgres/context.js";
+import type { UpstreamAuthMethod, UpstreamTlsMode } from "../postgres/context.js";
 
 export interface HostPort {
   host: string;
@@ -60,6 +60,8 @@ export interface ConnectionConfig {
   privateKey?: string;
   /** postgres only: TLS to the target as written; absent or partial: the default (upstream-tls.ts) */
   tls?: ConnectionTls;
+  /** postgres only: the upstream login methods allowed; absent: the default (server-connect.ts `defaultAuthMethods`) */
+  requireAuth?: UpstreamAuthMethod[];
 }
 
 /** A connection's `tls` with its PEMs read. */

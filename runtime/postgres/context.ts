@@ -18,7 +18,17 @@ export interface PgTarget {
   password?: string;
   /** absent: plain TCP, as with mode `disable` (the gateway's own targets always carry it: runtime/gateway/targets.ts) */
   tls?: UpstreamTls;
+  /**
+   * The login methods the gateway goes along with when the upstream asks (libpq's
+   * `require_auth`); absent: `defaultAuthMethods(tls)` (server-connect.ts) — SCRAM and trust
+   * always, a cleartext or md5 password only over TLS that verifies the server.
+   */
+  requireAuth?: readonly UpstreamAuthMethod[];
 }
+
+/** libpq's `require_auth` names: SCRAM-SHA-256, md5, a cleartext password, no authentication (trust). */
+export type UpstreamAuthMethod = "scram-sha-256" | "md5" | "password" | "none";
+export const UPSTREAM_AUTH_METHODS: readonly UpstreamAuthMethod[] = ["scram-sha-256", "md5", "password", "none"];
 
 /** libpq's sslmode, without the modes that fall back to plaintext (`allow`, `prefer`). */
 export type UpstreamTlsMode = "disable" | "require" | "verify-ca" | "verify-full";
