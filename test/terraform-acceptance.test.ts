@@ -218,7 +218,7 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
     expect((await api("GET", "connections/orders")).status).toBe(404);
     expect((await api("GET", "webhooks")).status).toBe(200);
     expect(await (await api("GET", "webhooks")).json()).toEqual([]);
-    await expect(query("SELECT 1")).rejects.toMatchObject({ code: "3D000", message: 'unknown connection "orders"' });
+    await expect(query("SELECT 1")).rejects.toMatchObject({ code: "28000", message: 'access to "orders" refused: no such connection, or this identity may not use it' });
   });
 
   it("fails plan on a broken policy with the compiler's located message", async () => {

@@ -84,8 +84,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const context: ProxyContext = {
       openSession(identity, connection) {
         const engine = bundle?.current();
-        if (engine === undefined) return { ok: false, reason: "no policy bundle is loaded: every connection is refused" };
-        if (audit.failure() !== undefined) return { ok: false, reason: "the audit log cannot be written: connections are refused" };
+        if (engine === undefined) return { ok: false, reason: "no policy bundle is loaded: every connection is refused", gatewayWide: true };
+        if (audit.failure() !== undefined) return { ok: false, reason: "the audit log cannot be written: connections are refused", gatewayWide: true };
         return engine.openSession(identity, connection);
       },
       verifyToken: (token) => adminControl.live.verifier().verify(token),
