@@ -88,6 +88,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         if (audit.failure() !== undefined) return { ok: false, reason: "the audit log cannot be written: connections are refused", gatewayWide: true };
         return engine.openSession(identity, connection);
       },
+      policyChanges: (listener) => bundle?.onChange(() => listener()) ?? (() => undefined),
       verifyToken: (token) => adminControl.live.verifier().verify(token),
       target: (connection) => adminControl.live.target(connection),
       masking: createRowMasking(hashKey),

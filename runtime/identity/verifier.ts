@@ -90,7 +90,10 @@ async function verifyToken(trusted: Map<string, TrustedIssuer>, token: string): 
   if (typeof payload.sub !== "string" || payload.sub === "") {
     throw new TokenError("invalid_claims", "token subject (sub) must be a non-empty string");
   }
-  return { issuer: config.issuer, subject: payload.sub, claims: { ...payload } };
+  const skew = config.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  // jose checked that exp is a number in the future (within the skew)
+  const expiresAt = new Date(((payload.exp as number) + skew) * 1000);
+  return { issuer: config.issuer, subject: payload.sub, claims: { ...payload }, ...(!Number.isNaN(expiresAt.getTime()) && { expiresAt }) };
 }
 
 /** The unverified header algorithm and issuer, or a `malformed` error. */

@@ -181,6 +181,11 @@ export interface ProxyTls {
 export interface ProxyContext {
   /** the current engine's session for this identity (a bundle reload changes it for new sessions) */
   openSession(identity: Identity, connection: string): SessionResult;
+  /**
+   * Calls `listener` after each change of the policy in force; returns the unsubscribe. Open
+   * sessions then ask `openSession` again and end when it refuses (session-validity.ts).
+   */
+  policyChanges?(listener: () => void): () => void;
   /** throws an Error whose message the client may see */
   verifyToken(token: string): Promise<Identity>;
   target(connection: string): PgTarget | undefined;
