@@ -10,7 +10,7 @@ import { TLS_MODES } from "./upstream-tls.js";
 type JwkObject = Record<string, unknown>;
 
 export interface RawConfig {
-  listen: { postgres?: string; ssh?: string; api?: string };
+  listen: { postgres?: string; ssh?: string; api?: string; api_plain_http?: boolean };
   bundle?: {
     path?: string;
     url?: string;
@@ -73,7 +73,7 @@ const object = (properties: Record<string, unknown>, required: string[] = []) =>
 export const configSchema = object(
   {
     listen: {
-      ...object({ postgres: HOST_PORT, ssh: HOST_PORT, api: HOST_PORT }),
+      ...object({ postgres: HOST_PORT, ssh: HOST_PORT, api: HOST_PORT, api_plain_http: { type: "boolean" } }),
       minProperties: 1,
     },
     bundle: object(

@@ -86,7 +86,12 @@ export interface TlsConfig {
 export interface GatewayConfig {
   /** absolute path of the file this was loaded from */
   file: string;
-  listen: { postgres?: HostPort; ssh?: HostPort; api?: HostPort };
+  /**
+   * The API is served over HTTPS with `tls` when that is set, unless `apiPlainHttp` (then plain
+   * HTTP, e.g. behind a TLS-terminating proxy); without `tls`, plain HTTP, which resolve.ts
+   * allows on loopback only unless `apiPlainHttp` is set. Present only when true.
+   */
+  listen: { postgres?: HostPort; ssh?: HostPort; api?: HostPort; apiPlainHttp?: true };
   bundle?: BundleConfig;
   issuers: IssuerConfig[];
   connections: Record<string, ConnectionConfig>;
