@@ -96,7 +96,7 @@ describe("loadConfig", () => {
       listen: { postgres: "[::1]:0" },
       bundle: { url: "https://bundles.example/b.json", keys: [{ kid: "k2", jwk: publicJwk }], reload_interval: "2m" },
       issuers: [{
-        issuer: "http://127.0.0.1:9999", audience: ["a", "b"], algorithms: ["ES256"], clock_skew: 10,
+        issuer: "http://127.0.0.1:9999", audience: ["a", "b"], algorithms: ["ES256"], clock_skew: 10, max_token_lifetime: "2h",
         jwks: { keys: [{ ...publicJwk, kid: "x" }] },
       }],
       connections: { db: { target: "postgresql://reader@localhost/test", password: "file:secrets/bastion_key" } },
@@ -110,7 +110,7 @@ describe("loadConfig", () => {
     expect(config.bundle?.location).toEqual({ kind: "url", url: "https://bundles.example/b.json" });
     expect(config.bundle?.reloadIntervalMs).toBe(120_000);
     expect(config.issuers[0]).toEqual({
-      issuer: "http://127.0.0.1:9999", audience: ["a", "b"], algorithms: ["ES256"], clockSkewSeconds: 10,
+      issuer: "http://127.0.0.1:9999", audience: ["a", "b"], algorithms: ["ES256"], clockSkewSeconds: 10, maxTokenLifetimeSeconds: 7200,
       jwks: { keys: [{ ...publicJwk, kid: "x" }] },
     });
     expect(config.connections.db?.target).toEqual({ kind: "postgres", host: "localhost", port: 5432, user: "reader", database: "test" });
@@ -174,6 +174,8 @@ connections:
       "connections.db.target: must not contain a password: use the password key (env: or file:)",
       "connections.pg.private_key: only ssh connections take a private_key",
     ]);
+    expect(await problems(`listen: { api: 127.0.0.1:1 }\nissuers: [ { issuer: https://i.example, audience: x, jwks_url: https://i.example/jwks, max_token_lifetime: 10s } ]\n`))
+      .toEqual(["issuers[0].max_token_lifetime: must be at least 1m"]);
   });
 
   it("takes a postgres connection's require_auth, and names what is wrong with it", async () => {

@@ -143,7 +143,11 @@ class Resolver {
         jwks,
         ...(entry.algorithms && { algorithms: entry.algorithms as IssuerConfig["algorithms"] }),
         ...(entry.clock_skew !== undefined && { clockSkewSeconds: durationMs(entry.clock_skew) / 1000 }),
+        ...(entry.max_token_lifetime !== undefined && { maxTokenLifetimeSeconds: durationMs(entry.max_token_lifetime) / 1000 }),
       });
+      if (entry.max_token_lifetime !== undefined && durationMs(entry.max_token_lifetime) < 60_000) {
+        this.fail([...at, "max_token_lifetime"], "must be at least 1m");
+      }
     }
     return out;
   }

@@ -25,6 +25,7 @@ export interface RawConfig {
     jwks?: { keys: JwkObject[] };
     algorithms?: string[];
     clock_skew?: string | number;
+    max_token_lifetime?: string | number;
   }[];
   connections?: Record<string, { target: string; password?: string; private_key?: string; tls?: RawConnectionTls; require_auth?: UpstreamAuthMethod[] }>;
   store?: string;
@@ -98,6 +99,7 @@ export const configSchema = object(
           jwks: object({ keys: { type: "array", minItems: 1, items: JWK } }, ["keys"]),
           algorithms: { type: "array", minItems: 1, items: { enum: [...SUPPORTED_ALGORITHMS] } },
           clock_skew: DURATION,
+          max_token_lifetime: DURATION,
         },
         ["issuer", "audience"],
       ),

@@ -45,6 +45,8 @@ export interface IssuerConfig {
   algorithms?: TokenAlgorithm[];
   /** tolerance for `exp`/`nbf`; default 30 */
   clockSkewSeconds?: number;
+  /** a token whose `exp` lies further ahead than this is refused; default 24 h (runtime/identity/README.md) */
+  maxTokenLifetimeSeconds?: number;
 }
 
 export type ConnectionTarget =
