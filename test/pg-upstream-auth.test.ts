@@ -65,7 +65,10 @@ const hmac = (key: Buffer, text: string): Buffer => createHmac("sha256", key).up
 /** A fake upstream that runs `script` on every connection. */
 async function fakeUpstream(script: Script): Promise<Fake> {
   const seen: string[] = [];
+  const sockets = new Set<Socket>();
   const server: Server = createServer((sock: Socket) => {
+    sockets.add(sock);
+    sock.once("close", () => sockets.delete(sock));
     let buf = Buffer.alloc(0);
     let started = false;
     let clientFirstBare = "";
@@ -126,7 +129,7 @@ async function fakeUpstream(script: Script): Promise<Fake> {
     port: (server.address() as { port: number }).port,
     seen,
     close: () => {
-      server.closeAllConnections?.();
+      for (const sock of sockets) sock.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
