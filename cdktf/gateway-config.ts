@@ -25,7 +25,8 @@ export interface GatewayConfigDocument {
   issuers: { issuer: string; audience: string[]; jwks_url: string }[];
   connections: Record<string, ConnectionConfigEntry>;
   store?: string;
-  tls?: GatewayTlsFiles;
+  /** the API on 0.0.0.0 is served over HTTPS with it (a non-loopback API without tls is a config error) */
+  tls: GatewayTlsFiles;
 }
 
 export interface GatewayConfigInputs {
@@ -34,7 +35,7 @@ export interface GatewayConfigInputs {
   identityProviders: readonly HoopIdentityProvider[];
   connections: readonly HoopConnection[];
   storeUrl?: string;
-  tls?: GatewayTlsFiles;
+  tls: GatewayTlsFiles;
 }
 
 export function gatewayConfig(inputs: GatewayConfigInputs): GatewayConfigDocument {
@@ -44,8 +45,8 @@ export function gatewayConfig(inputs: GatewayConfigInputs): GatewayConfigDocumen
     bundle: { url: inputs.bundle.s3Url, keys: inputs.bundle.verificationKeys.map((k) => ({ kid: k.kid, jwk: k.jwk })) },
     issuers: inputs.identityProviders.map((p) => ({ issuer: p.issuer, audience: p.audience, jwks_url: p.jwksUrl })),
     connections: Object.fromEntries(inputs.connections.map((c) => [c.name, c.configEntry()])),
+    tls: inputs.tls,
   };
   if (inputs.storeUrl !== undefined) config.store = inputs.storeUrl;
-  if (inputs.tls !== undefined) config.tls = inputs.tls;
   return config;
 }

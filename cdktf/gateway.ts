@@ -64,8 +64,12 @@ export interface HoopGatewayProps {
   readonly desiredCount?: number;
   /** shared PostgreSQL store (no password in the URL); default: the embedded store */
   readonly storeUrl?: string;
-  /** TLS for the PostgreSQL and API listeners; without it clients cannot send tokens */
-  readonly tls?: HoopGatewayTls;
+  /**
+   * TLS for the PostgreSQL and API listeners (required): the NLB passes TCP through, so the
+   * gateway itself must terminate TLS, or clients' and approvers' tokens would cross the network
+   * in clear. The API is served over HTTPS with it; its health check is HTTPS `/healthz`.
+   */
+  readonly tls: HoopGatewayTls;
   /** Fargate CPU units, default 512 */
   readonly cpu?: number;
   /** Fargate memory (MiB), default 1024 */
@@ -104,9 +108,7 @@ export class HoopGateway extends Construct {
     this.checkCoverage(props);
     const name = props.name ?? "hoopgate";
     this.ports = { ...DEFAULT_PORTS, ...props.ports };
-    const tlsFiles: GatewayTlsFiles | undefined = props.tls
-      ? { cert_file: `${RUN_DIR}/tls.crt`, key_file: `${RUN_DIR}/tls.key` }
-      : undefined;
+    const tlsFiles: GatewayTlsFiles = { cert_file: `${RUN_DIR}/tls.crt`, key_file: `${RUN_DIR}/tls.key` };
     this.config = gatewayConfig({
       ports: this.ports,
       bundle: props.bundle,
@@ -149,7 +151,8 @@ export class HoopGateway extends Construct {
       });
       const group = new LbTargetGroup(this, `tg-${proto}`, {
         port, protocol: "TCP", targetType: "ip", vpcId: props.vpcId,
-        healthCheck: { protocol: "TCP" },
+        // the API answers /healthz over HTTPS (the NLB does not verify the certificate); the others are checked by TCP connect
+        healthCheck: proto === "api" ? { protocol: "HTTPS", path: "/healthz", matcher: "200" } : { protocol: "TCP" },
       });
       listeners[proto] = new LbListener(this, `listener-${proto}`, {
         loadBalancerArn: this.loadBalancer.arn, port, protocol: "TCP",
@@ -194,6 +197,11 @@ export class HoopGateway extends Construct {
     return this.loadBalancer.dnsName;
   }
 
+  /** the API's URL through the load balancer (HTTPS): the Terraform provider's `endpoint`, the approvals CLI's `--api` */
+  public get apiUrl(): string {
+    return `https://${this.loadBalancer.dnsName}:${this.ports.api}`;
+  }
+
   /** Exactly: read the bundle object, read each connection's secret. */
   private newTaskRole(props: HoopGatewayProps): IamRole {
     const role = new IamRole(this, "task-role", { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com") });
@@ -203,22 +211,20 @@ export class HoopGateway extends Construct {
   }
 
   /** ECS's own role: pull the image, write logs, and inject the TLS secrets when given. */
-  private newExecutionRole(tls: HoopGatewayTls | undefined): IamRole {
+  private newExecutionRole(tls: HoopGatewayTls): IamRole {
     const role = new IamRole(this, "execution-role", { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com") });
     const partition = new DataAwsPartition(this, "partition");
     new IamRolePolicyAttachment(this, "execution-policy", {
       role: role.name,
       policyArn: `arn:${partition.partition}:iam::aws:${EXECUTION_POLICY}`,
     });
-    if (tls) {
-      new IamRolePolicy(this, "execution-tls", {
-        role: role.name,
-        name: "hoopgate-tls-secrets",
-        policy: policyDocument([
-          { actions: ["secretsmanager:GetSecretValue"], resources: [tls.certificateSecretArn, tls.privateKeySecretArn] },
-        ]),
-      });
-    }
+    new IamRolePolicy(this, "execution-tls", {
+      role: role.name,
+      name: "hoopgate-tls-secrets",
+      policy: policyDocument([
+        { actions: ["secretsmanager:GetSecretValue"], resources: [tls.certificateSecretArn, tls.privateKeySecretArn] },
+      ]),
+    });
     return role;
   }
 
@@ -254,12 +260,8 @@ export class HoopGateway extends Construct {
       "umask 077",
       `mkdir -p ${RUN_DIR}`,
       `printf '%s' "$HOOPGATE_CONFIG" > ${RUN_DIR}/gateway.json`,
-      ...(props.tls
-        ? [
-            `printf '%s\\n' "$HOOPGATE_TLS_CERT" > ${RUN_DIR}/tls.crt`,
-            `printf '%s\\n' "$HOOPGATE_TLS_KEY" > ${RUN_DIR}/tls.key`,
-          ]
-        : []),
+      `printf '%s\\n' "$HOOPGATE_TLS_CERT" > ${RUN_DIR}/tls.crt`,
+      `printf '%s\\n' "$HOOPGATE_TLS_KEY" > ${RUN_DIR}/tls.key`,
       `exec hoopgate serve --config ${RUN_DIR}/gateway.json`,
     ].join("\n");
     const container = escapeLiterals({
@@ -271,12 +273,10 @@ export class HoopGateway extends Construct {
       portMappings: (["postgres", "ssh", "api"] as const).map((p) => ({
         containerPort: this.ports[p], hostPort: this.ports[p], protocol: "tcp",
       })),
-      secrets: props.tls
-        ? [
-            { name: "HOOPGATE_TLS_CERT", valueFrom: props.tls.certificateSecretArn },
-            { name: "HOOPGATE_TLS_KEY", valueFrom: props.tls.privateKeySecretArn },
-          ]
-        : [],
+      secrets: [
+        { name: "HOOPGATE_TLS_CERT", valueFrom: props.tls.certificateSecretArn },
+        { name: "HOOPGATE_TLS_KEY", valueFrom: props.tls.privateKeySecretArn },
+      ],
       logConfiguration: {
         logDriver: "awslogs",
         options: { "awslogs-group": this.logGroup.name, "awslogs-region": region.region, "awslogs-stream-prefix": "gateway" },
@@ -307,9 +307,6 @@ export class HoopGateway extends Construct {
         Annotations.of(this).addWarning(`connection ${name} is declared in the policies but has no HoopConnection: sessions to it will be refused`);
       }
     }
-    if (!props.tls) {
-      Annotations.of(this).addWarning("no tls: PostgreSQL clients cannot present their token over a plaintext connection");
-    }
   }
 }
 
@@ -339,5 +336,9 @@ function validate(where: string, props: HoopGatewayProps): void {
   const values = Object.values(ports);
   if (values.some((p) => !Number.isInteger(p) || p < 1 || p > 65535) || new Set(values).size !== values.length) {
     throw new Error(`${where}: ports must be three distinct TCP ports, got ${JSON.stringify(ports)}`);
+  }
+  // a plain-JS caller can leave it out; the gateway would then refuse its own config (listen.api on 0.0.0.0 without tls)
+  if ((props.tls as HoopGatewayTls | undefined) === undefined) {
+    throw new Error(`${where}: tls is required: the load balancer passes TCP through, so without the gateway's own certificate PostgreSQL clients could not send their tokens and the API (approvers' and admins' tokens, the Terraform provider) would be plain HTTP on the network`);
   }
 }

@@ -1,6 +1,8 @@
 // The provider's HTTP client for the gateway's admin API (`/api/admin/…`), authenticated with
-// the provider's `token` as a bearer token.
+// the provider's `token` as a bearer token, over HTTPS that trusts the provider's
+// `ca_certificate` when one is set (else the public roots).
 
+import { apiRequest, type ApiResponse } from "../runtime/api/http-client.js";
 import { DiagnosticError } from "./schema/types.js";
 
 export class AdminApiError extends Error {
@@ -19,14 +21,19 @@ export class AdminClient {
   constructor(
     endpoint: string,
     private readonly token: string,
+    /** PEM CA certificate(s) the API's certificate chains to; absent: the public roots */
+    private readonly ca?: string,
   ) {
     try {
       this.base = new URL(endpoint.endsWith("/") ? endpoint : `${endpoint}/`);
     } catch {
-      throw new DiagnosticError("endpoint is not a URL", `got ${JSON.stringify(endpoint)}; expected e.g. http://127.0.0.1:18080`, ["endpoint"]);
+      throw new DiagnosticError("endpoint is not a URL", `got ${JSON.stringify(endpoint)}; expected e.g. https://gateway.internal:8080`, ["endpoint"]);
     }
     if (this.base.protocol !== "http:" && this.base.protocol !== "https:") {
       throw new DiagnosticError("endpoint must be an http(s) URL", `got ${this.base.protocol}`, ["endpoint"]);
+    }
+    if (ca !== undefined && this.base.protocol !== "https:") {
+      throw new DiagnosticError("ca_certificate needs an https:// endpoint", `the endpoint is ${this.base.protocol}//; the gateway serves its API over HTTPS when its config has tls`, ["ca_certificate"]);
     }
   }
 
@@ -63,20 +70,20 @@ export class AdminClient {
 
   private async send<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = new URL(`api/admin/${path}`, this.base);
-    let response: Response;
+    let response: ApiResponse;
     try {
-      response = await fetch(url, {
+      response = await apiRequest(url, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { "content-type": "application/json" }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(30_000),
+        ...(this.ca !== undefined && { ca: this.ca }),
+        timeoutMs: 30_000,
       });
     } catch (error) {
-      const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
-      throw new AdminApiError(0, `cannot reach the gateway at ${url.origin}: ${cause}`);
+      throw new AdminApiError(0, `cannot reach the gateway at ${url.origin}: ${(error as Error).message}`);
     }
-    const text = await response.text();
-    if (!response.ok) {
+    const text = response.text;
+    if (response.status < 200 || response.status > 299) {
       let message = text;
       try {
         message = (JSON.parse(text) as { message?: string }).message ?? text;

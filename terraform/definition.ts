@@ -11,8 +11,9 @@ export const hoopgateProvider: ProviderDefinition = {
   schema: {
     description: "Configures a running hoopgate gateway through its admin API.",
     attributes: {
-      endpoint: { type: "string", optional: true, description: "the gateway's API URL, e.g. http://127.0.0.1:18080 (default: HOOPGATE_ENDPOINT)" },
+      endpoint: { type: "string", optional: true, description: "the gateway's API URL, e.g. https://gateway.internal:8080 (default: HOOPGATE_ENDPOINT)" },
       token: { type: "string", optional: true, sensitive: true, description: "admin bearer token (default: HOOPGATE_TOKEN)" },
+      ca_certificate: { type: "string", optional: true, description: "PEM CA certificate(s) the API's certificate chains to, e.g. file(\"gateway-ca.pem\"); without it the public roots (default: the file HOOPGATE_CA_FILE names)" },
     },
   },
   resources: [bundle, connection, tokenIssuer, approvalWebhook],

@@ -1,6 +1,7 @@
 // The tfplugin6 Provider service: terraform's RPCs mapped onto the declared resources and
 // data sources. Every failure becomes a diagnostic; nothing throws across the wire.
 
+import { readFileSync } from "node:fs";
 import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { AdminClient } from "./client.js";
 import { decodeDynamic, encodeDynamic, type DynamicValue, type TfObject, type TfValue } from "./protocol/values.js";
@@ -85,8 +86,9 @@ export function providerService(definition: ProviderDefinition, onStop: () => vo
       const config = dynamic(request, "config") ?? {};
       const endpoint = optionalString(config, "endpoint") ?? process.env.HOOPGATE_ENDPOINT;
       const token = optionalString(config, "token") ?? process.env.HOOPGATE_TOKEN;
+      const ca = optionalString(config, "ca_certificate") ?? caFromFile(process.env.HOOPGATE_CA_FILE);
       // Without both, only data sources that need no gateway (hoopgate_policy_bundle) work.
-      if (endpoint !== undefined && token !== undefined) client = new AdminClient(endpoint, token);
+      if (endpoint !== undefined && token !== undefined) client = new AdminClient(endpoint, token, ca);
       else if (endpoint !== undefined) throw new DiagnosticError("token is required with endpoint", "the gateway's admin API needs a bearer token", ["token"]);
       return { diagnostics: [] };
     }),
@@ -152,4 +154,14 @@ export function providerService(definition: ProviderDefinition, onStop: () => vo
       return { Error: "" };
     }),
   };
+}
+
+/** the PEM in the file HOOPGATE_CA_FILE names, if it is set */
+function caFromFile(file: string | undefined): string | undefined {
+  if (file === undefined || file === "") return undefined;
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new DiagnosticError("HOOPGATE_CA_FILE cannot be read", `${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
 }

@@ -82,6 +82,16 @@ describe("admin API", () => {
     expect((await call("DELETE", "connections/from-config")).status).toBe(409);
     expect((await call("PUT", "issuers/https%3A%2F%2Fevil.example", { body: { audience: ["x"], jwks_url: "http://evil.example/jwks" } })).status).toBe(400);
     expect((await call("GET", "webhooks/nope")).status).toBe(404);
+    expect((await call("PUT", "connections/c1", { body: { target: "postgres://a@127.0.0.1/b", require_auth: ["kerberos"] } })).status).toBe(400);
+    expect((await call("PUT", "connections/c1", { body: { target: "ssh://a@127.0.0.1", require_auth: ["password"] } })).status).toBe(400);
+  });
+
+  it("keeps a connection's require_auth and shows it", async () => {
+    const put = await call("PUT", "connections/scram-only", { body: { target: "postgres://app@127.0.0.1:5432/app", require_auth: ["scram-sha-256"] } });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toMatchObject({ name: "scram-only", require_auth: ["scram-sha-256"] });
+    expect(gateway.admin.live.target("scram-only")).toMatchObject({ requireAuth: ["scram-sha-256"] });
+    expect((await call("DELETE", "connections/scram-only")).status).toBe(204);
   });
 
   it("deploys only bundles that verify against a trusted key", async () => {

@@ -22,6 +22,10 @@ const SNAPSHOT = join(ROOT, "test/__snapshots__/cdktf-example.tf.json");
 /** a CA certificate as the orders database's TLS trust anchor (any valid PEM certificate will do) */
 const CA_PEM = selfSignedCertificate().certPem;
 const CA_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-ca-AbCdEf";
+const GATEWAY_TLS = {
+  certificateSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gateway-cert-AbCdEf",
+  privateKeySecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gateway-key-AbCdEf",
+};
 
 type Json = Record<string, any>; // parsed Terraform JSON
 
@@ -83,7 +87,7 @@ function deployment(options: { ports?: { postgres?: number; ssh?: number; api?: 
   ];
   const gateway = new HoopGateway(stack, "gateway", {
     image: "hoopgate:test", bundle, identityProviders: [github], connections,
-    vpcId: "vpc-123", subnetIds: ["subnet-a", "subnet-b"], allowedCidrs: ["10.0.0.0/8"], ports: options.ports,
+    vpcId: "vpc-123", subnetIds: ["subnet-a", "subnet-b"], allowedCidrs: ["10.0.0.0/8"], ports: options.ports, tls: GATEWAY_TLS,
   });
   return { stack, bundle, connections, gateway };
 }
@@ -293,7 +297,7 @@ describe("HoopConnection tls", () => {
     const tls = { ca: { source: "value", pem: CA_PEM } } as const;
     const connections = ["orders-db", "orders_db"].map((name) => new HoopConnection(stack, name, { bundle, name, kind: "postgres", host: "db", database: "d", user: "u", tls }));
     const github = HoopIdentityProvider.githubActions(stack, "github");
-    expect(() => new HoopGateway(stack, "g", { image: "i", bundle, identityProviders: [github], connections, vpcId: "v", subnetIds: ["s"], allowedCidrs: ["10.0.0.0/8"] })).toThrow(
+    expect(() => new HoopGateway(stack, "g", { image: "i", bundle, identityProviders: [github], connections, vpcId: "v", subnetIds: ["s"], allowedCidrs: ["10.0.0.0/8"], tls: GATEWAY_TLS })).toThrow(
       /connections orders-db and orders_db both need the environment variable HOOPGATE_TLS_CA_ORDERS_DB; rename one/,
     );
   });
@@ -381,10 +385,32 @@ describe("HoopGateway", () => {
     const stack = new TerraformStack(Testing.app(), "unsigned");
     const bundle = new HoopPolicyBundle(stack, "policies", { path: EXAMPLE_POLICIES, cwd: ROOT });
     const github = HoopIdentityProvider.githubActions(stack, "github");
-    const base = { image: "i", bundle, identityProviders: [github], connections: [], vpcId: "v", subnetIds: ["s"], allowedCidrs: ["10.0.0.0/8"] };
+    const base = { image: "i", bundle, identityProviders: [github], connections: [], vpcId: "v", subnetIds: ["s"], allowedCidrs: ["10.0.0.0/8"], tls: GATEWAY_TLS };
     expect(() => new HoopGateway(stack, "g1", base)).toThrow(/is not signed; give HoopPolicyBundle a signingKey/);
     const signed = new HoopPolicyBundle(stack, "signed", { path: EXAMPLE_POLICIES, cwd: ROOT, signingKey: SIGNING_KEY });
     expect(() => new HoopGateway(stack, "g2", { ...base, bundle: signed, desiredCount: 2 })).toThrow(/2 replicas need a shared store/);
+  });
+
+  it("requires tls, serves the API over HTTPS and checks its health over HTTPS /healthz", () => {
+    const stack = new TerraformStack(Testing.app(), "no-tls");
+    const signed = new HoopPolicyBundle(stack, "signed", { path: EXAMPLE_POLICIES, cwd: ROOT, signingKey: SIGNING_KEY });
+    const github = HoopIdentityProvider.githubActions(stack, "github");
+    const props = { image: "i", bundle: signed, identityProviders: [github], connections: [], vpcId: "v", subnetIds: ["s"], allowedCidrs: ["10.0.0.0/8"] };
+    expect(() => new HoopGateway(stack, "g", props as never)).toThrow(/HoopGateway no-tls\/g: tls is required: the load balancer passes TCP through/);
+
+    const { deployment: { stack: deployed, gateway }, json } = defaultDeployment();
+    const container = JSON.parse(only(json, "aws_ecs_task_definition").container_definitions as string)[0] as Json;
+    const config = JSON.parse(container.environment.find((e: Json) => e.name === "HOOPGATE_CONFIG").value as string) as Json;
+    expect(config.tls).toEqual({ cert_file: "/tmp/hoopgate/tls.crt", key_file: "/tmp/hoopgate/tls.key" });
+    expect(config.listen.api_plain_http).toBeUndefined();
+    expect(container.secrets).toEqual([
+      { name: "HOOPGATE_TLS_CERT", valueFrom: GATEWAY_TLS.certificateSecretArn },
+      { name: "HOOPGATE_TLS_KEY", valueFrom: GATEWAY_TLS.privateKeySecretArn },
+    ]);
+    const checks = new Map(resources(json, "aws_lb_target_group").map((tg) => [tg.port as number, tg.health_check as Json]));
+    expect(checks.get(8080)).toEqual({ protocol: "HTTPS", path: "/healthz", matcher: "200" });
+    expect(checks.get(5432)).toEqual({ protocol: "TCP" });
+    expect(resolve(deployed, gateway.apiUrl)).toMatch(/^https:\/\/\$\{aws_lb\.[^}]+\.dns_name\}:8080$/);
   });
 });
 

@@ -96,7 +96,7 @@ describe("loadConfig", () => {
       listen: { postgres: "[::1]:0" },
       bundle: { url: "https://bundles.example/b.json", keys: [{ kid: "k2", jwk: publicJwk }], reload_interval: "2m" },
       issuers: [{
-        issuer: "http://127.0.0.1:9999", audience: ["a", "b"], algorithms: ["ES256"], clock_skew: 10,
+        issuer: "http://127.0.0.1:9999", audience: ["a", "b"], algorithms: ["ES256"], clock_skew: 10, max_token_lifetime: "2h",
         jwks: { keys: [{ ...publicJwk, kid: "x" }] },
       }],
       connections: { db: { target: "postgresql://reader@localhost/test", password: "file:secrets/bastion_key" } },
@@ -110,7 +110,7 @@ describe("loadConfig", () => {
     expect(config.bundle?.location).toEqual({ kind: "url", url: "https://bundles.example/b.json" });
     expect(config.bundle?.reloadIntervalMs).toBe(120_000);
     expect(config.issuers[0]).toEqual({
-      issuer: "http://127.0.0.1:9999", audience: ["a", "b"], algorithms: ["ES256"], clockSkewSeconds: 10,
+      issuer: "http://127.0.0.1:9999", audience: ["a", "b"], algorithms: ["ES256"], clockSkewSeconds: 10, maxTokenLifetimeSeconds: 7200,
       jwks: { keys: [{ ...publicJwk, kid: "x" }] },
     });
     expect(config.connections.db?.target).toEqual({ kind: "postgres", host: "localhost", port: 5432, user: "reader", database: "test" });
@@ -173,6 +173,31 @@ connections:
       'issuers[2].issuer: duplicate issuer "https://j.example"',
       "connections.db.target: must not contain a password: use the password key (env: or file:)",
       "connections.pg.private_key: only ssh connections take a private_key",
+    ]);
+    expect(await problems(`listen: { api: 127.0.0.1:1 }\nissuers: [ { issuer: https://i.example, audience: x, jwks_url: https://i.example/jwks, max_token_lifetime: 10s } ]\n`))
+      .toEqual(["issuers[0].max_token_lifetime: must be at least 1m"]);
+  });
+
+  it("takes a postgres connection's require_auth, and names what is wrong with it", async () => {
+    const file = await write(`listen: { api: 127.0.0.1:1 }\nconnections:\n  db: { target: "postgres://u@127.0.0.1/d", password: p, tls: { mode: disable }, require_auth: [scram-sha-256, md5] }\n`);
+    expect((await loadConfig(file, {})).connections.db?.requireAuth).toEqual(["scram-sha-256", "md5"]);
+    expect(await problems(`
+listen: { api: 127.0.0.1:1 }
+connections:
+  a: { target: "postgres://u@h/d", require_auth: [kerberos] }
+  b: { target: "postgres://u@h/d", require_auth: [] }
+`)).toEqual([
+      "connections.a.require_auth[0]: must be one of scram-sha-256, md5, password, none",
+      "connections.b.require_auth: must not be empty",
+    ]);
+    expect(await problems(`
+listen: { api: 127.0.0.1:1 }
+connections:
+  c: { target: "postgres://u@h/d", require_auth: [md5, md5] }
+  box: { target: "ssh://u@h", require_auth: [password] }
+`)).toEqual([
+      "connections.c.require_auth: lists md5 twice",
+      "connections.box.require_auth: only postgres connections take require_auth",
     ]);
   });
 

@@ -1,6 +1,7 @@
 // The web console in a real browser (Debian's Chromium, headless, through playwright-core):
 // sign in with a pasted token, see the held statement, approve it, and the client's DELETE
-// completes; then replay the session.
+// completes; then replay the session. The API is served over HTTPS, as a gateway with `tls`
+// serves it; Chromium trusts exactly the test certificate (pinned by its public key).
 
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +9,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { chromium, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeApiCertificates } from "./support/api-tls.js";
 import { heldRequest, startApprovalGateway, startIdentities, type ApprovalGateway, type Identities } from "./support/approval-gateway.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
 
@@ -44,11 +46,15 @@ beforeAll(async () => {
   await direct.connect();
   await direct.query("create table jobs (id int primary key, name text); insert into jobs select g, 'job ' || g from generate_series(1, 7) g");
   ids = await startIdentities(policy);
-  gw = await startApprovalGateway(ids, { kind: "memory" }, { testdb: { ...PG, database: DB } });
+  const certs = await makeApiCertificates(mkdtempSync(join(tmpdir(), "hoopgate-console-tls-")));
+  gw = await startApprovalGateway(ids, { kind: "memory" }, { testdb: { ...PG, database: DB } }, { cert: certs.cert, key: certs.key });
   // a fresh profile directory per run (playwright passes it as --user-data-dir)
   browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "hoopgate-chromium-")), {
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      `--ignore-certificate-errors-spki-list=${certs.spki}`,
+    ],
   });
 });
 
@@ -65,11 +71,13 @@ describe("web console", () => {
     await client.connect();
     const held = heldRequest(client);
     const running = client.query("DELETE FROM jobs");
-    const { id } = await held;
+    const { id, message } = await held;
 
     const page = await browser.newPage();
     const failures: string[] = [];
     page.on("pageerror", (err) => failures.push(err.message));
+    expect(gw.api.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(message).toContain(`${gw.api.url}/console#approval=${id}`);
     await page.goto(`${gw.api.url}/console#approval=${id}`);
     await page.fill("#token", await ids.token("dba", "alice"));
     await page.click("#sign-in-form button[type=submit]");

@@ -127,6 +127,25 @@ describe("createTokenVerifier", () => {
     await expect(v.verify(await sign(ec, { exp: now() - 5 }))).resolves.toBeDefined();
   });
 
+  it("refuses a token whose exp lies further ahead than the issuer's max_token_lifetime (default 24h)", async () => {
+    const v = verifier();
+    for (const exp of [1e300, now() + 25 * 3600]) {
+      const token = await sign(ec, { exp });
+      expect(await refusal(v.verify(token), token)).toEqual({
+        code: "lifetime_too_long",
+        message: `token expires more than 24h from now, longer than issuer ${ISSUER} may grant (max_token_lifetime)`,
+      });
+    }
+    const exp = now() + 23 * 3600;
+    const identity = await v.verify(await sign(ec, { exp }));
+    // the instant a new login with it would be refused: exp plus the clock skew
+    expect(identity.expiresAt?.getTime()).toBe((exp + 30) * 1000);
+    const lenient = createTokenVerifier([{ issuer: ISSUER, audience: [AUDIENCE], jwks: { url: jwks.url }, maxTokenLifetimeSeconds: 7 * 86_400 }]);
+    await expect(lenient.verify(await sign(ec, { exp: now() + 6 * 86_400 }))).resolves.toBeDefined();
+    const week = await sign(ec, { exp: now() + 8 * 86_400 });
+    expect((await refusal(lenient.verify(week), week)).message).toContain("more than 7d from now");
+  });
+
   it("refuses a token that is not valid yet", async () => {
     const token = await sign(ec, { nbf: now() + 600 });
     expect(await refusal(verifier().verify(token), token)).toEqual({

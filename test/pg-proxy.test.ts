@@ -2,11 +2,13 @@
 // extended protocol), postgres (porsager) and psql.
 
 import { execFile } from "node:child_process";
+import { connect } from "node:net";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { serialize } from "pg-protocol";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
@@ -18,6 +20,7 @@ const policy = (issuer: string): string => `
 connection testdb { kind = postgres }
 connection scramdb { kind = postgres }
 connection md5db { kind = postgres }
+connection md5plain { kind = postgres }
 group writers {
   issuer = "${issuer}"
   when   = claims.role == "writer"
@@ -29,7 +32,7 @@ group readers {
 
 policy writers-work {
   subjects    = [group.writers]
-  connections = [connection.testdb, connection.scramdb, connection.md5db]
+  connections = [connection.testdb, connection.scramdb, connection.md5db, connection.md5plain]
   deny   when sql.command in [drop, truncate] { reason = "no destructive DDL" }
   review when sql.command == delete and not sql.has_where { approvers = [group.readers] }
   allow  when sql.command in [select, insert, update, delete, begin, commit, rollback, copy, set, show, create]
@@ -90,7 +93,9 @@ beforeAll(async () => {
     targets: {
       testdb: { ...PG, database: DB },
       scramdb: { ...PG, user: "hoopgate_scram", password: "scram-secret", database: DB },
-      md5db: { ...PG, user: "hoopgate_md5", password: "md5-secret", database: DB },
+      // md5 over plain TCP: only with the explicit opt-in (require_auth)
+      md5db: { ...PG, user: "hoopgate_md5", password: "md5-secret", database: DB, requireAuth: ["md5"] },
+      md5plain: { ...PG, user: "hoopgate_md5", password: "md5-secret", database: DB },
     },
   });
 });
@@ -312,17 +317,40 @@ describe("authentication", () => {
     }
   });
 
+  it("does not send an md5 hash over plain TCP unless the connection's require_auth allows it", async () => {
+    const c = proxied(await gw.token("writer"), { database: "md5plain" });
+    await expect(c.connect()).rejects.toMatchObject({ code: "08001", message: 'cannot connect to "md5plain" upstream' });
+  });
+
   it("refuses bad tokens, unknown connections and identities without a policy", async () => {
-    const cases: [string, string, string][] = [
-      ["not-a-jwt", "testdb", "28P01"],
-      [await gw.token("writer", -600), "testdb", "28P01"],
-      [await gw.token("writer"), "nosuchdb", "3D000"],
-      [await gw.token("stranger"), "testdb", "28000"],
+    const refused = (name: string) => ({ code: "28000", message: `access to "${name}" refused: no such connection, or this identity may not use it` });
+    const cases: [string, string, object][] = [
+      ["not-a-jwt", "testdb", { code: "28P01" }],
+      [await gw.token("writer", -600), "testdb", { code: "28P01" }],
+      [await gw.token("writer"), "nosuchdb", refused("nosuchdb")],
+      [await gw.token("stranger"), "testdb", refused("testdb")],
+      [await gw.token("reader"), "scramdb", refused("scramdb")],
     ];
-    for (const [token, database, code] of cases) {
+    for (const [token, database, error] of cases) {
       const c = proxied(token, { database });
-      await expect(c.connect()).rejects.toMatchObject({ code });
+      await expect(c.connect()).rejects.toMatchObject(error);
     }
+  });
+
+  it("asks for the token before it says anything about the connection", async () => {
+    const firstAnswer = async (database: string): Promise<string> => {
+      const socket = connect({ host: "127.0.0.1", port: gw.proxy.port });
+      try {
+        await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+        socket.write(serialize.startup({ user: "ci", database }));
+        const answer = await new Promise<Buffer>((resolve, reject) => socket.once("data", resolve).once("error", reject));
+        return answer[0] === 0x52 ? `authentication request ${answer.readInt32BE(5)}` : answer.toString("latin1");
+      } finally {
+        socket.destroy();
+      }
+    };
+    expect(await firstAnswer("testdb")).toBe("authentication request 3");
+    expect(await firstAnswer("prod-payments")).toBe("authentication request 3");
   });
 
   it("terminates TLS and asks for the token only over TLS", async () => {

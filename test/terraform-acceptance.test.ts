@@ -10,11 +10,13 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compilePaths, signBundle } from "../compiler/index.js";
+import { apiRequest } from "../runtime/api/http-client.js";
 import { loadConfig } from "../runtime/config/index.js";
 import { startGateway, type Gateway } from "../runtime/gateway/index.js";
 import { startDevIssuer, type DevIssuer } from "../runtime/identity/index.js";
 import { installProvider } from "../terraform/install.js";
 import { selfSignedCertificate } from "../terraform/protocol/cert.js";
+import { makeApiCertificates, type ApiCertificates } from "./support/api-tls.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
 import { expectExit, requireTerraform, Terraform, type TerraformRun } from "./support/terraform-cli.js";
 
@@ -55,7 +57,8 @@ const mainTf = (endpoint: string, issuer: DevIssuer): string => `terraform {
 }
 
 provider "hoopgate" {
-  endpoint = "${endpoint}"
+  endpoint       = "${endpoint}"
+  ca_certificate = file("api-ca.pem")
 }
 
 data "hoopgate_policy_bundle" "main" {
@@ -95,6 +98,7 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
   let issuer: DevIssuer;
   let gateway: Gateway;
   let endpoint: string;
+  let certs: ApiCertificates;
   const timings: Record<string, number> = {};
 
   const tf = async (what: string, args: string[], code: number, cwd = work): Promise<TerraformRun> => {
@@ -102,12 +106,16 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
     timings[what] = run.ms;
     return run;
   };
-  const api = async (method: string, path: string, body?: unknown): Promise<Response> =>
-    fetch(`${endpoint}/api/admin/${path}`, {
+  /** the admin API over HTTPS, trusting the test CA; answers like fetch's Response as far as the tests use it */
+  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json(): Promise<unknown> }> => {
+    const response = await apiRequest(new URL(`${endpoint}/api/admin/${path}`), {
       method,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined && { "content-type": "application/json" }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
+      ca: certs.ca,
     });
+    return { status: response.status, json: async () => JSON.parse(response.text) as unknown };
+  };
   const query = async (sql: string): Promise<pg.QueryResult> => {
     const token = await issuer.issue({ sub: "ci", claims: { repository: "acme/api" } });
     const client = new pg.Client({ host: "127.0.0.1", port: gateway.ports.postgres, user: "ci", database: "orders", password: token });
@@ -139,15 +147,19 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
     const { privateKey, publicKey } = generateKeyPairSync("ed25519");
     writeFileSync(join(work, "signing.pem"), privateKey.export({ type: "pkcs8", format: "pem" }));
     writeFileSync(join(scratch, "bundle-pub.jwk"), JSON.stringify(publicKey.export({ format: "jwk" })));
+    // the API is served over HTTPS (the config has tls), with a certificate from a private CA the provider is given
+    certs = await makeApiCertificates(scratch);
+    writeFileSync(join(work, "api-ca.pem"), certs.ca);
     writeFileSync(join(scratch, "gateway.yaml"), [
       "listen: { postgres: 127.0.0.1:0, api: 127.0.0.1:0 }",
+      "tls: { cert_file: ./api.crt, key_file: ./api.key }",
       "bundle: { path: ./bundle.json, keys: [ { kid: k1, jwk_file: ./bundle-pub.jwk } ], reload_interval: 60s }",
       "auth: { allow_cleartext_on_loopback: true }",
       `admin: { token: ${ADMIN_TOKEN} }`,
       "log: { level: error }",
     ].join("\n"));
     gateway = await startGateway(await loadConfig(join(scratch, "gateway.yaml")));
-    endpoint = `http://127.0.0.1:${gateway.ports.api}`;
+    endpoint = `https://127.0.0.1:${gateway.ports.api}`;
     issuer = await startDevIssuer();
     writeFileSync(join(work, "policies", "main.hoop"), policy(issuer.issuer));
     writeFileSync(join(work, "main.tf"), mainTf(endpoint, issuer));
@@ -218,7 +230,8 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
     expect((await api("GET", "connections/orders")).status).toBe(404);
     expect((await api("GET", "webhooks")).status).toBe(200);
     expect(await (await api("GET", "webhooks")).json()).toEqual([]);
-    await expect(query("SELECT 1")).rejects.toMatchObject({ code: "3D000", message: 'unknown connection "orders"' });
+    // the issuer went with the rest: the token is refused before the connection is looked up
+    await expect(query("SELECT 1")).rejects.toMatchObject({ code: "28P01", message: expect.stringMatching(/^token rejected: token issuer ".*" is not trusted$/) });
   });
 
   it("fails plan on a broken policy with the compiler's located message", async () => {
@@ -238,6 +251,8 @@ describe("terraform-provider-hoopgate with terraform", { timeout: 60_000 }, () =
         ...process.env,
         CDKTF_OUTDIR: outdir,
         HOOPGATE_ENDPOINT: endpoint,
+        // put in the provider block (ca_certificate) at synth; terraform itself runs without HOOPGATE_CA_FILE
+        HOOPGATE_CA_FILE: certs.caFile,
         HOOPGATE_SIGNING_KEY_FILE: join(work, "signing.pem"),
         HOOPGATE_ISSUER: issuer.issuer,
         HOOPGATE_JWKS_URL: issuer.jwksUrl,

@@ -125,6 +125,14 @@ describe("hoopgate_connection tls", () => {
     expect(problems({ tls_mode: "verify-ca", tls_ca: UNKNOWN })).toEqual([]);
   });
 
+  it("validates require_auth at plan time", () => {
+    expect(problems({ require_auth: ["scram-sha-256", "md5"] })).toEqual([]);
+    expect(problems({ require_auth: ["kerberos"] })).toEqual(["require_auth: kerberos is not one of scram-sha-256, md5, password, none"]);
+    expect(problems({ require_auth: [] })).toEqual(["require_auth: list at least one method, or leave it out for the default"]);
+    expect(problems({ require_auth: ["md5", "md5"] })).toEqual(["require_auth: a method is listed twice"]);
+    expect(problems({ target: "ssh://deploy@10.0.0.7:22", require_auth: ["password"] })).toEqual(["require_auth: an ssh connection takes no require_auth"]);
+  });
+
   it("plans the mode in force: as configured, else the gateway's default for the target", () => {
     expect(plan(null, {}).planned).toMatchObject({ tls_mode: "verify-full", id: UNKNOWN });
     expect(plan(null, { target: LOOPBACK }).planned).toMatchObject({ tls_mode: "disable" });
@@ -199,6 +207,19 @@ describe("hoopgate_connection tls", () => {
       expect(repair).toEqual(state);
       expect(await apply(drifted, { password: "pw", tls_ca: ca.certPem })).toEqual(state);
       expect(await view()).toMatchObject({ password_set: true, tls: { mode: "verify-full", ca_set: true } });
+    });
+
+    it("sends require_auth, reads it back, and puts it back when it is dropped behind terraform's back", async () => {
+      const state = await apply(null, { tls_mode: "disable", require_auth: ["md5"] });
+      expect(await view()).toMatchObject({ require_auth: ["md5"] });
+      expect(await read(state)).toEqual(state);
+      expect(gateway.admin.live.target("orders")).toMatchObject({ requireAuth: ["md5"] });
+      await api.put("connections/orders", { target: REMOTE, tls: { mode: "disable" } });
+      const drifted = await read(state);
+      expect(drifted.require_auth).toBeNull();
+      expect(await apply(drifted, { tls_mode: "disable", require_auth: ["md5"] })).toEqual(state);
+      expect(await apply(state, { tls_mode: "disable" })).toMatchObject({ require_auth: null });
+      expect(await view()).not.toHaveProperty("require_auth");
     });
 
     it("imports a connection with its mode in force", async () => {

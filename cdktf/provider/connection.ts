@@ -18,6 +18,8 @@ export interface HoopgateConnectionConfig extends TerraformMetaArguments {
   readonly tlsCert?: string;
   /** postgres only: the client certificate's unencrypted PEM key; pass a sensitive variable or Fn.file, never a literal */
   readonly tlsKey?: string;
+  /** postgres only: the upstream login methods allowed (scram-sha-256, md5, password, none); default the gateway's */
+  readonly requireAuth?: string[];
 }
 
 export class HoopgateConnection extends TerraformResource {
@@ -43,6 +45,7 @@ export class HoopgateConnection extends TerraformResource {
       tls_ca: this.config.tlsCa,
       tls_cert: this.config.tlsCert,
       tls_key: this.config.tlsKey,
+      require_auth: this.config.requireAuth,
     };
   }
 }

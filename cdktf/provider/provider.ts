@@ -9,6 +9,8 @@ export interface HoopgateProviderConfig {
   readonly endpoint?: string;
   /** admin bearer token (default: HOOPGATE_TOKEN) */
   readonly token?: string;
+  /** PEM CA certificate(s) the API's certificate chains to, e.g. `Fn.file("gateway-ca.pem")` (default: the file HOOPGATE_CA_FILE names; else the public roots) */
+  readonly caCertificate?: string;
 }
 
 export class HoopgateProvider extends TerraformProvider {
@@ -17,6 +19,6 @@ export class HoopgateProvider extends TerraformProvider {
   }
 
   protected override synthesizeAttributes(): Record<string, unknown> {
-    return { endpoint: this.config.endpoint, token: this.config.token };
+    return { endpoint: this.config.endpoint, token: this.config.token, ca_certificate: this.config.caCertificate };
   }
 }

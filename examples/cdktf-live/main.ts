@@ -3,7 +3,9 @@
 // cdktf.out/stacks/live-gateway, `terraform init -plugin-dir=MIRROR` (see
 // `hoopgate provider install`) and `HOOPGATE_TOKEN=… terraform apply`.
 //
-// HOOPGATE_ENDPOINT          gateway API URL (default http://127.0.0.1:18080)
+// HOOPGATE_ENDPOINT          gateway API URL (default http://127.0.0.1:18080, a local gateway without tls;
+//                            https://… when the gateway has tls)
+// HOOPGATE_CA_FILE           PEM CA the API's certificate chains to (a private CA), put in the provider block
 // HOOPGATE_POLICIES          .hoop directory (default: this example's policies/)
 // HOOPGATE_SIGNING_KEY_FILE  Ed25519 PEM (default ./bundle-signing-key.pem), kid HOOPGATE_SIGNING_KID (default k1)
 // HOOPGATE_ISSUER, HOOPGATE_JWKS_URL, HOOPGATE_AUDIENCE   the CI token issuer
@@ -21,6 +23,7 @@ const env = process.env;
 const app = new App({ outdir: env.CDKTF_OUTDIR ?? "cdktf.out" });
 new LiveGatewayStack(app, "live-gateway", {
   endpoint: env.HOOPGATE_ENDPOINT ?? "http://127.0.0.1:18080",
+  ...(env.HOOPGATE_CA_FILE !== undefined && { apiCaFile: resolve(env.HOOPGATE_CA_FILE) }),
   policies: resolve(env.HOOPGATE_POLICIES ?? `${hoopgatePackageRoot(import.meta.url)}/examples/cdktf-live/policies`),
   signingKeyFile: resolve(env.HOOPGATE_SIGNING_KEY_FILE ?? "bundle-signing-key.pem"),
   signingKid: env.HOOPGATE_SIGNING_KID ?? "k1",

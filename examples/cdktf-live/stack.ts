@@ -15,6 +15,8 @@ import {
 export interface LiveGatewayStackProps {
   /** the gateway's API URL; the admin token comes from HOOPGATE_TOKEN at plan/apply time */
   endpoint: string;
+  /** absolute path of the PEM CA the API's certificate chains to, read by terraform; absent: the public roots */
+  apiCaFile?: string;
   /** absolute directory of the .hoop sources */
   policies: string;
   /** absolute path of the Ed25519 PEM signing key, read by terraform (never synthesized) */
@@ -29,7 +31,7 @@ export interface LiveGatewayStackProps {
 export class LiveGatewayStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: LiveGatewayStackProps) {
     super(scope, id);
-    new HoopgateProvider(this, "hoopgate", { endpoint: props.endpoint });
+    new HoopgateProvider(this, "hoopgate", { endpoint: props.endpoint, ...(props.apiCaFile !== undefined && { caCertificate: Fn.file(props.apiCaFile) }) });
     const policies = new DataHoopgatePolicyBundle(this, "policies", {
       path: props.policies,
       runTests: true,

@@ -16,7 +16,7 @@ import type { Identity } from "../facts/types.js";
 import type { Logger } from "../log.js";
 import { openStore, type Store } from "../store/index.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
-import { startApi, type ApiServer } from "./server.js";
+import { startApi, type ApiServer, type ApiTls } from "./server.js";
 
 export interface ControlPlaneOptions {
   store: StoreConfig | { kind: "memory" };
@@ -39,7 +39,8 @@ export interface ControlPlane {
   metrics: GatewayMetrics;
   /** records every bundle the source loads in the audit log; returns the unsubscribe */
   auditBundleChanges(source: BundleSource): () => void;
-  startApi(listen: HostPort, options?: { bundleStatus?(): BundleStatus | undefined; extraPlugins?: ((app: FastifyInstance) => Promise<void>)[] }): Promise<ApiServer>;
+  /** with `tls` the API is served over HTTPS only */
+  startApi(listen: HostPort, options?: { bundleStatus?(): BundleStatus | undefined; extraPlugins?: ((app: FastifyInstance) => Promise<void>)[]; tls?: ApiTls }): Promise<ApiServer>;
   /** the API (if started), webhook retries, approvals, then the audit log and the store */
   close(): Promise<void>;
 }
@@ -90,7 +91,7 @@ export async function openControlPlane(options: ControlPlaneOptions): Promise<Co
         engine: options.engine,
         bundleStatus: extra.bundleStatus ?? (() => undefined),
         ...(extra.extraPlugins !== undefined && { extraPlugins: extra.extraPlugins }),
-      }, listen);
+      }, listen, extra.tls);
       baseUrl ??= api.url;
       return api;
     },

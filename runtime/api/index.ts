@@ -1,3 +1,3 @@
-export { startApi, type ApiDeps, type ApiServer } from "./server.js";
+export { startApi, type ApiDeps, type ApiServer, type ApiTls } from "./server.js";
 export { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 export { openControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control-plane.js";

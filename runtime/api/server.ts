@@ -30,22 +30,33 @@ export interface ApiDeps {
   extraPlugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
 
+/** The certificate and key the API presents; with them it is served over HTTPS only. */
+export interface ApiTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
 export interface ApiServer {
   port: number;
-  /** `http://host:port` */
+  /** `https://host:port` with TLS, else `http://host:port` */
   url: string;
   app: FastifyInstance;
   close(): Promise<void>;
 }
 
-export async function startApi(deps: ApiDeps, listen: HostPort): Promise<ApiServer> {
-  // pino's Logger is fastify's base logger; the generic parameter only narrows it
-  const app: FastifyInstance = Fastify({
+export async function startApi(deps: ApiDeps, listen: HostPort, tls?: ApiTls): Promise<ApiServer> {
+  const options = {
+    // pino's Logger is fastify's base logger; the generic parameter only narrows it
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     // unknown fields are refused (400), not silently dropped
     ajv: { customOptions: { removeAdditional: false } },
-  });
+  };
+  // Bearer tokens (approvers', admins', the Terraform provider's) cross this listener: with a
+  // certificate it speaks HTTPS only. The plugins see the same instance either way.
+  const app = (tls === undefined
+    ? Fastify(options)
+    : Fastify({ ...options, https: { cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" } })) as unknown as FastifyInstance;
   const auth = { verifyToken: deps.verifyToken, engine: deps.engine };
   await app.register(healthApi, { store: deps.store, bundleLoaded: () => deps.engine() !== undefined });
   await app.register(metricsApi, { registry: deps.metrics.registry });
@@ -58,5 +69,5 @@ export async function startApi(deps: ApiDeps, listen: HostPort): Promise<ApiServ
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : listen.port;
   const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
-  return { port, url: `http://${host}:${port}`, app, close: () => app.close() };
+  return { port, url: `${tls === undefined ? "http" : "https"}://${host}:${port}`, app, close: () => app.close() };
 }

@@ -9,14 +9,13 @@ import type { RawConfig, RawConnectionTls } from "./schema.js";
 import { keyPath, type ConfigIssue, type KeySegment } from "./errors.js";
 import { errorCode, resolveSecret } from "./secrets.js";
 import { tlsProblems } from "./upstream-tls.js";
-import { checkPublicJwk, durationMs, parseBundleUrl, parseHostPort, parseJwksUrl, parseTarget, type Parsed } from "./values.js";
+import { checkPublicJwk, durationMs, isLoopbackHost, parseBundleUrl, parseHostPort, parseJwksUrl, parseTarget, type Parsed } from "./values.js";
 import type {
   AdminAuthConfig,
   BundleConfig,
   ConnectionConfig,
   ConnectionTls,
   GatewayConfig,
-  HostPort,
   IssuerConfig,
   StoreConfig,
   TlsConfig,
@@ -65,9 +64,19 @@ class Resolver {
     }
   }
 
-  listen(raw: RawConfig["listen"]): GatewayConfig["listen"] {
-    const out: Record<string, HostPort | undefined> = {};
-    for (const [name, text] of Object.entries(raw)) out[name] = this.take(["listen", name], parseHostPort(text));
+  listen(raw: RawConfig["listen"], tls: boolean): GatewayConfig["listen"] {
+    const out: GatewayConfig["listen"] = {};
+    for (const name of ["postgres", "ssh", "api"] as const) {
+      const text = raw[name];
+      if (text !== undefined) out[name] = this.take(["listen", name], parseHostPort(text));
+    }
+    if (raw.api_plain_http === true) {
+      if (raw.api === undefined) this.fail(["listen", "api_plain_http"], "has no effect without listen.api");
+      out.apiPlainHttp = true;
+    } else if (out.api !== undefined && !tls && !isLoopbackHost(out.api.host)) {
+      // approvers' and admins' bearer tokens (and the Terraform provider's calls) would cross the network in clear
+      this.fail(["listen", "api"], "is not a loopback address and there is no tls: configure tls (cert_file, key_file) to serve the API over HTTPS, or set listen.api_plain_http: true if a TLS-terminating proxy fronts it");
+    }
     return out;
   }
 
@@ -134,7 +143,11 @@ class Resolver {
         jwks,
         ...(entry.algorithms && { algorithms: entry.algorithms as IssuerConfig["algorithms"] }),
         ...(entry.clock_skew !== undefined && { clockSkewSeconds: durationMs(entry.clock_skew) / 1000 }),
+        ...(entry.max_token_lifetime !== undefined && { maxTokenLifetimeSeconds: durationMs(entry.max_token_lifetime) / 1000 }),
       });
+      if (entry.max_token_lifetime !== undefined && durationMs(entry.max_token_lifetime) < 60_000) {
+        this.fail([...at, "max_token_lifetime"], "must be at least 1m");
+      }
     }
     return out;
   }
@@ -162,6 +175,9 @@ class Resolver {
         this.fail([...at, "private_key"], "only ssh connections take a private_key");
       }
       if (entry.tls !== undefined && target?.kind === "ssh") this.fail([...at, "tls"], "only postgres connections take tls");
+      if (entry.require_auth !== undefined && target?.kind === "ssh") this.fail([...at, "require_auth"], "only postgres connections take require_auth");
+      const duplicate = entry.require_auth?.find((m, i, all) => all.indexOf(m) !== i);
+      if (duplicate !== undefined) this.fail([...at, "require_auth"], `lists ${duplicate} twice`);
       const password = await this.secret([...at, "password"], entry.password);
       const privateKey = await this.secret([...at, "private_key"], entry.private_key);
       const tls = entry.tls === undefined ? undefined : await this.connectionTls([...at, "tls"], entry.tls);
@@ -172,6 +188,7 @@ class Resolver {
         ...(password !== undefined && { password }),
         ...(privateKey !== undefined && { privateKey }),
         ...(tls !== undefined && { tls }),
+        ...(entry.require_auth !== undefined && { requireAuth: entry.require_auth }),
       };
     }
     return out;
@@ -237,7 +254,7 @@ export type Resolved = { ok: true; config: Omit<GatewayConfig, "file"> } | { ok:
 export async function resolveConfig(raw: RawConfig, baseDir: string, env: NodeJS.ProcessEnv): Promise<Resolved> {
   const r = new Resolver(baseDir, env);
   const config = {
-    listen: r.listen(raw.listen),
+    listen: r.listen(raw.listen, raw.tls !== undefined),
     bundle: raw.bundle && (await r.bundle(raw.bundle)),
     issuers: r.issuers(raw.issuers ?? []),
     connections: await r.connections(raw.connections ?? {}),

@@ -4,13 +4,13 @@
 
 import { SUPPORTED_ALGORITHMS } from "../identity/algorithms.js";
 import { LOG_LEVELS, type LogLevel } from "../log.js";
-import type { UpstreamTlsMode } from "../postgres/context.js";
+import { UPSTREAM_AUTH_METHODS, type UpstreamAuthMethod, type UpstreamTlsMode } from "../postgres/context.js";
 import { TLS_MODES } from "./upstream-tls.js";
 
 type JwkObject = Record<string, unknown>;
 
 export interface RawConfig {
-  listen: { postgres?: string; ssh?: string; api?: string };
+  listen: { postgres?: string; ssh?: string; api?: string; api_plain_http?: boolean };
   bundle?: {
     path?: string;
     url?: string;
@@ -25,8 +25,9 @@ export interface RawConfig {
     jwks?: { keys: JwkObject[] };
     algorithms?: string[];
     clock_skew?: string | number;
+    max_token_lifetime?: string | number;
   }[];
-  connections?: Record<string, { target: string; password?: string; private_key?: string; tls?: RawConnectionTls }>;
+  connections?: Record<string, { target: string; password?: string; private_key?: string; tls?: RawConnectionTls; require_auth?: UpstreamAuthMethod[] }>;
   store?: string;
   tls?: { cert_file: string; key_file: string };
   auth?: { allow_cleartext_on_loopback?: boolean };
@@ -73,7 +74,7 @@ const object = (properties: Record<string, unknown>, required: string[] = []) =>
 export const configSchema = object(
   {
     listen: {
-      ...object({ postgres: HOST_PORT, ssh: HOST_PORT, api: HOST_PORT }),
+      ...object({ postgres: HOST_PORT, ssh: HOST_PORT, api: HOST_PORT, api_plain_http: { type: "boolean" } }),
       minProperties: 1,
     },
     bundle: object(
@@ -98,6 +99,7 @@ export const configSchema = object(
           jwks: object({ keys: { type: "array", minItems: 1, items: JWK } }, ["keys"]),
           algorithms: { type: "array", minItems: 1, items: { enum: [...SUPPORTED_ALGORITHMS] } },
           clock_skew: DURATION,
+          max_token_lifetime: DURATION,
         },
         ["issuer", "audience"],
       ),
@@ -118,6 +120,7 @@ export const configSchema = object(
           password: NON_EMPTY,
           private_key: NON_EMPTY,
           tls: object({ mode: { enum: [...TLS_MODES] }, ca_file: NON_EMPTY, cert_file: NON_EMPTY, key_file: NON_EMPTY }),
+          require_auth: { type: "array", minItems: 1, items: { enum: [...UPSTREAM_AUTH_METHODS] } },
         },
         ["target"],
       ),

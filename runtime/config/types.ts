@@ -4,7 +4,7 @@
 import type { JWK } from "jose";
 import type { LogLevel } from "../log.js";
 import type { TokenAlgorithm } from "../identity/algorithms.js";
-import type { UpstreamTlsMode } from "../postgres/context.js";
+import type { UpstreamAuthMethod, UpstreamTlsMode } from "../postgres/context.js";
 
 export interface HostPort {
   host: string;
@@ -45,6 +45,8 @@ export interface IssuerConfig {
   algorithms?: TokenAlgorithm[];
   /** tolerance for `exp`/`nbf`; default 30 */
   clockSkewSeconds?: number;
+  /** a token whose `exp` lies further ahead than this is refused; default 24 h (runtime/identity/README.md) */
+  maxTokenLifetimeSeconds?: number;
 }
 
 export type ConnectionTarget =
@@ -60,6 +62,8 @@ export interface ConnectionConfig {
   privateKey?: string;
   /** postgres only: TLS to the target as written; absent or partial: the default (upstream-tls.ts) */
   tls?: ConnectionTls;
+  /** postgres only: the upstream login methods allowed; absent: the default (server-connect.ts `defaultAuthMethods`) */
+  requireAuth?: UpstreamAuthMethod[];
 }
 
 /** A connection's `tls` with its PEMs read. */
@@ -84,7 +88,12 @@ export interface TlsConfig {
 export interface GatewayConfig {
   /** absolute path of the file this was loaded from */
   file: string;
-  listen: { postgres?: HostPort; ssh?: HostPort; api?: HostPort };
+  /**
+   * The API is served over HTTPS with `tls` when that is set, unless `apiPlainHttp` (then plain
+   * HTTP, e.g. behind a TLS-terminating proxy); without `tls`, plain HTTP, which resolve.ts
+   * allows on loopback only unless `apiPlainHttp` is set. Present only when true.
+   */
+  listen: { postgres?: HostPort; ssh?: HostPort; api?: HostPort; apiPlainHttp?: true };
   bundle?: BundleConfig;
   issuers: IssuerConfig[];
   connections: Record<string, ConnectionConfig>;

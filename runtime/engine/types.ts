@@ -76,5 +76,10 @@ export interface SessionPolicy {
 
 export type SessionResult =
   | { ok: true; session: SessionPolicy }
-  /** no applicable policy, unknown connection, or no bundle: refuse at connect time */
-  | { ok: false; reason: string };
+  /**
+   * no applicable policy, unknown connection, or no bundle: refuse at connect time. `gatewayWide`:
+   * the refusal holds for every connection name (no bundle loaded, the audit log failing), so
+   * the client may be told why; otherwise it is told only that access is refused (the proxy
+   * does not say which connections exist).
+   */
+  | { ok: false; reason: string; gatewayWide?: true };

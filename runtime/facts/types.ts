@@ -101,4 +101,9 @@ export interface Identity {
   subject: string;
   /** every verified claim, including iss and sub */
   claims: Record<string, unknown>;
+  /**
+   * When the token stops being accepted: its `exp` plus the issuer's clock skew (set by the
+   * token verifier). The PostgreSQL proxy ends a session then; absent: no deadline is known.
+   */
+  expiresAt?: Date;
 }

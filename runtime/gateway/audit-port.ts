@@ -52,7 +52,8 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
       sessions.set(event.sessionId, { identity: { issuer, subject }, connection: event.connection, startedAt: event.startedAt.getTime() });
       record(sink.sessionStarted({
         session: event.sessionId,
-        identity: event.identity,
+        // what the token said; expiresAt is derived from it (and a Date is not JSON the chain takes)
+        identity: { issuer, subject, claims: event.identity.claims },
         connection: event.connection,
         protocol: "postgres",
         client: event.client,

@@ -7,6 +7,7 @@ import { openJsonlAuditFile, type AuditSink } from "../audit/index.js";
 import { teeAuditSink } from "../audit/tee.js";
 import { BundleSource } from "../bundle/source.js";
 import type { GatewayConfig } from "../config/types.js";
+import { isLoopbackHost } from "../config/values.js";
 import { adminApiPlugin, openAdminControl, storeAdminPersistence, type AdminControl } from "../api/admin/index.js";
 import { openControlPlane } from "../api/control-plane.js";
 import { createLogger, type Logger } from "../log.js";
@@ -84,10 +85,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const context: ProxyContext = {
       openSession(identity, connection) {
         const engine = bundle?.current();
-        if (engine === undefined) return { ok: false, reason: "no policy bundle is loaded: every connection is refused" };
-        if (audit.failure() !== undefined) return { ok: false, reason: "the audit log cannot be written: connections are refused" };
+        if (engine === undefined) return { ok: false, reason: "no policy bundle is loaded: every connection is refused", gatewayWide: true };
+        if (audit.failure() !== undefined) return { ok: false, reason: "the audit log cannot be written: connections are refused", gatewayWide: true };
         return engine.openSession(identity, connection);
       },
+      policyChanges: (listener) => bundle?.onChange(() => listener()) ?? (() => undefined),
       verifyToken: (token) => adminControl.live.verifier().verify(token),
       target: (connection) => adminControl.live.target(connection),
       masking: createRowMasking(hashKey),
@@ -106,10 +108,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       logger.info({ host: config.listen.postgres.host, port: proxy.port, tls: config.tls !== undefined }, "postgres listener ready");
     }
     if (config.listen.api !== undefined) {
+      // HTTPS with the gateway's certificate, unless listen.api_plain_http says a proxy in front terminates TLS
+      const tls = config.listen.apiPlainHttp === true || config.tls === undefined ? undefined : { cert: config.tls.cert, key: config.tls.key };
       // closed by plane.close()
-      const api = await plane.startApi(config.listen.api, { bundleStatus: () => bundle?.status(), extraPlugins: [adminApiPlugin(adminControl)] });
+      const api = await plane.startApi(config.listen.api, { bundleStatus: () => bundle?.status(), extraPlugins: [adminApiPlugin(adminControl)], ...(tls !== undefined && { tls }) });
       ports.api = api.port;
-      logger.info({ host: config.listen.api.host, port: api.port }, "API listener ready");
+      logger.info({ host: config.listen.api.host, port: api.port, https: tls !== undefined }, "API listener ready");
+      if (tls === undefined && !isLoopbackHost(config.listen.api.host)) {
+        logger.warn({ host: config.listen.api.host }, "the API is served in plain HTTP on a non-loopback address (listen.api_plain_http): bearer tokens are protected only by the proxy in front");
+      }
     }
     if (config.listen.ssh !== undefined) logger.warn({ listener: "ssh" }, "listen.ssh is not served by this version");
     return { ports, bundle, admin: adminControl, logger, close };

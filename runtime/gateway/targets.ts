@@ -16,6 +16,7 @@ export function postgresTargets(connections: Record<string, ConnectionConfig>): 
       database: target.database,
       ...(connection.password !== undefined && { password: connection.password }),
       tls: effectiveTls(target.host, connection.password !== undefined, connection.tls, `connections.${name}.tls`),
+      ...(connection.requireAuth !== undefined && { requireAuth: connection.requireAuth }),
     });
   }
   return targets;

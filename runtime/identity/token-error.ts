@@ -8,6 +8,7 @@ export type TokenErrorCode =
   | "unknown_key"
   | "bad_signature"
   | "expired"
+  | "lifetime_too_long"
   | "not_yet_valid"
   | "wrong_audience"
   | "invalid_claims"

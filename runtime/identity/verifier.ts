@@ -31,6 +31,8 @@ export interface VerifierOptions {
 }
 
 const DEFAULT_CLOCK_SKEW_SECONDS = 30;
+/** A token valid for longer than this is an issuer's mistake (or a forged `exp`): refused unless the issuer allows more. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 /** Far above any real OIDC token; stops absurd inputs before any parsing. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
 
@@ -90,7 +92,14 @@ async function verifyToken(trusted: Map<string, TrustedIssuer>, token: string): 
   if (typeof payload.sub !== "string" || payload.sub === "") {
     throw new TokenError("invalid_claims", "token subject (sub) must be a non-empty string");
   }
-  return { issuer: config.issuer, subject: payload.sub, claims: { ...payload } };
+  const skew = config.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  // jose checked that exp is a number and not in the past (beyond the skew); it may still lie absurdly far ahead
+  const maxLifetime = config.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  if ((payload.exp as number) > Date.now() / 1000 + maxLifetime + skew) {
+    throw new TokenError("lifetime_too_long", `token expires more than ${lifetimeText(maxLifetime)} from now, longer than issuer ${config.issuer} may grant (max_token_lifetime)`);
+  }
+  const expiresAt = new Date(((payload.exp as number) + skew) * 1000);
+  return { issuer: config.issuer, subject: payload.sub, claims: { ...payload }, ...(!Number.isNaN(expiresAt.getTime()) && { expiresAt }) };
 }
 
 /** The unverified header algorithm and issuer, or a `malformed` error. */
@@ -138,4 +147,12 @@ function explain(error: unknown, config: IssuerConfig): TokenError {
   }
   // fetch failures, timeouts, an issuer serving a broken key set: nobody is let in meanwhile
   return new TokenError("keys_unavailable", `cannot get the signing keys of issuer ${config.issuer}; try again later`, error);
+}
+
+/** `24h`, `90m`, `45s`: the largest unit that divides the duration */
+function lifetimeText(seconds: number): string {
+  if (seconds % 86_400 === 0 && seconds >= 2 * 86_400) return `${seconds / 86_400}d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
 }

@@ -40,7 +40,11 @@ export interface CancelAsk {
 
 /** A refusal already sent to the client: the caller only closes the socket. */
 export class StartupRefused extends Error {
-  constructor(readonly fields: ErrorFields) {
+  constructor(
+    readonly fields: ErrorFields,
+    /** what the log says beyond the client's message (which connection was unknown, which policy refused) */
+    readonly logDetail?: string,
+  ) {
     super(fields.message);
   }
 }
@@ -85,6 +89,12 @@ export async function acceptClient(raw: Socket, ctx: ProxyContext): Promise<Acce
   }
 }
 
+/**
+ * The token first, then the connection: a client learns whether a connection exists only by
+ * being allowed on it. An unknown connection and one the identity may not use get the same
+ * refusal (the log says which); a refusal that holds for every connection (no bundle, the
+ * audit log failing) says why.
+ */
 async function authenticate(
   socket: Socket,
   reader: PacketReader,
@@ -96,8 +106,6 @@ async function authenticate(
   const user = params.get("user");
   if (user === undefined) throw refuse("28000", "no user name in the startup packet");
   const connection = params.get("database") ?? user;
-  const target = ctx.target(connection);
-  if (target === undefined) throw refuse("3D000", `unknown connection "${connection}"`);
   const loopback = isLoopback(socket.remoteAddress);
   if (!tls && !(ctx.allowCleartextOnLoopback && loopback)) {
     throw refuse("28000", "the gateway accepts tokens only over TLS: connect with sslmode=require");
@@ -112,12 +120,17 @@ async function authenticate(
     throw refuse("28P01", `token rejected: ${err instanceof Error ? err.message : String(err)}`);
   }
   const opened = ctx.openSession(identity, connection);
-  if (!opened.ok) throw refuse("28000", `access to "${connection}" refused: ${opened.reason}`);
+  if (!opened.ok && opened.gatewayWide === true) throw refuse("28000", `access to "${connection}" refused: ${opened.reason}`);
+  const target = ctx.target(connection);
+  if (target === undefined || !opened.ok) {
+    const why = target === undefined ? `unknown connection "${connection}"` : opened.ok ? "" : opened.reason;
+    throw refuse("28000", `access to "${connection}" refused: no such connection, or this identity may not use it`, `${identity.subject}: ${why}`);
+  }
   return { kind: "session", socket, params, connection, target, identity, policy: opened.session, tls };
 }
 
-function refuse(code: string, message: string): StartupRefused {
-  return new StartupRefused({ severity: "FATAL", code, message });
+function refuse(code: string, message: string, logDetail?: string): StartupRefused {
+  return new StartupRefused({ severity: "FATAL", code, message }, logDetail);
 }
 
 export function refusal(err: StartupRefused): Buffer {

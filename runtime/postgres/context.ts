@@ -18,7 +18,17 @@ export interface PgTarget {
   password?: string;
   /** absent: plain TCP, as with mode `disable` (the gateway's own targets always carry it: runtime/gateway/targets.ts) */
   tls?: UpstreamTls;
+  /**
+   * The login methods the gateway goes along with when the upstream asks (libpq's
+   * `require_auth`); absent: `defaultAuthMethods(tls)` (server-connect.ts) — SCRAM and trust
+   * always, a cleartext or md5 password only over TLS that verifies the server.
+   */
+  requireAuth?: readonly UpstreamAuthMethod[];
 }
+
+/** libpq's `require_auth` names: SCRAM-SHA-256, md5, a cleartext password, no authentication (trust). */
+export type UpstreamAuthMethod = "scram-sha-256" | "md5" | "password" | "none";
+export const UPSTREAM_AUTH_METHODS: readonly UpstreamAuthMethod[] = ["scram-sha-256", "md5", "password", "none"];
 
 /** libpq's sslmode, without the modes that fall back to plaintext (`allow`, `prefer`). */
 export type UpstreamTlsMode = "disable" | "require" | "verify-ca" | "verify-full";
@@ -171,6 +181,11 @@ export interface ProxyTls {
 export interface ProxyContext {
   /** the current engine's session for this identity (a bundle reload changes it for new sessions) */
   openSession(identity: Identity, connection: string): SessionResult;
+  /**
+   * Calls `listener` after each change of the policy in force; returns the unsubscribe. Open
+   * sessions then ask `openSession` again and end when it refuses (session-validity.ts).
+   */
+  policyChanges?(listener: () => void): () => void;
   /** throws an Error whose message the client may see */
   verifyToken(token: string): Promise<Identity>;
   target(connection: string): PgTarget | undefined;

@@ -44,7 +44,7 @@ export async function startPostgresProxy(options: PostgresProxyOptions): Promise
       accepted = await acceptClient(socket, ctx);
     } catch (err) {
       if (err instanceof StartupRefused) {
-        ctx.logger.info({ client: socket.remoteAddress, code: err.fields.code }, err.message);
+        ctx.logger.info({ client: socket.remoteAddress, code: err.fields.code, ...(err.logDetail !== undefined && { detail: err.logDetail }) }, err.message);
         socket.end(refusal(err));
       } else if (err instanceof FramingError) {
         ctx.logger.info({ client: socket.remoteAddress }, `startup failed: ${err.message}`);

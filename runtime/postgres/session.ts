@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import type { AcceptedClient } from "./client-startup.js";
-import type { CancelRegistry } from "./cancel.js";
+import { sendCancel, type CancelRegistry } from "./cancel.js";
 import type { Catalog } from "./catalog.js";
 import type { ProxyContext } from "./context.js";
 import { ExpectationQueue } from "./expectations.js";
@@ -18,6 +18,7 @@ import { authenticationRequest, backendKeyData, errorResponse, noticeResponse, r
 import { QueryGate, type GateOutcome, type HeldMessage } from "./query-gate.js";
 import { ResultRewriter, SessionEnd } from "./result-rewriter.js";
 import { connectUpstream, type UpstreamSession } from "./server-connect.js";
+import { watchSessionValidity } from "./session-validity.js";
 
 const MAX_CLIENT_MESSAGE = 64 * 1024 * 1024;
 const TERMINATE = 0x58;
@@ -116,6 +117,13 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     log.error({ err }, "session failed");
     end({ severity: "FATAL", code: "XX000", message: "internal gateway error" });
   };
+  // the token's expiry or a policy change ends the session; a statement running then is canceled
+  const validity = watchSessionValidity(ctx, client.identity, client.connection, (fields) => {
+    if (queue.peek() !== undefined && upstream.backendKey !== null) {
+      void sendCancel({ host: client.target.host, port: client.target.port, tls: client.target.tls, ...upstream.backendKey });
+    }
+    end(fields);
+  });
 
   const take = (outcome: GateOutcome, forward: Buffer[]): void => {
     if (outcome.refused !== undefined) {
@@ -320,6 +328,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     if (client.pending.length > 0) fromClient(client.pending);
     if (upstream.pending.length > 0) fromServer(upstream.pending);
   });
+  validity.stop();
   if (key !== null) deps.cancels.unregister(key.pid);
   ctx.metrics?.sessionClosed();
   ctx.audit.sessionEnded({

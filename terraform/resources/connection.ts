@@ -3,14 +3,15 @@
 // ones, and only their removal on the gateway (`password_set`, `ca_set`, `client_cert_set`)
 // shows as drift. `tls_mode` is the mode in force: when the configuration leaves it out, the
 // plan works out the gateway's default (runtime/config/upstream-tls.ts) and sends it, so
-// dropping `tls_mode = "disable"` plans the change back to verify-full.
+// dropping `tls_mode = "disable"` plans the change back to verify-full. `require_auth` is the
+// connection's allowed upstream login methods (runtime/config/README.md), read back as set.
 
 import type { ConnectionTls } from "../../runtime/config/types.js";
-import type { UpstreamTlsMode } from "../../runtime/postgres/context.js";
+import { UPSTREAM_AUTH_METHODS, type UpstreamTlsMode } from "../../runtime/postgres/context.js";
 import { effectiveTlsMode, TLS_MODES, tlsProblems, type TlsFieldNames } from "../../runtime/config/upstream-tls.js";
 import { parseTarget } from "../../runtime/config/values.js";
 import { isUnknown, type TfObject, type TfValue } from "../protocol/values.js";
-import { optionalString, requiredString } from "../schema/read-values.js";
+import { optionalString, requiredString, stringList } from "../schema/read-values.js";
 import type { ResourceDefinition } from "../schema/resource.js";
 import { DiagnosticError } from "../schema/types.js";
 
@@ -20,6 +21,7 @@ interface ConnectionView {
   password_set: boolean;
   /** postgres only */
   tls?: { mode: string; ca_set: boolean; client_cert_set: boolean };
+  require_auth?: string[];
 }
 
 const path = (name: string): string => `connections/${encodeURIComponent(name)}`;
@@ -43,10 +45,12 @@ async function save(client: Parameters<ResourceDefinition["create"]>[0], planned
   // unknown only when the plan could not read the target: the gateway then applies its default
   const { mode, ca, cert, privateKey } = tlsOf(isUnknown(planned.tls_mode) ? { ...planned, tls_mode: null } : planned);
   const tls = { mode, ca, cert, key: privateKey };
+  const requireAuth = given(planned.require_auth) ? stringList(planned, "require_auth") : undefined;
   const view = await client.put<ConnectionView>(path(requiredString(planned, "name")), {
     target: requiredString(planned, "target"),
     ...(password !== undefined && { password }),
     ...(Object.values(tls).some((value) => value !== undefined) && { tls }),
+    ...(requireAuth !== undefined && { require_auth: requireAuth }),
   });
   return { ...planned, id: view.name, target: view.target, tls_mode: view.tls?.mode ?? null };
 }
@@ -67,6 +71,20 @@ function validateTls(config: TfObject): DiagnosticError[] {
   return tlsProblems(tlsOf(config), TLS_ATTRIBUTES).map((p) => new DiagnosticError(`invalid ${p.field}`, `${p.field} ${p.message}`, [p.field]));
 }
 
+function validateRequireAuth(config: TfObject): DiagnosticError[] {
+  const methods = config.require_auth;
+  if (!Array.isArray(methods) || methods.some(isUnknown)) return [];
+  const target = typeof config.target === "string" ? parseTarget(config.target) : undefined;
+  if (target?.ok && target.value.kind !== "postgres") {
+    return [new DiagnosticError("require_auth applies to postgres connections only", "an ssh connection takes no require_auth", ["require_auth"])];
+  }
+  if (methods.length === 0) return [new DiagnosticError("require_auth is empty", "list at least one method, or leave it out for the default", ["require_auth"])];
+  const bad = methods.find((m) => typeof m !== "string" || !(UPSTREAM_AUTH_METHODS as readonly string[]).includes(m));
+  if (bad !== undefined) return [new DiagnosticError("invalid require_auth", `${String(bad)} is not one of ${UPSTREAM_AUTH_METHODS.join(", ")}`, ["require_auth"])];
+  if (new Set(methods).size !== methods.length) return [new DiagnosticError("invalid require_auth", "a method is listed twice", ["require_auth"])];
+  return [];
+}
+
 export const connection: ResourceDefinition = {
   typeName: "hoopgate_connection",
   schema: {
@@ -84,6 +102,11 @@ export const connection: ResourceDefinition = {
       tls_ca: { type: "string", optional: true, description: "postgres only: PEM CA certificate(s) the server's chain must end in (RDS: the region's bundle); without it, the public roots" },
       tls_cert: { type: "string", optional: true, description: "postgres only: PEM client certificate, with tls_key" },
       tls_key: { type: "string", optional: true, sensitive: true, description: "postgres only: the client certificate's unencrypted PEM private key" },
+      require_auth: {
+        type: { list: "string" },
+        optional: true,
+        description: "postgres only: the login methods the gateway goes along with upstream (scram-sha-256, md5, password, none); default scram-sha-256 and none, plus md5 and password with tls_mode verify-ca or verify-full",
+      },
       id: { type: "string", computed: true, keepPriorOnUnknown: true, description: "the connection name" },
     },
   },
@@ -96,7 +119,7 @@ export const connection: ResourceDefinition = {
       const target = parseTarget(config.target);
       if (!target.ok) problems.push(new DiagnosticError("invalid target", `target ${target.message}`, ["target"]));
     }
-    return [...problems, ...validateTls(config)];
+    return [...problems, ...validateTls(config), ...validateRequireAuth(config)];
   },
   derive(proposed, config): TfObject {
     if (given(config.tls_mode) || typeof proposed.target !== "string") return {};
@@ -123,6 +146,7 @@ export const connection: ResourceDefinition = {
       tls_ca: kept("tls_ca", view.tls?.ca_set),
       tls_cert: kept("tls_cert", view.tls?.client_cert_set),
       tls_key: kept("tls_key", view.tls?.client_cert_set),
+      require_auth: view.require_auth ?? null,
     };
   },
   delete: (client, prior) => client.delete(path(requiredString(prior, "id"))),

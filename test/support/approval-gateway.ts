@@ -4,7 +4,7 @@
 
 import pg from "pg";
 import type { ApprovalService } from "../../runtime/approvals/index.js";
-import { openControlPlane, type ApiServer } from "../../runtime/api/index.js";
+import { openControlPlane, type ApiServer, type ApiTls } from "../../runtime/api/index.js";
 import type { StoreAuditLog } from "../../runtime/audit/index.js";
 import type { StoreConfig } from "../../runtime/config/types.js";
 import { compileSources } from "../../compiler/index.js";
@@ -52,11 +52,18 @@ export interface ApprovalGateway {
 }
 
 /** one gateway replica: its own store handle, control plane, proxy and API */
-export async function startApprovalGateway(ids: Identities, store: StoreConfig | { kind: "memory" }, targets: Record<string, PgTarget>): Promise<ApprovalGateway> {
+export async function startApprovalGateway(
+  ids: Identities,
+  store: StoreConfig | { kind: "memory" },
+  targets: Record<string, PgTarget>,
+  /** serve the API over HTTPS with this certificate */
+  apiTls?: ApiTls,
+): Promise<ApprovalGateway> {
   const logger = createLogger({ level: "silent" });
   const plane = await openControlPlane({ store, logger, verifyToken: (t) => ids.verifier.verify(t), engine: () => ids.engine });
   const api = await plane.startApi({ host: "127.0.0.1", port: 0 }, {
     bundleStatus: () => ({ origin: "test.hoop", sha256: ids.engine.bundle.sha256, loadedAt: new Date() }),
+    ...(apiTls !== undefined && { tls: apiTls }),
   });
   const context: ProxyContext = {
     openSession: (identity, connection) => ids.engine.openSession(identity, connection),

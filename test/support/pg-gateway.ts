@@ -41,6 +41,8 @@ export interface Gateway {
   issuer: DevIssuer;
   statements: StatementAudit[];
   token(role: string, ttl?: number | string): Promise<string>;
+  /** compiles `policy` and puts it in force, as a bundle reload does (open sessions re-check their access) */
+  replacePolicy(policy: (issuer: string) => string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,20 +51,34 @@ export interface GatewayOptions {
   targets: Record<string, PgTarget>;
   tls?: ProxyTls;
   allowCleartextOnLoopback?: boolean;
+  /** the issuer's clock skew; default the verifier's (30 s) */
+  clockSkewSeconds?: number;
+}
+
+async function compile(policy: (issuer: string) => string, issuer: DevIssuer) {
+  const compiled = compileSources([{ path: "test.hoop", text: policy(issuer.issuer) }]);
+  if (compiled.bundle === undefined) {
+    throw new Error(`test policy does not compile: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
+  }
+  return loadEngine(compiled.bundle);
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const issuer = await startDevIssuer();
-  const compiled = compileSources([{ path: "test.hoop", text: options.policy(issuer.issuer) }]);
-  if (compiled.bundle === undefined) {
-    throw new Error(`test policy does not compile: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
-  }
-  const engine = await loadEngine(compiled.bundle);
-  const verifier = createTokenVerifier([{ issuer: issuer.issuer, audience: [issuer.audience], jwks: { url: issuer.jwksUrl } }]);
+  let engine = await compile(options.policy, issuer);
+  const listeners = new Set<() => void>();
+  const verifier = createTokenVerifier([{
+    issuer: issuer.issuer, audience: [issuer.audience], jwks: { url: issuer.jwksUrl },
+    ...(options.clockSkewSeconds !== undefined && { clockSkewSeconds: options.clockSkewSeconds }),
+  }]);
   const statements: StatementAudit[] = [];
   const audit: ProxyAudit = { sessionStarted: () => undefined, statement: (s) => statements.push(s), sessionEnded: () => undefined };
   const context: ProxyContext = {
     openSession: (identity, connection) => engine.openSession(identity, connection),
+    policyChanges: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     verifyToken: (token) => verifier.verify(token),
     target: (name) => (Object.hasOwn(options.targets, name) ? options.targets[name] : undefined),
     masking: createRowMasking(Buffer.alloc(32, 7)),
@@ -77,6 +93,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     issuer,
     statements,
     token: (role, ttl) => issuer.issue({ sub: `${role}-1`, claims: { role }, ...(ttl !== undefined ? { ttl } : {}) }),
+    async replacePolicy(policy) {
+      engine = await compile(policy, issuer);
+      for (const listener of listeners) listener();
+    },
     async close() {
       await proxy.close();
       await issuer.close();

@@ -2,7 +2,7 @@
 // approval webhooks, as persisted. Secrets (connection passwords) are stored as given, so the
 // persistence must be private to the gateway (the JSON file is mode 0600).
 
-import type { UpstreamTlsMode } from "../../postgres/context.js";
+import type { UpstreamAuthMethod, UpstreamTlsMode } from "../../postgres/context.js";
 
 export interface AdminConnection {
   /** postgres://user@host:port/db or ssh://user@host:port */
@@ -10,6 +10,8 @@ export interface AdminConnection {
   password?: string;
   /** postgres only; absent or partial: the default (runtime/config/upstream-tls.ts) */
   tls?: AdminConnectionTls;
+  /** postgres only: the upstream login methods allowed; absent: the default (server-connect.ts) */
+  require_auth?: UpstreamAuthMethod[];
 }
 
 /** TLS to the target, PEMs given inline (the API's clients do not see the gateway's files). */

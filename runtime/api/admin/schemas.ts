@@ -4,6 +4,7 @@
 import { Ajv, type ValidateFunction } from "ajv";
 import { MAX_BUNDLE_BYTES } from "../../bundle/fetch.js";
 import { TLS_MODES } from "../../config/upstream-tls.js";
+import { UPSTREAM_AUTH_METHODS } from "../../postgres/context.js";
 
 const NON_EMPTY = { type: "string", minLength: 1, maxLength: 4096 };
 /** a CA bundle (RDS's global one is about 160 KB), a certificate or a key; the body limit (1 MiB) caps them together */
@@ -17,6 +18,7 @@ export const bodySchemas = {
     target: NON_EMPTY,
     password: NON_EMPTY,
     tls: object({ mode: { enum: [...TLS_MODES] }, ca: PEM, cert: PEM, key: PEM }, []),
+    require_auth: { type: "array", minItems: 1, uniqueItems: true, items: { enum: [...UPSTREAM_AUTH_METHODS] } },
   }, ["target"]),
   issuer: object({ audience: { type: "array", minItems: 1, items: NON_EMPTY }, jwks_url: NON_EMPTY }, ["audience", "jwks_url"]),
   webhook: object({ url: { type: "string", pattern: "^https?://", maxLength: 4096 } }, ["url"]),

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { ConnectionConfig, ConnectionTls, GatewayConfig, IssuerConfig } from "../../config/types.js";
 import { effectiveTlsMode, tlsProblems } from "../../config/upstream-tls.js";
 import { parseJwksUrl, parseTarget, type Parsed } from "../../config/values.js";
-import type { UpstreamTlsMode } from "../../postgres/context.js";
+import type { UpstreamAuthMethod, UpstreamTlsMode } from "../../postgres/context.js";
 import type { AdminConnection, AdminConnectionTls, AdminDocument, AdminIssuer, AdminWebhook } from "./document.js";
 import type { AdminPersistence } from "./persistence.js";
 
@@ -28,6 +28,8 @@ export interface ConnectionView {
   password_set: boolean;
   /** postgres only: the TLS mode in force (the default when none was set) and what was given */
   tls?: { mode: UpstreamTlsMode; ca_set: boolean; client_cert_set: boolean };
+  /** postgres only, when set: the upstream login methods allowed */
+  require_auth?: UpstreamAuthMethod[];
   source: "config" | "admin";
 }
 
@@ -61,9 +63,15 @@ function resolveConnection(name: string, entry: AdminConnection): Parsed<Connect
     const problems = tlsProblems(tls, { mode: "mode", ca: "ca", cert: "cert", privateKey: "key" });
     if (problems.length > 0) return { ok: false, message: problems.map((p) => `tls.${p.field} ${p.message}`).join("; ") };
   }
+  if (entry.require_auth !== undefined && target.value.kind !== "postgres") return { ok: false, message: "require_auth: only postgres connections take require_auth" };
   return {
     ok: true,
-    value: { name, target: target.value, ...(entry.password !== undefined && { password: entry.password }), ...(tls !== undefined && { tls }) },
+    value: {
+      name, target: target.value,
+      ...(entry.password !== undefined && { password: entry.password }),
+      ...(tls !== undefined && { tls }),
+      ...(entry.require_auth !== undefined && { requireAuth: entry.require_auth }),
+    },
   };
 }
 
@@ -234,6 +242,7 @@ export class AdminState {
           client_cert_set: c.tls?.cert !== undefined,
         },
       }),
+      ...(c.requireAuth !== undefined && { require_auth: c.requireAuth }),
       source: c.name in this.config.connections ? "config" : "admin",
     };
   }
