@@ -10,6 +10,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PgTarget, UpstreamTls } from "../runtime/postgres/context.js";
+import { Catalog } from "../runtime/postgres/catalog.js";
 import { connectUpstream, defaultAuthMethods } from "../runtime/postgres/server-connect.js";
 import { startGateway, type Gateway } from "./support/pg-gateway.js";
 
@@ -41,6 +42,8 @@ const ROW = Buffer.concat([
   msg("C", Buffer.from("SELECT 1\0")),
   msg("Z", Buffer.from("I")),
 ]);
+
+const EMPTY_EXTENDED = Buffer.concat([msg("1", Buffer.alloc(0)), msg("2", Buffer.alloc(0)), msg("n", Buffer.alloc(0)), msg("C", Buffer.from("SELECT 0\0")), msg("Z", Buffer.from("I"))]);
 
 type Script =
   /** SCRAM, then AuthenticationOk without SASLFinal */
@@ -96,6 +99,12 @@ async function fakeUpstream(script: Script): Promise<Fake> {
           sock.write(ROW);
           continue;
         }
+        if (type === "S") {
+          // an extended-protocol query (the catalog's): parsed, bound, no rows
+          seen.push("S");
+          sock.write(EMPTY_EXTENDED);
+          continue;
+        }
         if (type !== "p") {
           seen.push(type);
           continue;
@@ -106,7 +115,8 @@ async function fakeUpstream(script: Script): Promise<Fake> {
         } else if (serverFirst === "") {
           // SASLInitialResponse: mechanism, int32 length, client-first-message
           const text = m.toString("utf8");
-          clientFirstBare = text.slice(text.indexOf("n=,r="));
+          // client-first-message = gs2 header "n,," + client-first-bare (the user name: empty, or "*" from node-postgres)
+          clientFirstBare = text.slice(text.indexOf("n,,") + 3);
           const nonce = /r=([^,\0]+)/.exec(text)![1]!;
           seen.push("p client-first");
           serverFirst = `r=${nonce}IMPOSTOR,s=${Buffer.from("saltsalt").toString("base64")},i=4096`;
@@ -211,6 +221,35 @@ describe("trust", () => {
   it("is accepted by default and refused when require_auth leaves out none", async () => {
     expect(await login(fake("trust"))).toBe("logged in");
     expect(await login(fake("trust"), { requireAuth: ["scram-sha-256"] })).toBe("refused: upstream asks for no authentication (trust), which the gateway refuses here: require_auth allows scram-sha-256");
+  });
+});
+
+describe("the catalog's own connections (they carry the same password)", () => {
+  async function catalogLogin(f: Fake, extra: Partial<PgTarget> = {}): Promise<string> {
+    const catalog = new Catalog(target(f, extra));
+    try {
+      await catalog.relation(1);
+      return "logged in";
+    } catch (err) {
+      return `refused: ${(err as Error).message}`;
+    } finally {
+      await catalog.close();
+    }
+  }
+
+  it("follow the sessions' rules: no password to an unverified server, no SCRAM without the server's signature", async () => {
+    const before = fake("cleartext").seen.length;
+    expect(await catalogLogin(fake("cleartext"))).toMatch(/^refused: upstream asks for a cleartext password, which the gateway refuses here/);
+    expect(fake("cleartext").seen.slice(before)).toEqual([]);
+    expect(await catalogLogin(fake("md5"))).toMatch(/^refused: upstream asks for an md5 password hash/);
+    expect(await catalogLogin(fake("scram-no-final"))).toBe("refused: upstream ended SCRAM authentication without proving it knows the password (no server signature)");
+    expect(await catalogLogin(fake("trust"), { requireAuth: ["scram-sha-256"] })).toMatch(/^refused: upstream asks for no authentication \(trust\)/);
+  });
+
+  it("log in where the sessions do", async () => {
+    // the fakes answer the catalog's lookup with no rows
+    expect(await catalogLogin(fake("scram-good"))).toBe("logged in");
+    expect(await catalogLogin(fake("cleartext"), { requireAuth: ["password"] })).toBe("logged in");
   });
 });
 

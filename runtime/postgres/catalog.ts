@@ -9,6 +9,7 @@
 
 import pg from "pg";
 import type { PgTarget } from "./context.js";
+import { guardedClient } from "./guarded-pg-client.js";
 import { upstreamTlsOptions } from "./upstream-socket.js";
 
 /** how long catalog answers (and plans built on them) are trusted */
@@ -194,6 +195,8 @@ export class Catalog {
 
   constructor(target: PgTarget) {
     this.pool = new pg.Pool({
+      // it carries the target's password: the same login rules as the sessions' connections
+      Client: guardedClient(target),
       host: target.host,
       port: target.port,
       user: target.user,

@@ -73,6 +73,16 @@ export function defaultAuthMethods(tls: UpstreamTls | undefined): readonly Upstr
   return verified ? UPSTREAM_AUTH_METHODS : ["scram-sha-256", "none"];
 }
 
+/** Why the gateway will not log in to `target` with `method` (for every connection it makes to it), or undefined. */
+export function refusedAuthMethod(target: PgTarget, method: UpstreamAuthMethod): string | undefined {
+  const allowed = target.requireAuth ?? defaultAuthMethods(target.tls);
+  if (allowed.includes(method)) return undefined;
+  const why = target.requireAuth === undefined && (method === "md5" || method === "password")
+    ? `it is sent only over TLS that verifies the server (tls mode verify-ca or verify-full; this connection's is ${target.tls?.mode ?? "disable"}) unless require_auth lists ${method}`
+    : `require_auth allows ${allowed.join(", ")}`;
+  return `upstream asks for ${METHOD_NAMES[method]}, which the gateway refuses here: ${why}`;
+}
+
 const METHOD_NAMES: Record<UpstreamAuthMethod, string> = {
   "scram-sha-256": "SCRAM-SHA-256 authentication",
   md5: "an md5 password hash",
@@ -86,13 +96,9 @@ const METHOD_NAMES: Record<UpstreamAuthMethod, string> = {
  * libpq does): an impostor that takes the proof and skips SASLFinal is refused.
  */
 async function authenticate(socket: Socket, reader: PacketReader, target: PgTarget): Promise<void> {
-  const allowed = target.requireAuth ?? defaultAuthMethods(target.tls);
   const allow = (method: UpstreamAuthMethod): void => {
-    if (allowed.includes(method)) return;
-    const why = target.requireAuth === undefined && (method === "md5" || method === "password")
-      ? `it is sent only over TLS that verifies the server (tls mode verify-ca or verify-full; this connection's is ${target.tls?.mode ?? "disable"}) unless require_auth lists ${method}`
-      : `require_auth allows ${allowed.join(", ")}`;
-    throw new UpstreamError(`upstream asks for ${METHOD_NAMES[method]}, which the gateway refuses here: ${why}`);
+    const refused = refusedAuthMethod(target, method);
+    if (refused !== undefined) throw new UpstreamError(refused);
   };
   /** the method the upstream asked for; null until it asks (trust: AuthenticationOk straight away) */
   let asked: UpstreamAuthMethod | null = null;
