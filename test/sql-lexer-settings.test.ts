@@ -19,6 +19,10 @@ describe("lexer settings", () => {
     "SELECT 1 FROM t WHERE set_config('Standard_Conforming_Strings', 'off', true) IS NOT NULL",
     "SELECT set_config(name, 'off', false) FROM settings_to_apply",
     "SELECT 1; SET standard_conforming_strings = off",
+    // judged by the function's last name part, whatever qualifies it
+    "SELECT mydb.pg_catalog.set_config('standard_conforming_strings', 'off', false)",
+    "SELECT \"mydb\".\"pg_catalog\".\"set_config\"('client_encoding', 'SJIS', false)",
+    "SELECT public.set_config('standard_conforming_strings', 'off', false)",
   ])("refuses %s", (sql) => {
     const f = extractSqlFacts(sql);
     expect(f.ok).toBe(false);
@@ -51,6 +55,7 @@ describe("lexer settings", () => {
     "SELECT set_config('search_path', current_setting('app.schemas'), false)",
     "SELECT set_config('search_path', 'public;billing', false)",
     "SELECT 1; SET search_path = billing",
+    "SELECT mydb.pg_catalog.set_config('search_path', 'billing, public', false)",
   ])("refuses moving search_path: %s", (sql) => {
     const f = extractSqlFacts(sql);
     expect(f.ok).toBe(false);

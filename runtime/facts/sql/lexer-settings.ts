@@ -59,7 +59,12 @@ function searchPathSchemas(value: string): string[] | undefined {
   return schemas;
 }
 
-/** `set_config(name, …)` anywhere in the tree, with a guarded or non-constant name. */
+/**
+ * `set_config(name, …)` anywhere in the tree, with a guarded or non-constant name. The call is
+ * recognised by its last name part, however it is qualified: `mydb.pg_catalog.set_config` is
+ * the builtin too (a catalog prefix naming the current database is accepted by the server),
+ * and a user's `public.set_config` is refused with it rather than guessed to be harmless.
+ */
 function setConfigCall(node: unknown): string | undefined {
   if (Array.isArray(node)) {
     for (const item of node) {
@@ -71,7 +76,7 @@ function setConfigCall(node: unknown): string | undefined {
   if (!isObject(node)) return undefined;
   const call = nodeAs(node, "FuncCall");
   const parts = call && nameParts(call.funcname);
-  if (parts && parts[parts.length - 1] === "set_config" && (parts.length === 1 || parts[0] === "pg_catalog")) {
+  if (parts && parts[parts.length - 1] === "set_config") {
     const name = call.args?.[0] && nodeAs(call.args[0], "A_Const")?.sval?.sval;
     if (name === undefined) return "set_config with a computed setting name is not allowed through the gateway";
     if (GUARDED.has(name.toLowerCase())) return changing(name);
