@@ -81,6 +81,49 @@ describe("lexer settings", () => {
     expect(extractSqlFacts("SET search_path = 'billing'").ok).toBe(false);
   });
 
+  // "$user" in the default search_path is the current role: after SET ROLE billing, `cards` is billing.cards.
+  it.each([
+    "SET ROLE billing",
+    "SET LOCAL ROLE billing",
+    "SET SESSION ROLE billing",
+    "SET role = 'billing'",
+    "set ROLE TO \"Billing\"",
+    "SET SESSION AUTHORIZATION billing",
+    "SET SESSION AUTHORIZATION 'billing'",
+    "SET LOCAL SESSION AUTHORIZATION billing",
+    "ALTER ROLE CURRENT_USER SET role = billing",
+    "ALTER ROLE app IN DATABASE app SET role = billing",
+    "ALTER DATABASE app SET role = billing",
+    "SELECT set_config('role', 'billing', false)",
+    "SELECT pg_catalog.set_config('ROLE', 'billing', true)",
+    "SELECT set_config('role', 'NONE', false)",
+    "SELECT set_config('session_authorization', 'billing', false)",
+    "SELECT set_config('role', current_setting('app.role'), false)",
+    "SELECT 1; SET ROLE billing",
+  ])("refuses changing the role: %s", (sql) => {
+    const f = extractSqlFacts(sql);
+    expect(f).toMatchObject({ ok: false, refused: true });
+    expect(!f.ok && f.error).toMatch(/changing the role \(SET ROLE, SET SESSION AUTHORIZATION\) is not allowed through the gateway/);
+  });
+
+  it.each([
+    "RESET ROLE",
+    "SET ROLE NONE",
+    "SET ROLE 'none'",
+    "SET role TO DEFAULT",
+    "RESET SESSION AUTHORIZATION",
+    "SET SESSION AUTHORIZATION DEFAULT",
+    "ALTER ROLE CURRENT_USER RESET role",
+    "SELECT set_config('role', 'none', false)",
+  ])("allows putting the role back: %s", (sql) => {
+    expect(extractSqlFacts(sql).ok).toBe(true);
+  });
+
+  it("keeps set_config('role', …) out of the template cache", () => {
+    expect(extractSqlFacts("SELECT set_config('role', 'none', false)").ok).toBe(true);
+    expect(extractSqlFacts("SELECT set_config('role', 'billing', false)").ok).toBe(false);
+  });
+
   // pg_settings' rule runs set_config for an UPDATE; the server reports the change only at
   // ReadyForQuery, after a pipelined Query it lexes differently.
   it.each([

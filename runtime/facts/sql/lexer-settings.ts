@@ -11,21 +11,27 @@
 // `public.name` (docs/sql-facts.md), so after `SET search_path = billing` a rule on
 // `billing.cards` would not see `SELECT * FROM cards`. Values made only of `public`,
 // `pg_catalog`, `pg_temp` and `$user` (the server's default resolution, or less) are allowed.
+// Nor change the role (`SET ROLE`, `SET SESSION AUTHORIZATION`): `$user` in the default
+// search_path is the current role, so `SET ROLE billing` puts the schema `billing` first.
 //
 // Settings have other doors than SET and set_config: an UPDATE of the `pg_settings` view runs
 // set_config through the view's rule (and so does an UPDATE of a view over it), and a row in
 // `pg_db_role_setting` is what `ALTER ROLE|DATABASE … SET` writes. Writes to those relations
 // are refused whatever their values.
 
-import type { FuncCall, Node, RangeVar } from "libpg-query";
+import type { FuncCall, Node, RangeVar, VariableSetStmt } from "libpg-query";
 import { nameParts, nodeAs } from "./ast.js";
 
 const GUARDED = new Set(["standard_conforming_strings", "client_encoding"]);
 const SEARCH_PATH = "search_path";
 /** schemas a search_path may hold: where the facts' `public.` guess still holds, or fewer */
 const SAFE_SCHEMAS = new Set(["public", "pg_catalog", "pg_temp", "$user"]);
+/** settings whose value is the role `$user` stands for */
+const ROLE_SETTINGS = new Set(["role", "session_authorization"]);
 /** setting values that put the setting back to its default */
 const RESETS = new Set(["VAR_RESET", "VAR_RESET_ALL", "VAR_SET_DEFAULT"]);
+/** `SET ROLE NONE` (the grammar lower-cases it; the server compares it exactly): back to the session user */
+const ROLE_NONE = "none";
 /** relations whose rows are settings: a write to them changes a setting without naming it */
 const SETTINGS_RELATIONS: Readonly<Record<string, string>> = {
   pg_settings: "an UPDATE of it runs set_config through the view's rule",
@@ -45,7 +51,13 @@ export function settingStatementProblem(stmt: Node): string | undefined {
     const schemas = (set!.args ?? []).map((arg) => nodeAs(arg, "A_Const")?.sval?.sval);
     if (set!.kind !== "VAR_SET_VALUE" || schemas.some((s) => s === undefined || !SAFE_SCHEMAS.has(s))) return searchPath();
   }
+  if (ROLE_SETTINGS.has(name) && !(name === "role" && setsRoleNone(set!))) return role();
   return undefined;
+}
+
+function setsRoleNone(set: VariableSetStmt): boolean {
+  const args = set.args ?? [];
+  return set.kind === "VAR_SET_VALUE" && args.length === 1 && nodeAs(args[0], "A_Const")?.sval?.sval === ROLE_NONE;
 }
 
 function changing(name: string): string {
@@ -54,6 +66,10 @@ function changing(name: string): string {
 
 function searchPath(): string {
   return "setting search_path to other schemas is not allowed through the gateway: unqualified names would resolve where its policy does not look; qualify the names instead";
+}
+
+function role(): string {
+  return "changing the role (SET ROLE, SET SESSION AUTHORIZATION) is not allowed through the gateway: \"$user\" in search_path follows it, so unqualified names would resolve where its policy does not look; RESET ROLE is allowed";
 }
 
 /** the schemas of a search_path given as text (`set_config`): quoted names as they are, others lower-cased; undefined when unreadable */
@@ -88,6 +104,7 @@ export function setConfigProblem(call: FuncCall): string | undefined {
     const schemas = value === undefined ? undefined : searchPathSchemas(value);
     if (schemas === undefined || schemas.some((s) => !SAFE_SCHEMAS.has(s))) return searchPath();
   }
+  if (ROLE_SETTINGS.has(lower) && !(lower === "role" && value === ROLE_NONE)) return role();
   return undefined;
 }
 
