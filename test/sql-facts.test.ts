@@ -196,7 +196,7 @@ describe("functions", () => {
     ["CREATE TABLE t (a text DEFAULT pg_read_file('x'))", ["pg_read_file"]],
     ["CREATE FUNCTION g(a text DEFAULT lo_export(1, 'x')) RETURNS int LANGUAGE sql AS 'SELECT 1'", ["lo_export"]],
     ["CALL app.proc(f())", ["app.proc", "f", "proc"]],
-    ["INSERT INTO t VALUES (dblink_exec('x', 'y'))", ["dblink_exec"]],
+    ["INSERT INTO t VALUES (lo_export(1, 'y'))", ["lo_export"]],
     ["SELECT 'pg_read_file(1)' -- lo_export(1)", []],
     ["SELECT $$ pg_read_file('x') $$", []],
     ["DO $$ BEGIN PERFORM pg_read_file('x'); END $$", []],

@@ -1,10 +1,12 @@
 // Statements the gateway never lets through, whatever the policy: those that would make the
-// server read text or resolve names differently from the facts (lexer-settings.ts). One walk over the whole tree, including
+// server read text or resolve names differently from the facts (lexer-settings.ts), and those
+// that run SQL the facts cannot see (hidden-queries.ts). One walk over the whole tree, including
 // what is stored for later (PREPARE, CREATE RULE, CREATE FUNCTION … BEGIN ATOMIC, CTEs), since
 // what is stored runs later without being decided again.
 
 import type { CallStmt, CopyStmt, FuncCall, Node, RangeVar } from "libpg-query";
 import { isObject, kindOf, type JsonObject } from "./ast.js";
+import { hiddenQueryProblem } from "./hidden-queries.js";
 import { setConfigProblem, settingStatementProblem, settingsViewProblem, settingsWriteProblem } from "./lexer-settings.js";
 
 /** Statements whose `relation` they write. */
@@ -45,7 +47,7 @@ function nodeProblem(kind: string | undefined, body: JsonObject, inView: boolean
   }
   // CALL holds its FuncCall bare
   const call = kind === "FuncCall" ? (body as FuncCall) : kind === "CallStmt" ? (body as CallStmt).funccall : undefined;
-  if (call) return setConfigProblem(call);
+  if (call) return setConfigProblem(call) ?? hiddenQueryProblem(call);
   if (kind !== undefined && WRITES.has(kind)) return settingsWriteProblem(body.relation as RangeVar | undefined);
   if (kind === "CopyStmt" && (body as CopyStmt).is_from) return settingsWriteProblem((body as CopyStmt).relation);
   return undefined;
