@@ -174,6 +174,21 @@ describe("tables", () => {
     expect(only(sql).tables).toEqual(tables);
   });
 
+  // pg_catalog is searched before public (unless search_path puts it later): an unqualified
+  // pg_… name may be either, and every pg_catalog relation's name starts with pg_
+  it.each([
+    ["SELECT rolname, rolpassword FROM pg_authid", ["pg_authid", "pg_catalog.pg_authid", "public.pg_authid"]],
+    ["SELECT * FROM pg_catalog.pg_authid", ["pg_authid", "pg_catalog.pg_authid"]],
+    ["SELECT * FROM mydb.pg_catalog.pg_shadow", ["pg_catalog.pg_shadow", "pg_shadow"]],
+    ["SELECT * FROM public.pg_things", ["pg_things", "public.pg_things"]],
+    ['SELECT * FROM "PG_AUTHID"', ["PG_AUTHID", "public.PG_AUTHID"]],
+    ["SELECT * FROM pgbench_accounts", ["pgbench_accounts", "public.pgbench_accounts"]],
+    ["DROP TABLE pg_things", ["pg_catalog.pg_things", "pg_things", "public.pg_things"]],
+    ["UPDATE pg_authid SET rolpassword = NULL WHERE rolname = 'x'", ["pg_authid", "pg_catalog.pg_authid", "public.pg_authid"]],
+  ])("reports an unqualified pg_ relation under public and pg_catalog: %s", (sql, tables) => {
+    expect(only(sql).tables).toEqual(tables);
+  });
+
   it("does not report CTE names, but does report a table a CTE shadows", () => {
     expect(only("WITH c AS (SELECT * FROM t) SELECT * FROM c").tables).toEqual(rel("t"));
     expect(only("WITH c AS (SELECT 1) SELECT * FROM c UNION SELECT * FROM c").tables).toEqual([]);
