@@ -31,7 +31,7 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
     command,
     tables: [...found.tables].sort(),
     functions: [...found.functions].sort(),
-    hasWhere: writesAreRestricted(found.writes),
+    hasWhere: writesAreRestricted(found.writes, stmt),
     ...(copy ? { copy: copyKind(copy) } : {}),
     ...(indirect ? { indirect: { operators: [...found.operators].sort(), casts: [...found.casts].sort(), stored: found.stored } } : {}),
     ...(stores ? { stores } : {}),
