@@ -104,6 +104,15 @@ describe("command", () => {
     expect(f.hasWhere).toBe(false);
   });
 
+  it("reports INSERT … ON CONFLICT DO UPDATE as the update it runs", () => {
+    expect(only("INSERT INTO t (id, v) SELECT id, 'x' FROM t ON CONFLICT (id) DO UPDATE SET v = excluded.v")).toMatchObject({ command: "update", hasWhere: false });
+    expect(only("INSERT INTO t (id, v) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET v = excluded.v")).toMatchObject({ command: "update", hasWhere: true });
+    expect(only("INSERT INTO t (id, v) VALUES (1, 'x') ON CONFLICT (id) DO NOTHING").command).toBe("insert");
+    expect(only("WITH u AS (INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET v = 'x' RETURNING 1) SELECT * FROM u").command).toBe("update");
+    expect(only("PREPARE p AS INSERT INTO t SELECT * FROM s ON CONFLICT (id) DO UPDATE SET v = excluded.v")).toMatchObject({ command: "update", hasWhere: false });
+    expect(only("WITH a AS (INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET v = 'x' RETURNING 1) DELETE FROM u WHERE id = 2").command).toBe("delete");
+  });
+
   it("reports the most dangerous write among the statement and its CTEs", () => {
     expect(only("WITH a AS (INSERT INTO log VALUES (1) RETURNING 1) UPDATE t SET x = 1 WHERE id = 1").command).toBe("update");
     expect(only("WITH a AS (DELETE FROM t WHERE id = 1 RETURNING 1) INSERT INTO log SELECT 1").command).toBe("delete");
@@ -413,6 +422,25 @@ describe("hasWhere", () => {
     ["DELETE FROM victims WHERE flag IS UNKNOWN", true],
   ])("%s → %s", (sql, hasWhere) => {
     expect(only(sql).hasWhere).toBe(hasWhere);
+  });
+
+  // an upsert updates the existing rows its proposed rows conflict with
+  it.each([
+    ["INSERT INTO victims (id, v) SELECT id, 'pwned' FROM victims ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
+    ["INSERT INTO victims (id, v) SELECT 1, 'x' ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
+    ["INSERT INTO victims (id, v) VALUES (generate_series(1, 1000000), 'x') ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
+    ["INSERT INTO victims (id, v) VALUES (pg_catalog.unnest((SELECT array_agg(id) FROM victims)), 'x') ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
+    ["INSERT INTO victims (id, v) VALUES (1, 'x') UNION ALL SELECT id, v FROM victims ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
+    ["INSERT INTO victims (id, v) SELECT id, v FROM staging ON CONFLICT (id) DO UPDATE SET v = excluded.v WHERE victims.id = excluded.id", false],
+    ["INSERT INTO victims AS t (id, v) SELECT id, v FROM staging ON CONFLICT (id) DO UPDATE SET v = excluded.v WHERE t.v IS DISTINCT FROM excluded.v", false],
+    ["WITH u AS (INSERT INTO victims SELECT * FROM staging ON CONFLICT (id) DO UPDATE SET v = excluded.v RETURNING 1) SELECT * FROM u", false],
+    ["INSERT INTO victims (id, v) VALUES (1, 'x'), ($1, now()) ON CONFLICT (id) DO UPDATE SET v = excluded.v", true],
+    ["INSERT INTO victims (id, v) VALUES ((SELECT max(id) FROM victims), 'x') ON CONFLICT (id) DO UPDATE SET v = excluded.v", true],
+    ["INSERT INTO victims DEFAULT VALUES ON CONFLICT (id) DO UPDATE SET v = excluded.v", true],
+    ["INSERT INTO victims (id, v) SELECT id, v FROM staging ON CONFLICT (id) DO UPDATE SET v = excluded.v WHERE victims.v = 'draft'", true],
+    ["INSERT INTO victims (id, v) SELECT id, v FROM staging ON CONFLICT (id) DO NOTHING", true],
+  ])("%s → %s", (sql, hasWhere) => {
+    expect(only(sql)).toMatchObject({ hasWhere });
   });
 
   it("judges a condition too large to walk within its budget as unrestricted, in linear time for nested conditions", () => {

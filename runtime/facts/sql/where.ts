@@ -1,4 +1,4 @@
-// `sql.has_where`: does an UPDATE/DELETE/MERGE condition restrict the target's
+// `sql.has_where`: does an UPDATE/DELETE/MERGE condition (or an upsert's) restrict the target's
 // rows whatever the literal values are? Only column references decide; constants and parameters
 // never do, so `WHERE 1=1` and `WHERE 1=2` are both "no WHERE", and facts stay independent of
 // literals.
@@ -10,25 +10,31 @@
 //   `id IN (id, 5)`), and the same column reached through another reference to the target's
 //   relation is the same column: a subquery over it that its own WHERE does not restrict
 //   (`id IN (SELECT id FROM t)`), a self-join (`UPDATE t … FROM t t2 WHERE t.id = t2.id`,
-//   `MERGE INTO t USING t s ON t.id = s.id`), and any column of a
+//   `MERGE INTO t USING t s ON t.id = s.id`), an upsert's `excluded` row, and any column of a
 //   subquery or CTE in FROM that reads such a reference (`USING (SELECT * FROM t) s`);
 // - system columns (tableoid, ctid, xmin, xmax, cmin, cmax) never count;
 // - a null test counts only on a plain column (`deleted_at IS NULL`): over a condition or an
 //   expression (`(id = 5) IS NOT NULL`, `coalesce(x, 0) IS NULL`) it tests no row's values;
 // - EXISTS counts only as far as its subquery's WHERE restricts the target (correlation);
-// - with FROM/USING (and always in MERGE) an unqualified column may belong to
+// - with FROM/USING (and always in MERGE and ON CONFLICT) an unqualified column may belong to
 //   another relation, so only columns qualified by the target's name or alias count;
 // - `WHERE CURRENT OF cursor` counts.
+// An upsert (INSERT … ON CONFLICT DO UPDATE) updates the rows its proposed rows conflict with:
+// restricted when those come from a VALUES list (no set-returning builtin expands a row) or
+// DEFAULT VALUES, or when its DO UPDATE has a restricting WHERE; unrestricted from a query.
 // This catches missing and constant-true conditions; it is not a proof of selectivity
 // (`id >= 0` is a real WHERE). A condition too complex to judge within a fixed number of steps
 // is unrestricted.
 
-import type { A_Expr, BoolExpr, BooleanTest, ColumnRef, DeleteStmt, MergeStmt, Node, RangeVar, SelectStmt, SubLink, UpdateStmt } from "libpg-query";
+import type { A_Expr, BoolExpr, BooleanTest, ColumnRef, DeleteStmt, InsertStmt, MergeStmt, Node, RangeVar, SelectStmt, SubLink, UpdateStmt } from "libpg-query";
 import { isObject, kindOf, nameParts, nodeAs, type JsonObject } from "./ast.js";
 import type { Write } from "./collect.js";
+import { SET_RETURNING_BUILTINS } from "./set-returning.js";
 
 /** Columns every row has, whose values do not choose rows by the data: never a restriction. */
 const SYSTEM_COLUMNS = new Set(["tableoid", "ctid", "xmin", "xmax", "cmin", "cmax"]);
+/** the alias of the proposed row in ON CONFLICT DO UPDATE */
+const EXCLUDED = "excluded";
 /** the most nodes one write's judgement may visit (memoized visits are free) */
 const STEP_BUDGET = 50_000;
 
@@ -72,7 +78,7 @@ interface Binding {
   kind: "copy" | "derived" | "other";
 }
 
-/** True when every UPDATE/DELETE/MERGE the statement runs is restricted; true when it runs none. */
+/** True when every UPDATE/DELETE/MERGE (and upsert) the statement runs is restricted; true when it runs none. */
 export function writesAreRestricted(writes: readonly Write[], root: Node): boolean {
   if (writes.every((w) => w.kind === "insert")) return true;
   const ctes = commonTableExprs(root);
@@ -81,7 +87,8 @@ export function writesAreRestricted(writes: readonly Write[], root: Node): boole
       switch (w.kind) {
         case "insert": return true;
         case "delete": return counts(w.stmt.whereClause, true, topFrame(w.stmt.relation, w.stmt.usingClause ?? [], ctes));
-        case "update": return counts(w.stmt.whereClause, true, topFrame(w.stmt.relation, w.stmt.fromClause ?? [], ctes));
+        case "update":
+          return "onConflict" in w ? upsertRestricted(w.onConflict, ctes) : counts(w.stmt.whereClause, true, topFrame(w.stmt.relation, w.stmt.fromClause ?? [], ctes));
         case "merge": return mergeRestricted(w.stmt, ctes);
       }
     } catch (error) {
@@ -108,19 +115,50 @@ function mergeRestricted(stmt: MergeStmt, ctes: readonly Cte[]): boolean {
   });
 }
 
+/**
+ * INSERT … ON CONFLICT DO UPDATE updates each existing row a proposed row conflicts with: as
+ * many as the VALUES list has rows, or every row a query yields. Its `excluded` row has the
+ * conflicting row's key, so it is a copy of the target.
+ */
+function upsertRestricted(stmt: InsertStmt, ctes: readonly Cte[]): boolean {
+  if (valuesBounded(stmt.selectStmt)) return true;
+  const f = topFrame(stmt.relation, [], ctes, "other", [EXCLUDED]);
+  return counts(stmt.onConflictClause?.whereClause, true, f);
+}
+
+/** DEFAULT VALUES, or a VALUES list no set-returning builtin expands (outside subqueries, where it cannot). */
+function valuesBounded(source: Node | undefined): boolean {
+  if (source === undefined) return true;
+  const select = nodeAs(source, "SelectStmt");
+  if (select?.valuesLists === undefined || isSetOperation(select)) return false;
+  return !callsSetReturning(select.valuesLists);
+}
+
+function callsSetReturning(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(callsSetReturning);
+  if (!isObject(value)) return false;
+  const kind = kindOf(value);
+  if (kind === "SubLink") return false;
+  if (kind === "FuncCall") {
+    const name = nameParts(nodeAs(value, "FuncCall")?.funcname)?.at(-1);
+    if (name !== undefined && SET_RETURNING_BUILTINS.has(name)) return true;
+  }
+  return Object.values(value).some(callsSetReturning);
+}
+
 // ---- frames
 
-function topFrame(rel: RangeVar | undefined, items: readonly Node[], ctes: readonly Cte[], unqualified?: "other"): Frame {
+function topFrame(rel: RangeVar | undefined, items: readonly Node[], ctes: readonly Cte[], unqualified?: "other", copies: readonly string[] = []): Frame {
   const name = rel?.relname ?? "";
   const scope: Scope = { name, schema: rel?.schemaname, derivedCtes: new Set(), steps: 0 };
   scope.derivedCtes = derivedCtes(ctes, scope);
-  const base = frame(scope, new Set([rel?.alias?.aliasname ?? name]), new Set(), new Set(), "other");
+  const base = frame(scope, new Set([rel?.alias?.aliasname ?? name]), new Set(copies), new Set(), "other");
   // a relation in the statement's own FROM/USING/MERGE source is restricted only by the statement's conditions
   const bindings = fromBindings(items, base);
   return frame(
     scope,
     base.target,
-    new Set(bindings.filter((b) => b.kind === "copy").map((b) => b.name)),
+    new Set([...copies, ...bindings.filter((b) => b.kind === "copy").map((b) => b.name)]),
     new Set(bindings.filter((b) => b.kind === "derived").map((b) => b.name)),
     unqualified ?? (items.length > 0 ? "other" : "target"),
   );
