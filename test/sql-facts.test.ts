@@ -589,6 +589,13 @@ describe("literal independence", () => {
     "SELECT * FROM t LIMIT 10 OFFSET 5",
     "MERGE INTO t USING s ON 1 = 1 WHEN MATCHED AND 2 = 2 THEN DELETE",
     "DELETE FROM t WHERE id IN (1, 2, 3) AND name LIKE 'a%'",
+    "INSERT INTO t (id, v) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET v = excluded.v WHERE t.v <> 'y'",
+    "INSERT INTO t (id, v) VALUES (generate_series(1, 10), 'x') ON CONFLICT (id) DO UPDATE SET v = excluded.v",
+    "DELETE FROM t WHERE (id = 5) IS NOT NULL OR tableoid = 't'::regclass",
+    "DELETE FROM t WHERE id IN (SELECT id FROM t WHERE v = 'a') AND EXISTS (SELECT 1 WHERE id = 3)",
+    "SELECT rolpassword FROM pg_authid WHERE rolname = 'postgres'",
+    "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'",
+    "SELECT query_to_xml('select 1', true, false, '')",
   ];
   const replacement: Record<string, string> = { ICONST: "987", FCONST: "0.25", SCONST: "'other'" };
 
