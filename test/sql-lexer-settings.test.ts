@@ -170,6 +170,7 @@ describe("lexer settings", () => {
     "CREATE TABLE t AS SELECT * FROM pg_settings",
     "UPDATE settings SET setting = 'off' WHERE name = 'standard_conforming_strings'",
     "SELECT * FROM pg_db_role_setting",
+    "CREATE VIEW settings AS SELECT name, setting FROM app_settings",
   ])("allows reading them: %s", (sql) => {
     expect(extractSqlFacts(sql).ok).toBe(true);
   });

@@ -17,7 +17,7 @@ export function refusal(stmt: Node): string | undefined {
   return settingStatementProblem(stmt) ?? walk(stmt, false);
 }
 
-/** `inView`: inside the query of CREATE VIEW */
+/** `inView`: inside the query of CREATE [OR REPLACE] VIEW */
 function walk(value: unknown, inView: boolean): string | undefined {
   if (Array.isArray(value)) {
     for (const item of value) {
@@ -32,9 +32,8 @@ function walk(value: unknown, inView: boolean): string | undefined {
   if (!isObject(body)) return undefined;
   const found = nodeProblem(kind, body, inView);
   if (found) return found;
-  const inner = inView || kind === "ViewStmt";
   for (const key in body) {
-    const child = walk(body[key], inner);
+    const child = walk(body[key], inView || (kind === "ViewStmt" && key === "query"));
     if (child) return child;
   }
   return undefined;
