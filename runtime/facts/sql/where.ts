@@ -35,6 +35,8 @@ import { SET_RETURNING_BUILTINS } from "./set-returning.js";
 const SYSTEM_COLUMNS = new Set(["tableoid", "ctid", "xmin", "xmax", "cmin", "cmax"]);
 /** the alias of the proposed row in ON CONFLICT DO UPDATE */
 const EXCLUDED = "excluded";
+/** nodes that reference no column */
+const LEAVES = new Set(["A_Const", "ParamRef", "String", "Integer", "Float", "Boolean", "SetToDefault", "SQLValueFunction"]);
 /** the most nodes one write's judgement may visit (memoized visits are free) */
 const STEP_BUDGET = 50_000;
 
@@ -47,6 +49,8 @@ interface Scope {
   /** CTE names (anywhere in the statement) whose rows may be the target's own */
   derivedCtes: ReadonlySet<string>;
   steps: number;
+  /** frames by what they hold: a frame is made once per content, so what is judged in it is judged once */
+  frames: Map<string, Frame>;
 }
 
 /**
@@ -150,7 +154,7 @@ function callsSetReturning(value: unknown): boolean {
 
 function topFrame(rel: RangeVar | undefined, items: readonly Node[], ctes: readonly Cte[], unqualified?: "other", copies: readonly string[] = []): Frame {
   const name = rel?.relname ?? "";
-  const scope: Scope = { name, schema: rel?.schemaname, derivedCtes: new Set(), steps: 0 };
+  const scope: Scope = { name, schema: rel?.schemaname, derivedCtes: new Set(), steps: 0, frames: new Map() };
   scope.derivedCtes = derivedCtes(ctes, scope);
   const base = frame(scope, new Set([rel?.alias?.aliasname ?? name]), new Set(copies), new Set(), "other");
   // a relation in the statement's own FROM/USING/MERGE source is restricted only by the statement's conditions
@@ -164,8 +168,19 @@ function topFrame(rel: RangeVar | undefined, items: readonly Node[], ctes: reado
   );
 }
 
+/** A frame naming nothing but the relation and the CTEs. */
+function neutral(scope: Scope): Frame {
+  return frame(scope, new Set(), new Set(), new Set(scope.derivedCtes), "other");
+}
+
 function frame(scope: Scope, target: ReadonlySet<string>, copies: ReadonlySet<string>, derived: ReadonlySet<string>, unqualified: Frame["unqualified"]): Frame {
-  return { scope, target, copies, derived, unqualified, counted: new Map(), referenced: new Map(), inner: new Map() };
+  const key = JSON.stringify([[...target].sort(), [...copies].sort(), [...derived].sort(), unqualified]);
+  const known = scope.frames.get(key);
+  if (known !== undefined) return known;
+  step(scope);
+  const made: Frame = { scope, target, copies, derived, unqualified, counted: new Map(), referenced: new Map(), inner: new Map() };
+  scope.frames.set(key, made);
+  return made;
 }
 
 /** The frame inside a SELECT with a FROM clause: its items shadow outer names; copies of the target its WHERE restricts are other relations. */
@@ -174,7 +189,7 @@ function innerFrame(select: SelectStmt, f: Frame): Frame {
   if (items.length === 0) return f;
   const known = f.inner.get(select);
   if (known !== undefined) return known;
-  step(f);
+  step(f.scope);
   const bindings = fromBindings(items, f);
   const names = new Set(bindings.map((b) => b.name));
   const outer = (s: ReadonlySet<string>) => [...s].filter((n) => !names.has(n));
@@ -214,8 +229,8 @@ function fromBindings(items: readonly Node[], f: Frame): Binding[] {
     }
     const sub = nodeAs(item, "RangeSubselect");
     if (sub) {
-      const select = nodeAs(sub.subquery, "SelectStmt");
-      const derived = select !== undefined && selectRefs(select, f).copy.size > 0;
+      // judged once, in a frame that knows only the relation and the CTEs: whether its rows carry a copy's columns does not depend on where it stands
+      const derived = sub.subquery !== undefined && refs(sub.subquery, neutral(f.scope)).copy.size > 0;
       out.push({ name: sub.alias?.aliasname ?? "", kind: derived ? "derived" : "other" });
       continue;
     }
@@ -278,10 +293,10 @@ function derivedCtes(ctes: readonly Cte[], scope: Scope): ReadonlySet<string> {
     changed = false;
     for (const cte of ctes) {
       if (derived.has(cte.name)) continue;
-      const local: Scope = { ...scope, derivedCtes: derived };
-      const select = nodeAs(cte.query, "SelectStmt");
-      const isDerived = select !== undefined
-        ? selectRefs(select, frame(local, new Set(), new Set(), new Set(derived), "other")).copy.size > 0
+      // a scope of its own: what is derived grows as this loop goes
+      const local: Scope = { name: scope.name, schema: scope.schema, derivedCtes: new Set(derived), steps: scope.steps, frames: new Map() };
+      const isDerived = nodeAs(cte.query, "SelectStmt") !== undefined
+        ? refs(cte.query, neutral(local)).copy.size > 0
         : namesRelation(cte.query, scope, derived);
       scope.steps = local.steps;
       if (isDerived) {
@@ -302,8 +317,8 @@ function namesRelation(value: unknown, scope: Scope, derived: ReadonlySet<string
   return Object.values(value).some((v) => namesRelation(v, scope, derived));
 }
 
-function step(f: Frame): void {
-  if (++f.scope.steps > STEP_BUDGET) throw new TooComplex();
+function step(scope: Scope): void {
+  if (++scope.steps > STEP_BUDGET) throw new TooComplex();
 }
 
 // ---- conditions
@@ -314,7 +329,7 @@ function counts(expr: Node | undefined, positive: boolean, f: Frame): boolean {
   const memo = f.counted.get(expr);
   const known = memo?.[positive ? 0 : 1];
   if (known !== undefined) return known;
-  step(f);
+  step(f.scope);
   const result = countsUncached(expr, positive, f);
   const slot = memo ?? [undefined, undefined];
   slot[positive ? 0 : 1] = result;
@@ -417,7 +432,7 @@ function leafCounts(sides: readonly Node[], f: Frame): boolean {
   let target = false;
   for (const side of sides) {
     const r = refs(side, f);
-    const columns = new Set([...r.target, ...r.copy]);
+    const columns = r.copy.size === 0 ? r.target : r.target.size === 0 ? r.copy : new Set([...r.target, ...r.copy]);
     if (columns.size === 0) continue;
     if (star || (any && columns.has("*"))) return false;
     for (const c of columns) if (seen.has(c)) return false;
@@ -447,12 +462,15 @@ function nestedConditionsCount(value: unknown, f: Frame): boolean {
 function refs(value: unknown, f: Frame): Refs {
   if (Array.isArray(value)) return union(value.map((v) => refs(v, f)));
   if (!isObject(value)) return NONE;
+  const kind = kindOf(value);
+  if (kind !== undefined && LEAVES.has(kind)) return NONE;
+  const ref = nodeAs(value, "ColumnRef");
+  if (ref) return columnRefs(ref, f);
   const known = f.referenced.get(value);
   if (known !== undefined) return known;
-  step(f);
-  const ref = nodeAs(value, "ColumnRef");
+  step(f.scope);
   const select = nodeAs(value, "SelectStmt");
-  const result = ref ? columnRefs(ref, f) : select ? selectRefs(select, f) : union(Object.values(value).map((v) => refs(v, f)));
+  const result = select ? selectRefs(select, f) : union(Object.values(value).map((v) => refs(v, f)));
   f.referenced.set(value, result);
   return result;
 }
