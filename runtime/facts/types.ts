@@ -8,7 +8,7 @@ export interface SqlStatementFacts {
   tables: string[];
   /** functions called: bare and qualified, deduplicated, sorted */
   functions: string[];
-  /** UPDATE/DELETE (or MERGE…) has a WHERE that is not constant-true; true for other commands */
+  /** every UPDATE/DELETE/MERGE/upsert it runs restricts its rows (docs/sql-facts.md); true for other commands */
   hasWhere: boolean;
   copy?: SqlCopyKind;
   /** what the statement runs without naming it as a function (no `sql.*` attribute); absent when nothing */

@@ -1,10 +1,11 @@
 // One walk over a statement's tree: relations, called functions, operators and casts, the
 // data-modifying statements it executes (the outer one, those in CTEs, COPY (query), EXPLAIN
-// ANALYZE, and those PREPARE and DECLARE store to run later), and what it stores (stores.ts).
+// ANALYZE, and those PREPARE and DECLARE store to run later; an INSERT … ON CONFLICT DO UPDATE
+// is an update), and what it stores (stores.ts).
 
 import type {
-  CallStmt, ClosePortalStmt, CommentStmt, DeallocateStmt, DeclareCursorStmt, DeleteStmt, DiscardStmt, DropStmt, FuncCall, MergeStmt, Node, ObjectType,
-  PrepareStmt, RangeVar, UpdateStmt, WithClause,
+  CallStmt, ClosePortalStmt, CommentStmt, DeallocateStmt, DeclareCursorStmt, DeleteStmt, DiscardStmt, DropStmt, FuncCall, InsertStmt, MergeStmt, Node,
+  ObjectType, PrepareStmt, RangeVar, UpdateStmt, WithClause,
 } from "libpg-query";
 import { explainExecutes } from "./command.js";
 import { isObject, kindOf, nameParts, nodeAs, type JsonObject } from "./ast.js";
@@ -15,6 +16,8 @@ import { addRelation, cteScope, emptyFindings, enterNode, fieldScope, TOP_SCOPE,
 export type Write =
   | { kind: "insert" }
   | { kind: "update"; stmt: UpdateStmt }
+  /** INSERT … ON CONFLICT DO UPDATE: an update of the rows its proposed rows conflict with */
+  | { kind: "update"; onConflict: InsertStmt }
   | { kind: "delete"; stmt: DeleteStmt }
   | { kind: "merge"; stmt: MergeStmt };
 
@@ -175,7 +178,10 @@ function everyName(out: Collected): void {
 }
 
 function recordWrite(kind: string | undefined, body: JsonObject, out: Collected): void {
-  if (kind === "InsertStmt") out.writes.push({ kind: "insert" });
+  if (kind === "InsertStmt") {
+    const insert = body as InsertStmt;
+    out.writes.push(insert.onConflictClause?.action === "ONCONFLICT_UPDATE" ? { kind: "update", onConflict: insert } : { kind: "insert" });
+  }
   else if (kind === "UpdateStmt") out.writes.push({ kind: "update", stmt: body as UpdateStmt });
   else if (kind === "DeleteStmt") out.writes.push({ kind: "delete", stmt: body as DeleteStmt });
   else if (kind === "MergeStmt") out.writes.push({ kind: "merge", stmt: body as MergeStmt });

@@ -17,8 +17,8 @@ const WRITE_RANK: Readonly<Record<Write["kind"], number>> = { insert: 1, update:
  * behind it: when a data-modifying CTE (or the query of COPY, CREATE TABLE AS, SELECT INTO,
  * PREPARE, DECLARE) writes, the most dangerous write is reported (merge > delete > update >
  * insert) if it ranks above the outer command. `WITH d AS (DELETE FROM users RETURNING *)
- * SELECT * FROM d` is a `delete`; `has_where` is false when any UPDATE/DELETE/MERGE it runs is
- * unrestricted.
+ * SELECT * FROM d` is a `delete`; `INSERT … ON CONFLICT DO UPDATE` is an `update`. `has_where`
+ * is false when any UPDATE/DELETE/MERGE (or upsert) it runs is unrestricted.
  */
 export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
   const found = collect(stmt);
@@ -31,7 +31,7 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
     command,
     tables: [...found.tables].sort(),
     functions: [...found.functions].sort(),
-    hasWhere: writesAreRestricted(found.writes),
+    hasWhere: writesAreRestricted(found.writes, stmt),
     ...(copy ? { copy: copyKind(copy) } : {}),
     ...(indirect ? { indirect: { operators: [...found.operators].sort(), casts: [...found.casts].sort(), stored: found.stored } } : {}),
     ...(stores ? { stores } : {}),

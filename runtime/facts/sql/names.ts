@@ -4,9 +4,18 @@
 import type { RangeVar } from "libpg-query";
 
 const DEFAULT_SCHEMA = "public";
+const CATALOG_SCHEMA = "pg_catalog";
+/** every relation in pg_catalog has a name starting with this */
+const CATALOG_PREFIX = "pg_";
 
-/** `users` and `public.users` (the schema written, else `public`). */
+/**
+ * `users` and `public.users` (the schema written, else `public`). An unqualified `pg_…` name is
+ * also `pg_catalog.pg_…`: pg_catalog is searched before public unless search_path puts it later,
+ * so `pg_authid` is the catalog's. Other unqualified names get no `pg_catalog.` (no catalog
+ * relation has them, and it would break `within` allow-lists).
+ */
 export function relationNames(schema: string | undefined, name: string): string[] {
+  if (schema === undefined && name.startsWith(CATALOG_PREFIX)) return [name, `${DEFAULT_SCHEMA}.${name}`, `${CATALOG_SCHEMA}.${name}`];
   return [name, `${schema ?? DEFAULT_SCHEMA}.${name}`];
 }
 

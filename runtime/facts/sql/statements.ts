@@ -2,8 +2,8 @@
 
 import type { SqlFacts } from "../types.js";
 import { statementFacts } from "./facts.js";
-import { lexerSettingChange } from "./lexer-settings.js";
 import { parse } from "./parser.js";
+import { refusal } from "./refusals.js";
 
 export function extractUncached(text: string): SqlFacts {
   const nul = text.indexOf("\0");
@@ -13,7 +13,7 @@ export function extractUncached(text: string): SqlFacts {
   const parsed = parse(text);
   if (!parsed.ok) return parsed;
   for (const raw of parsed.tree.stmts ?? []) {
-    const refused = raw.stmt && lexerSettingChange(raw.stmt);
+    const refused = raw.stmt && refusal(raw.stmt);
     if (refused) return { ok: false, error: refused, refused: true, ...(raw.stmt_location !== undefined ? { position: raw.stmt_location } : {}) };
   }
   const slice = slicer(text);

@@ -1,0 +1,257 @@
+// Statements whose SQL facts misdescribed what the server does, through the real gateway against
+// the real server: each test checks the server-side effect the bypass had (a smuggled DROP, a
+// changed setting, rows rewritten or deleted, data read) does not happen.
+
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { Bind, Execute, Parse, Query, Sync, trace, Wire } from "./support/pg-wire.js";
+
+const DB = "hoopgate_fixsql_bypasses";
+
+/** one SELECT to the gateway's parser; with standard_conforming_strings off, a SELECT, a DROP and a SET to the server */
+const SMUGGLED = "SELECT 'a\\''; DROP TABLE victims; SET standard_conforming_strings = on; --'";
+
+const policy = (issuer: string): string => `
+connection fixdb { kind = postgres }
+group apps {
+  issuer = "${issuer}"
+  when   = claims.role == "app"
+}
+group readers {
+  issuer = "${issuer}"
+  when   = claims.role == "reader"
+}
+group support {
+  issuer = "${issuer}"
+  when   = claims.role == "support"
+}
+group inserters {
+  issuer = "${issuer}"
+  when   = claims.role == "inserter"
+}
+group oncall {
+  issuer = "${issuer}"
+  when   = claims.role == "oncall"
+}
+
+# DML with a WHERE, SET allowed by the policy (what the facts refuse is refused whatever it says)
+policy app-rw {
+  subjects    = [group.apps]
+  connections = [connection.fixdb]
+  deny   when sql.command in [drop, truncate, alter, create, grant, revoke, do] { reason = "no DDL" }
+  deny   when sql.tables has_any ["payment_methods", "billing.cards"] { reason = "payment data" }
+  review when sql.command in [update, delete, merge] and not sql.has_where { approvers = [group.oncall] }
+  allow  when sql.command in [select, insert, update, delete, merge, set, show, begin, commit, rollback]
+}
+
+policy reporting {
+  subjects    = [group.readers]
+  connections = [connection.fixdb]
+  deny  when sql.tables has_any ["pg_catalog.pg_authid", "pg_catalog.pg_shadow"] { reason = "password hashes" }
+  deny  when sql.functions has_any ["pg_read_file", "pg_ls_dir", "set_config"] { reason = "no server files, no settings" }
+  allow when sql.command in [select, show]
+}
+
+policy support-reads-customers {
+  subjects    = [group.support]
+  connections = [connection.fixdb]
+  allow when sql.command in [select, show] and sql.tables within ["customers", "public.customers"]
+}
+
+policy insert-only {
+  subjects    = [group.inserters]
+  connections = [connection.fixdb]
+  allow when sql.command in [select, insert]
+}
+`;
+
+let gw: Gateway;
+let direct: pg.Client;
+
+beforeAll(async () => {
+  await freshDatabase(DB);
+  direct = new pg.Client({ ...PG, database: DB });
+  await direct.connect();
+  await direct.query(`do $$ begin if not exists (select from pg_roles where rolname = 'hoopgate_fixsql_billing') then create role hoopgate_fixsql_billing; end if; end $$`);
+  gw = await startGateway({ policy, targets: { fixdb: { ...PG, database: DB } } });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await direct?.end();
+  await dropDatabase(DB);
+  const admin = new pg.Client({ ...PG, database: "postgres" });
+  await admin.connect();
+  await admin.query("drop role if exists hoopgate_fixsql_billing");
+  await admin.end();
+});
+
+beforeEach(async () => {
+  await direct.query(`
+    drop table if exists customers, payment_methods, victims cascade;
+    drop schema if exists hoopgate_fixsql_billing cascade;
+    create table customers (id int primary key, name text);
+    insert into customers values (1, 'Ada');
+    create table payment_methods (id int, card text);
+    insert into payment_methods values (1, '4111111111111111');
+    create table victims (id int primary key, v text);
+    insert into victims select g, 'row ' || g from generate_series(1, 5) g;
+    -- "$user" in the default search_path: after SET ROLE, unqualified names resolve here first
+    create schema hoopgate_fixsql_billing;
+    create table hoopgate_fixsql_billing.victims (id int, pan text);
+    insert into hoopgate_fixsql_billing.victims values (1, 'PAN-SECRET-1');
+    grant usage on schema hoopgate_fixsql_billing to hoopgate_fixsql_billing;
+    grant select on hoopgate_fixsql_billing.victims to hoopgate_fixsql_billing;
+  `);
+});
+
+async function session(role: string): Promise<Wire> {
+  return Wire.open(gw.proxy.port, "fixdb", await gw.token(role));
+}
+
+/** runs each text as a simple Query in one session; the trace of each */
+async function run(role: string, ...texts: string[]): Promise<string[]> {
+  const w = await session(role);
+  try {
+    const out: string[] = [];
+    for (const text of texts) {
+      w.send(Query(text));
+      out.push(trace(await w.untilReady()).join(" | "));
+    }
+    return out;
+  } finally {
+    w.close();
+  }
+}
+
+/** an extended-protocol statement with no Sync, the smuggling Query right behind it, then a Sync */
+async function pipelined(role: string, first: string): Promise<string> {
+  const w = await session(role);
+  try {
+    w.send(Parse(first), Bind(), Execute(), Query(SMUGGLED), Sync());
+    const out = trace(await w.untilReady()).join(" | ");
+    w.send(Query("SHOW standard_conforming_strings"));
+    return `${out} || ${trace(await w.untilReady()).join(" | ")}`;
+  } finally {
+    w.close();
+  }
+}
+
+async function victims(): Promise<string[]> {
+  const exists = (await direct.query("select to_regclass('public.victims') is not null as e")).rows[0].e as boolean;
+  if (!exists) return ["<dropped>"];
+  return (await direct.query("select id || ':' || v as r from victims order by id")).rows.map((r: { r: string }) => r.r);
+}
+
+const UNTOUCHED = ["1:row 1", "2:row 2", "3:row 3", "4:row 4", "5:row 5"];
+
+describe("settings changed where the facts do not look", () => {
+  it("refuses UPDATE pg_settings, so a Query pipelined behind it is lexed as the gateway read it", async () => {
+    const out = await pipelined("app", "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'");
+    expect(out).toMatch(/E:42501 statement denied: writing to pg_settings is not allowed through the gateway/);
+    expect(out).toMatch(/\|\| .*D:on/);
+    expect(await victims()).toEqual(UNTOUCHED);
+  });
+
+  it("refuses UPDATE pg_settings of search_path over the simple protocol, and a view over pg_settings", async () => {
+    const [set, view, show] = await run(
+      "app",
+      "UPDATE pg_settings SET setting = 'hoopgate_fixsql_billing, public' WHERE name = 'search_path'",
+      "CREATE TEMP VIEW s AS SELECT name, setting FROM pg_settings",
+      "SHOW search_path",
+    );
+    expect(set).toMatch(/E:42501 statement denied: writing to pg_settings/);
+    expect(view).toMatch(/E:42501 statement denied: a view over pg_settings/);
+    expect(show).toMatch(/D:"\$user", public/);
+  });
+
+  it("refuses a database-qualified set_config, even where set_config is otherwise denied by name", async () => {
+    const out = await pipelined("reader", `SELECT ${DB}.pg_catalog.set_config('standard_conforming_strings', 'off', false)`);
+    expect(out).toMatch(/E:42501 statement denied: changing standard_conforming_strings is not allowed through the gateway/);
+    expect(out).toMatch(/\|\| .*D:on/);
+    expect(await victims()).toEqual(UNTOUCHED);
+  });
+
+  it("refuses set_config run inside query_to_xml", async () => {
+    const out = await pipelined("reader", "SELECT query_to_xml('select set_config(''standard_conforming_strings'', ''off'', false)', true, false, '')");
+    expect(out).toMatch(/E:42501 statement denied: query_to_xml\(\) is not allowed through the gateway/);
+    expect(await victims()).toEqual(UNTOUCHED);
+  });
+
+  it("refuses SET ROLE: \"$user\" would put the role's schema first, and `victims` would be its table", async () => {
+    const [setRole, read, who, reset] = await run("app", "SET ROLE hoopgate_fixsql_billing", "SELECT * FROM victims WHERE id = 1", "SELECT current_user", "RESET ROLE");
+    expect(setRole).toMatch(/E:42501 statement denied: changing the role/);
+    expect(read).toContain("D:1,row 1");
+    expect(read).not.toContain("PAN-SECRET-1");
+    expect(who).toContain("D:postgres");
+    expect(reset).toContain("C:RESET");
+  });
+});
+
+describe("reads the facts could not see", () => {
+  it("refuses query_to_xml, table_to_xml and ts_stat reading a table outside a `within` allow-list", async () => {
+    const out = await run(
+      "support",
+      "SELECT name FROM customers",
+      "SELECT query_to_xml('select card from payment_methods', true, false, '')",
+      "SELECT table_to_xml('payment_methods', true, false, '')",
+      "SELECT * FROM ts_stat('select to_tsvector(card) from payment_methods')",
+    );
+    expect(out[0]).toContain("D:Ada");
+    for (const refused of out.slice(1)) {
+      expect(refused).toMatch(/E:42501 statement denied: \w+\(\) is not allowed through the gateway/);
+      expect(refused).not.toContain("4111111111111111");
+    }
+  });
+
+  it("refuses a denied function run inside query_to_xml", async () => {
+    const [baseline, hidden] = await run("reader", "SELECT pg_ls_dir('.')", "SELECT query_to_xml('select pg_ls_dir(''.'') as f', true, false, '')");
+    expect(baseline).toMatch(/E:42501 statement denied: no server files/);
+    expect(hidden).toMatch(/E:42501 statement denied: query_to_xml\(\) is not allowed/);
+    expect(hidden).not.toContain("PG_VERSION");
+  });
+
+  it("denies an unqualified catalog relation by its pg_catalog name", async () => {
+    const [qualified, bare] = await run("reader", "SELECT rolname, rolpassword FROM pg_catalog.pg_authid", "SELECT rolname, rolpassword FROM pg_authid WHERE rolname = 'postgres'");
+    expect(qualified).toMatch(/E:42501 statement denied: password hashes/);
+    expect(bare).toMatch(/E:42501 statement denied: password hashes/);
+  });
+});
+
+describe("writes to every row that passed as restricted", () => {
+  it("holds an upsert from a query as an update without a WHERE", async () => {
+    const [upsert, values] = await run(
+      "app",
+      "INSERT INTO victims (id, v) SELECT id, 'pwned' FROM victims ON CONFLICT (id) DO UPDATE SET v = excluded.v",
+      "INSERT INTO victims (id, v) VALUES (2, 'two') ON CONFLICT (id) DO UPDATE SET v = excluded.v",
+    );
+    expect(upsert).toMatch(/E:42501 approval required/);
+    expect(values).toContain("C:INSERT 0 1");
+    expect(await victims()).toEqual(["1:row 1", "2:two", "3:row 3", "4:row 4", "5:row 5"]);
+  });
+
+  it("does not let an insert-only role rewrite rows with ON CONFLICT DO UPDATE", async () => {
+    const [insert, upsert] = await run(
+      "inserter",
+      "INSERT INTO victims (id, v) VALUES (6, 'six')",
+      "INSERT INTO victims (id, v) VALUES (1, 'pwned') ON CONFLICT (id) DO UPDATE SET v = excluded.v",
+    );
+    expect(insert).toContain("C:INSERT 0 1");
+    expect(upsert).toMatch(/E:42501 statement denied/);
+    expect(await victims()).toEqual([...UNTOUCHED, "6:six"]);
+  });
+
+  it.each([
+    "DELETE FROM victims WHERE EXISTS (SELECT id)",
+    "DELETE FROM victims WHERE id IN (SELECT id FROM victims)",
+    "UPDATE victims SET v = 'pwned' WHERE tableoid = 'victims'::regclass",
+    "UPDATE victims SET v = 'pwned' WHERE (id = 5) IS NOT NULL",
+    "MERGE INTO victims t USING victims s ON t.id = s.id WHEN MATCHED THEN DELETE",
+    "UPDATE victims SET v = 'pwned' FROM victims v2 WHERE victims.id = v2.id",
+  ])("holds %s as a write without a WHERE", async (sql) => {
+    const [out] = await run("app", sql);
+    expect(out).toMatch(/E:42501 approval required/);
+    expect(await victims()).toEqual(UNTOUCHED);
+  });
+});
