@@ -151,7 +151,10 @@ export class ColumnMasks {
     // Without a catalog nothing can be told built in, and views cannot be looked into.
     if (this.catalog === null) return functions.length > 0 || indirect !== undefined;
     if (await this.catalog.runsOpaqueCode({ functions, operators: indirect?.operators ?? [], casts: indirect?.casts ?? [] })) return true;
-    return tables.length > 0 && (await this.catalog.readsOfNames(tables)).callsOpaqueCode;
+    if (tables.length === 0) return false;
+    // a relation the catalog cannot see (a temporary view, say) may call anything
+    const reads = await this.catalog.readsOfNames(tables);
+    return reads.callsOpaqueCode || reads.unresolved;
   }
 
   private async forColumn(oid: number, attnum: number): Promise<MaskStrategy | null> {
