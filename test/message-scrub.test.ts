@@ -3,8 +3,9 @@
 // with pg-protocol's own parser, as the client reads them.
 
 import { Parser } from "pg-protocol/dist/parser.js";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { MaskStrategy } from "../runtime/bundle/format.js";
+import { loadSqlParser } from "../runtime/facts/sql/index.js";
 import { createRowMasking } from "../runtime/postgres/masking-port.js";
 import {
   FUNCTION_OUTPUT, MALFORMED, NOTIFICATION_PAYLOAD, PARAMETER_VALUE, REDACTED_FIELD, scrubMessage, scrubNotification, scrubParameterStatus, valueDetector,
@@ -14,6 +15,11 @@ import type { DetectorName } from "../runtime/schema/attributes.js";
 import { seededRandom } from "../runtime/seeded-random.js";
 
 type Fields = [string, string][];
+
+// the statement's words come from PostgreSQL's scanner
+beforeAll(async () => {
+  await loadSqlParser();
+});
 
 function message(type: "E" | "N", fields: Fields): Buffer {
   const body = Buffer.from(fields.map(([c, v]) => `${c}${v}\0`).join("") + "\0", "utf8");
@@ -77,9 +83,13 @@ describe("column-mask sessions: values the server quotes", () => {
     expect(field(scrub(server("22008", "date field value out of range: 2024-13-01")), "M")).toBe("date field value out of range: [REDACTED]");
     const range = server("22023", '-1 ms is outside the valid range for parameter "statement_timeout" (0 .. 2147483647)');
     expect(field(scrub(range, COLUMNS, "select set_config('statement_timeout', (-id)::text, true) from people"), "M"))
+      .toBe('[REDACTED] ms is outside the valid range for parameter "[REDACTED]" ([REDACTED] .. [REDACTED])');
+    // a name is known when the statement has it as an identifier, not inside a string literal
+    expect(field(scrub(range, COLUMNS, "set statement_timeout = -1"), "M"))
       .toBe('[REDACTED] ms is outside the valid range for parameter "statement_timeout" ([REDACTED] .. [REDACTED])');
     const bytes = server("22021", 'invalid byte sequence for encoding "UTF8": 0xe9 0x41');
-    expect(field(scrub(bytes, COLUMNS, "select convert_from(b, 'UTF8') from t"), "M")).toBe('invalid byte sequence for encoding "UTF8": [REDACTED]');
+    // 'UTF8' is a string literal of the statement, not a name of it
+    expect(field(scrub(bytes, COLUMNS, "select convert_from(b, 'UTF8') from t"), "M")).toBe('invalid byte sequence for encoding "[REDACTED]": [REDACTED]');
     // division by zero quotes nothing: the message comes out byte for byte
     const zero = message("E", server("22012", "division by zero", [], "int4div"));
     expect(scrubMessage(zero, COLUMNS, "select 1/0")).toEqual(zero);
@@ -204,7 +214,25 @@ describe("column-mask sessions: values the server quotes", () => {
   it("a number is whole: its exponent and a hexadecimal number's letters go with it; digits inside a word are not a number", () => {
     expect(field(scrub(server("XX000", "value 1.5e10 or 1e+308 or -2.5E-3 at 0xdeadbeef, bytes 0xe9 0x41")), "M"))
       .toBe("value [REDACTED] or [REDACTED] or [REDACTED] at [REDACTED], bytes [REDACTED]");
-    expect(field(scrub(server("42883", "operator does not exist: int4 + utf8"), COLUMNS, "select 1"), "M")).toBe("operator does not exist: int4 + utf8");
+    expect(field(scrub(server("XX000", "encoding utf8 for int4"), COLUMNS, "select 1"), "M")).toBe("encoding utf8 for int4");
+  });
+
+  it("42883: a signature stays when each word is a name of the statement or a type's; a value printed as one goes", () => {
+    const signature = (m: string, statement: string): string | undefined => field(scrub(server("42883", m), COLUMNS, statement), "M");
+    expect(signature("function lower(integer) does not exist", "select lower(5)")).toBe("function lower(integer) does not exist");
+    expect(signature("operator does not exist: integer ### integer", "select 1 ### 2")).toBe("operator does not exist: integer ### integer");
+    // regoper, regprocedure: the text they were given, here a value spelled with letters
+    expect(signature("operator does not exist: bcd-ef-ghij", "select translate(ssn, '0123456789', 'abcdefghij')::regoper from people"))
+      .toBe("operator does not exist: [REDACTED]");
+    expect(signature("function bcd_ef_ghij(integer) does not exist", "select (translate(ssn, '-0123456789', '_abcdefghij') || '(int)')::regprocedure from people"))
+      .toBe("function [REDACTED] does not exist");
+  });
+
+  it("a comment or a string literal does not make a word known", () => {
+    const missing = server("42P01", 'relation "x123" does not exist');
+    expect(field(scrub(missing, COLUMNS, "select ('x' || substr(ssn, 1, 3))::regclass from people -- x122 x123 x124"), "M")).toBe('relation "[REDACTED]" does not exist');
+    expect(field(scrub(missing, COLUMNS, "select ('x' || substr(ssn, 1, 3))::regclass from people, (values ('x123')) v"), "M")).toBe('relation "[REDACTED]" does not exist');
+    expect(field(scrub(missing, COLUMNS, "select * from x123"), "M")).toBe('relation "x123" does not exist');
   });
 
   it("a quoted part kept as a name keeps its digits; numbers outside it still go", () => {
@@ -250,7 +278,8 @@ describe("column-mask sessions: values the server quotes", () => {
     const regtype = scrub(server("42601", 'syntax error at or near "@"', [["P", "50"], ["W", `invalid type name "${"x".repeat(49)}@"`]], "scanner_yyerror"),
       COLUMNS, "select (repeat('x', ascii(substr(ssn, 1, 1))) || '@')::regtype from people where id = 1 /* padding so that 50 is within the text */");
     expect(field(regtype, "P")).toBeUndefined();
-    expect(field(regtype, "M")).toBe('syntax error at or near "@"');
+    // the "@" is inside a value: the statement holds it only in a string literal
+    expect(field(regtype, "M")).toBe('syntax error at or near "[REDACTED]"');
     expect(field(regtype, "W")).toBe(REDACTED_FIELD);
     // a context line that says where keeps no position either; nor does a function's message
     expect(field(scrub(missing("16", [["W", "PL/pgSQL function f(text) line 3 at PERFORM"]]), COLUMNS, statement), "P")).toBeUndefined();

@@ -162,15 +162,24 @@ describe("what the catalog cannot see takes the strongest mask", () => {
 });
 
 describe("schema changes to a table with masked columns are refused", () => {
+  const rebinding = /a name may read something the gateway's catalog does not see/;
   it.each([
-    ["alter table people rename column ssn to s"],
-    ["alter table people rename to people2"],
-    ["alter table people add column c text generated always as (ssn) stored"],
-    ["create index on people (ssn)"],
-    ["create view pv2 as select * from people"],
-  ])("%s", async (sql) => {
+    ["alter table people rename column ssn to s", rebinding],
+    ["alter table people rename to people2", rebinding],
+    ["alter table people add column c text generated always as (ssn) stored", /"people" has masked columns/],
+    ["create index on people (ssn)", /"people" has masked columns/],
+    ["create view pv2 as select * from people", rebinding],
+    // through the family: a child of a masked parent, a partition
+    ["alter table inh_child add column leak text generated always as (ssn) stored", /"inh" has masked columns/],
+    ["create trigger t before insert on parts_eu for each row execute function suppress_redundant_updates_trigger()", /"parts" has masked columns/],
+    // names that would stand for something else
+    ["create temp view items as select * from \"PeopleView\"", rebinding],
+    ["alter schema \"HR\" rename to hr2", rebinding],
+    ["create schema ci", rebinding],
+    ["alter table items set schema \"HR\"", rebinding],
+  ])("%s", async (sql, reason) => {
     await withClient("reader", async (c) => {
-      await expect(c.query(sql)).rejects.toMatchObject({ code: "42501", message: expect.stringMatching(/has masked columns/) });
+      await expect(c.query(sql)).rejects.toMatchObject({ code: "42501", message: expect.stringMatching(reason) });
       expect((await c.query("select 1 as ok")).rows).toEqual([{ ok: 1 }]);
     });
     const { rows } = await direct.query("select attname from pg_attribute where attrelid = 'people'::regclass and attnum > 0 and not attisdropped order by attnum");

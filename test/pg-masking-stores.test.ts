@@ -90,13 +90,34 @@ describe("statements copying masked columns are refused, and nothing is stored",
     ["set_config", "select set_config('my.x', (select ssn from people limit 1), false)", /"people"/],
     ["a large object", "select lo_from_bytea(0, convert_to(ssn, 'UTF8')) from people", /"people"/],
     ["an advisory lock's key", "select pg_advisory_lock(ascii(substr(ssn, 1, 1))) from people", /"people"/],
-    ["a server file", "copy (select * from people_v) to '/tmp/hoopgate-stores-test.txt'", /"people" \(through a view\)/],
+    ["an advisory lock released by key", "select pg_advisory_unlock(1000 + ascii(substr(ssn, 1, 1))) from people", /"people"/],
+    ["a sequence advanced as often as a value says", "select nextval('notes_id_seq') from people p, generate_series(1, ascii(substr(p.ssn, 1, 1))) where p.id = 1", /"people"/],
+    ["a large object whose OID is the value", "select lo_create(100000 + substr(replace(ssn, '-', ''), 1, 5)::int) from people where id = 1", /"people"/],
+    ["the random seed", "select setseed(ascii(substr(ssn, 1, 1)) / 1000.0) from people where id = 1", /"people"/],
+    ["a storing builtin in the WHERE of a write to the masked table", "delete from people where id = 1 and set_config('my.d', ssn, false) is null", /a whole row of "people"/],
+    ["a storing builtin in the RETURNING of a write to the masked table", "update people set name = name where id = 1 returning set_config('my.r', ssn, false)", /a whole row of "people"/],
+    ["a storing builtin in MERGE's ON", "merge into people p using (select 1 as id) s on p.id = s.id and set_config('my.m', p.ssn, false) is not null when matched then update set name = 'Ann'", /a whole row of "people"/],
     ["stored for later", "prepare copy_later as insert into notes (body) select ssn from people", /"people"/],
     ["one statement among several", "insert into notes (body) values ('harmless'); insert into notes (body) select ssn from people", /"people"/],
   ])("%s", async (_, sql, reason) => {
     expect(await refused(agent, sql)).toMatch(reason);
     // the session goes on
     expect((await agent.query("select 1 as ok")).rows).toEqual([{ ok: 1 }]);
+    await expectNoCopies();
+    const state = await agent.query("select current_setting('my.d', true) as d, current_setting('my.r', true) as r, current_setting('my.m', true) as m, (select count(*)::int from pg_locks l join pg_database d on d.oid = l.database where l.locktype = 'advisory' and d.datname = current_database()) as locks");
+    expect(JSON.stringify(state.rows)).not.toMatch(/123-45|987-65/);
+    expect(state.rows[0].locks).toBe(0);
+    expect((await direct.query("select last_value, is_called from notes_id_seq")).rows[0].is_called).toBe(false);
+  });
+
+  it("COPY to or from a server file or program is refused in a session with column masks", async () => {
+    for (const sql of [
+      "copy (select * from people_v) to '/tmp/hoopgate-stores-test.txt'",
+      "copy notes (body) from program 'echo hello'",
+      "copy notes (body) from '/etc/hostname'",
+    ]) {
+      await expect(agent.query(sql)).rejects.toMatchObject({ code: "42501", message: expect.stringMatching(/server file or program/) });
+    }
     await expectNoCopies();
   });
 

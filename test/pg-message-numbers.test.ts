@@ -80,21 +80,17 @@ afterAll(async () => {
 });
 
 describe("a masked value turned into a number in a name-class message", () => {
-  it("01000: pg_cancel_backend's warning does not print the PID made of an SSN", async () => {
-    const out = await run("select pg_cancel_backend(replace(ssn, '-', '')::int) from people order by id");
-    expect(out.error).toBeUndefined();
-    expect(out.notices).toHaveLength(2);
-    for (const n of out.notices) expect(n).toMatchObject({ severity: "WARNING", code: "01000", message: "PID [REDACTED] is not a PostgreSQL backend process" });
-    expectNoClearValue(out);
-  });
-
-  it("01000: one statement cannot spell an email one character per warning", async () => {
-    const out = await run(
+  it("01000: pg_cancel_backend with a PID made of an SSN never runs (it signals another backend: a stored copy), so no warning prints it", async () => {
+    // the scrubber's rule for such a warning is in message-scrub.test.ts; through the gateway the statement is refused first
+    for (const sql of [
+      "select pg_cancel_backend(replace(ssn, '-', '')::int) from people order by id",
       "select pg_cancel_backend(1000000000 + i * 1000 + ascii(substr(email, i, 1))) from people, generate_series(1, 15) i where id = 1 order by i",
-    );
-    expect(out.notices).toHaveLength(15);
-    for (const n of out.notices) expect(n.message).toBe("PID [REDACTED] is not a PostgreSQL backend process");
-    expectNoClearValue(out);
+    ]) {
+      const out = await run(sql);
+      expect(out.error).toMatchObject({ code: "42501", message: expect.stringMatching(/stores values that may come from "people"/) });
+      expect(out.notices).toEqual([]);
+      expectNoClearValue(out);
+    }
   });
 
   it("54000 and 42704: chr's and lo_get's errors do not print the number made of an SSN, in the client or the audit", async () => {
@@ -113,7 +109,8 @@ describe("the position of an error", () => {
     // 'x' repeated (code of the SSN's first character) times, then '@': the syntax error is at that code + 1
     for (const padding of ["", ` /* ${"-".repeat(60)} so that any code is within the statement's text */`]) {
       const out = await run(`select (repeat('x', ascii(substr(ssn, 1, 1))) || '@')::regtype from people where id = 1${padding}`);
-      expect(out.error).toMatchObject({ code: "42601", message: 'syntax error at or near "@"', position: undefined });
+      // the "@" is in the value (the statement holds it only in a string literal): it goes too
+      expect(out.error).toMatchObject({ code: "42601", message: 'syntax error at or near "[REDACTED]"', position: undefined });
       expectNoClearValue(out);
     }
   });

@@ -331,6 +331,13 @@ describe("stores: values kept beyond the result, and where they may come from", 
     ["SELECT lo_from_bytea(0, convert_to(ssn, 'UTF8')) FROM people", { from: rel("people"), targets: [] }],
     ["SELECT pg_advisory_lock(ascii(ssn)) FROM people", { from: rel("people"), targets: [] }],
     ["SELECT pg_notify('c', ssn) FROM people", { from: rel("people"), targets: [] }],
+    ["SELECT nextval('s') FROM people, generate_series(1, ascii(ssn))", { from: rel("people"), targets: [] }],
+    ["SELECT lo_create(100000 + length(ssn)) FROM people", { from: rel("people"), targets: [] }],
+    ["SELECT setseed(ascii(ssn) / 1000.0) FROM people", { from: rel("people"), targets: [] }],
+    ["SELECT pg_catalog.binary_upgrade_set_next_pg_type_oid(ascii(ssn)) FROM people", { from: rel("people"), targets: [] }],
+    // a storing builtin in a write takes any column of the written table (WHERE, ON, RETURNING)
+    ["DELETE FROM people WHERE id = 1 AND set_config('my.d', ssn, false) IS NULL", { from: [], targets: [target(["*"])] }],
+    ["UPDATE people SET name = name WHERE id = 1 RETURNING set_config('my.x', ssn, false)", { from: [], targets: [target(["*", "name"])] }],
     ["COPY (SELECT * FROM v) TO '/tmp/x'", { from: rel("v"), targets: [] }],
     ["COPY people TO PROGRAM 'cat'", { from: rel("people"), targets: [] }],
     // stored for later: judged when stored

@@ -75,6 +75,7 @@ export function decideSqlQuery(table: RuleTable, record: AttributeRecord, connec
     if (statement.indirect !== undefined) decision.indirect = statement.indirect;
     if (statement.stores !== undefined) decision.stores = statement.stores;
     if (statement.sessionNames !== undefined) decision.sessionNames = statement.sessionNames;
+    if (statement.rebinds !== undefined) decision.rebinds = true;
     decisions.push(decision);
   }
   return combine(outcomes, decisions);

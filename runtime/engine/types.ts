@@ -17,6 +17,8 @@ export interface StatementDecision {
   stores?: SqlStores;
   /** prepared statements and cursors it may create, replace or drop: for the proxy's name tracking, no policy attribute */
   sessionNames?: SqlSessionNames;
+  /** creates a view, schema or rule, renames or moves an object: for the proxy's masking, no policy attribute */
+  rebinds?: true;
   effect: Effect;
   /** ids of the rules that decided this statement (the denying, reviewing or allowing ones) */
   rules: string[];

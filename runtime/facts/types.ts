@@ -17,6 +17,11 @@ export interface SqlStatementFacts {
   stores?: SqlStores;
   /** prepared statements and cursors the statement may create, replace or drop (no `sql.*` attribute); absent when none */
   sessionNames?: SqlSessionNames;
+  /**
+   * it creates a view, schema or rule, or renames or moves an object: a relation name may stand
+   * for something else afterwards (no `sql.*` attribute; absent otherwise)
+   */
+  rebinds?: true;
   /** this statement's own text (a slice of the query) */
   text: string;
 }

@@ -12,8 +12,8 @@ export interface StatementInfo {
   approval?: string;
   /** COPY … TO STDOUT in a session with detectors: the layout of its output, read by the gate */
   copyFormat?: CopyFormat;
-  /** in a session with column masks, what the statement stores is judged by the catalog before it runs (stored-copies.ts) */
-  storesToCheck?: true;
+  /** in a session with column masks, the catalog judges what the statement stores or changes before it runs (mask-refusals.ts) */
+  maskCheck?: true;
 }
 
 // Names (of prepared statements and portals) are carried as the client sent them: the result

@@ -22,7 +22,7 @@ import type { MaskColumn } from "./context.js";
 import type { StatementInfo } from "./expectations.js";
 import { skipCString } from "./messages.js";
 import { bareName, statementNames } from "./statement-names.js";
-import { storedCopyReason } from "./stored-copies.js";
+import { SCHEMA_CHANGES, schemaChangeReason, storedCopyReason } from "./mask-refusals.js";
 
 export interface Field {
   tableOid: number;
@@ -86,12 +86,28 @@ export class ColumnMasks {
   }
 
   /**
-   * For a statement whose stored values the gate could not judge by name (stored-copies.ts):
-   * whether they may come from a masked column through what only the catalog knows — a view
-   * over a table with masked columns among their sources or as the table written, or code that
-   * is not built in. The refusal's reason, or null.
+   * For a statement the gate could not judge by name (mask-refusals.ts): whether it changes the
+   * schema of a table that shares its rows with one that has masked columns (a partition, a
+   * parent, a child), or stores values that may come from a masked column through what only the
+   * catalog knows. The refusal's reason, or null.
    */
-  async storedMaskedData(info: StatementInfo): Promise<string | null> {
+  async catalogRefusal(info: StatementInfo): Promise<string | null> {
+    for (const { command, tables } of info.decision.statements) {
+      if (!SCHEMA_CHANGES.has(command) || tables.length === 0) continue;
+      if (this.catalog === null) return schemaChangeReason(tables[0]!, command);
+      // a name the catalog cannot find is a relation this statement makes: it holds nothing yet
+      const masked = (await this.catalog.readsOfNames(tables)).names.find((name) => this.strongest.has(name));
+      if (masked !== undefined) return schemaChangeReason(masked, command);
+    }
+    return info.decision.statements.some((s) => s.stores !== undefined) ? this.storedMaskedData(info) : null;
+  }
+
+  /**
+   * Whether the values a statement stores may come from a masked column through what only the
+   * catalog knows — a view over a table with masked columns among their sources or as the table
+   * written, or code that is not built in. The refusal's reason, or null.
+   */
+  private async storedMaskedData(info: StatementInfo): Promise<string | null> {
     if (this.catalog === null) return storedCopyReason("relations the gateway has no catalog to resolve");
     const opaque = storedCopyReason("code that is not built in (a function, operator or cast the gateway cannot see into)");
     if (await this.runsOpaqueCode(info)) return opaque;

@@ -9,6 +9,7 @@
 
 import type { SessionMasks } from "../engine/types.js";
 import type { RowMasking } from "./context.js";
+import { statementWords } from "../facts/sql/words.js";
 import { decodeFieldList, type ErrorField as Field } from "./messages.js";
 
 /** one value's bytes in; the masked bytes, null when the whole value goes, undefined when nothing was found */
@@ -89,7 +90,19 @@ const CONTEXT_LINES = [/^PL\/pgSQL function [^\n]+$/, /^SQL function "[^"\n]*" (
 const HEX = /0x[0-9a-fA-F]+(?: 0x[0-9a-fA-F]+)*/g;
 /** decimal numbers, dates, times and exponents (`-12`, `2024-13-01`, `1.5e10`) not glued to a word */
 const NUMBERS = /(?<![\p{L}\p{N}_$])-?\d(?:[\d.,:/-]*\d)?(?:[eE][-+]?\d+)?/gu;
-const WORD_CHAR = /[\p{L}\p{N}_$]/u;
+/** undefined_function and ambiguous_function: their message prints a signature unquoted */
+const SIGNATURE_CODES = new Set(["42883", "42725"]);
+const SIGNATURE = /^(function |procedure |operator does not exist: |operator is not unique: )(.+?)( does not exist| is not unique)?$/s;
+const SIGNATURE_WORD = /[\p{L}_][\p{L}\p{N}_$]*/gu;
+/** the words of the server's names for builtin types, as format_type prints them in a signature */
+const TYPE_WORDS: ReadonlySet<string> = new Set([
+  "unknown", "integer", "bigint", "smallint", "numeric", "real", "double", "precision", "boolean", "text", "character", "varying",
+  "char", "name", "bytea", "date", "time", "timestamp", "with", "without", "zone", "interval", "json", "jsonb", "xml", "uuid",
+  "inet", "cidr", "macaddr", "macaddr8", "money", "oid", "regclass", "regtype", "regproc", "regprocedure", "regoper", "regoperator",
+  "record", "void", "anyelement", "anyarray", "anynonarray", "anyenum", "anyrange", "point", "line", "lseg", "box", "path", "polygon",
+  "circle", "bit", "tsvector", "tsquery", "int4range", "int8range", "numrange", "daterange", "tsrange", "tstzrange", "cstring",
+  "pg_catalog", "none",
+]);
 
 /**
  * An upstream 'E' or 'N' message as the client may see it. `statement`: the text of the
@@ -218,6 +231,8 @@ function redactValues(fields: Field[], error: boolean, statement: string | undef
   for (const [c, value] of fields) {
     switch (c) {
       case "M":
+        out.push([c, redactQuoted(SIGNATURE_CODES.has(code) ? redactSignature(value, known) : value, known)]);
+        break;
       case "H":
         out.push([c, redactQuoted(value, known)]);
         break;
@@ -286,26 +301,34 @@ function functionOutput(fields: Field[], code: string): Field[] {
 }
 
 /**
- * The names a message may quote: its own name fields, and what the statement's text holds as
- * a whole word (case-insensitive: the server folds unquoted identifiers). Searched on demand, so
- * a large statement costs a scan per quoted part, not a set of its words.
+ * The names a message may quote: its own name fields, and the statement's identifiers and
+ * keywords as the server's scanner reads them (not its comments or string literals: a comment
+ * listing candidate values would let the message confirm one). Read once per message, and only
+ * when the message quotes something.
  */
 function knownNames(fields: Field[], statement: string | undefined): (quoted: string) => boolean {
   const names = new Set(fields.filter(([c]) => NAMES.includes(c)).map(([, v]) => v));
-  const text = (statement ?? "").toLowerCase();
+  let words: ReadonlySet<string> | undefined;
   const inStatement = (part: string): boolean => {
-    const word = part.toLowerCase();
-    const openStart = WORD_CHAR.test(word[0]!);
-    const openEnd = WORD_CHAR.test(word[word.length - 1]!);
-    for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
-      if (openStart && WORD_CHAR.test(text[at - 1] ?? "")) continue;
-      if (openEnd && WORD_CHAR.test(text[at + word.length] ?? "")) continue;
-      return true;
-    }
-    return false;
+    words ??= statement === undefined ? new Set() : statementWords(statement);
+    return words.has(part) || words.has(part.toLowerCase());
   };
   const one = (part: string): boolean => part !== "" && (names.has(part) || inStatement(part));
   return (quoted) => one(quoted) || (quoted.includes(".") && quoted.split(".").every(one));
+}
+
+/**
+ * `function f(integer) does not exist`, `operator does not exist: integer ### integer`: the
+ * signature is unquoted, and `regprocedure`, `regoper` and `regoperator` print the text they were
+ * given there (`translate(ssn, '0123456789', 'abcdefghij')::regoper` showed the value as letters).
+ * It stays when each of its words is a name of the statement or a type's name; else it goes.
+ */
+function redactSignature(message: string, known: (word: string) => boolean): string {
+  const m = SIGNATURE.exec(message);
+  if (m === null) return message;
+  const [, head, signature, tail] = m;
+  const words = signature!.match(SIGNATURE_WORD) ?? [];
+  return words.every((w) => TYPE_WORDS.has(w.toLowerCase()) || known(w)) ? message : `${head}${REDACTED_VALUE}${tail ?? ""}`;
 }
 
 /**

@@ -20,13 +20,9 @@ import type { Decision, SessionPolicy, StatementDecision } from "../engine/types
 import type { ApprovalVerdict, ProxyMetrics } from "./context.js";
 import type { ExpectationQueue, StatementInfo } from "./expectations.js";
 import { copyOutLayout } from "./copy-format.js";
-import { STATISTICS_RELATIONS } from "./catalog.js";
 import { errorResponse, readCString } from "./messages.js";
 import { bareName, statementNames } from "./statement-names.js";
-import { maskedColumnsByTable, storedByName, type MaskedColumns } from "./stored-copies.js";
-
-/** Commands that change a table's definition, its dependents or who may read it. */
-const SCHEMA_CHANGES: ReadonlySet<string> = new Set(["alter", "create", "grant"]);
+import { maskedColumnsByTable, refusalByName, type MaskedColumns } from "./mask-refusals.js";
 
 export interface GateOutcome {
   /** messages to send upstream, in order */
@@ -37,7 +33,7 @@ export interface GateOutcome {
   hold?: HeldMessage;
 }
 
-/** A Query or Parse waiting for the catalog (`info.storesToCheck`) or for approval; proceed() or release() ends the wait. */
+/** A Query or Parse waiting for the catalog (`info.maskCheck`) or for approval; proceed() or release() ends the wait. */
 export interface HeldMessage {
   type: "Q" | "P";
   frame: Buffer;
@@ -144,10 +140,10 @@ export class QueryGate {
     return this.mustWait(held.info) ? { forward: [], hold: held } : this.proceed(held);
   }
 
-  /** the catalog has to judge what the statement stores, or it waits for approval */
+  /** the catalog has to judge what the statement reaches, or it waits for approval */
   private mustWait(info: StatementInfo): boolean {
     if (info.decision.effect === "deny") return false;
-    return info.storesToCheck === true || (this.canHold && info.decision.effect === "review");
+    return info.maskCheck === true || (this.canHold && info.decision.effect === "review");
   }
 
   private forwardQuery(info: StatementInfo, frame: Buffer): GateOutcome {
@@ -249,32 +245,11 @@ export class QueryGate {
     return info;
   }
 
-  /**
-   * What column masks cannot follow, refused in a session that has them (docs/masking.md):
-   * planner statistics (sample values of every column), schema changes to a table with masked
-   * columns (a renamed column, a generated column, a trigger or rule, a partition of an unmasked
-   * table, a grant), and values stored where the mask does not follow.
-   */
+  /** What column masks cannot follow (mask-refusals.ts): refused here by name, or left for the catalog to judge before the statement runs. */
   private checkColumnMasks(info: StatementInfo): void {
-    const deny = (reason: string): void => {
-      info.decision = { ...info.decision, effect: "deny", reason };
-    };
-    const statistics = statementNames(info.decision, "tables").find((t) => STATISTICS_RELATIONS.has(t));
-    if (statistics !== undefined) {
-      return deny(`"${statistics}" holds sample values of masked columns (most_common_vals, histogram_bounds): not readable in a session with column masks`);
-    }
-    // what it stores first: CREATE TABLE … AS names the masked tables it copies
-    const stored = storedByName(info.decision.statements, this.maskedColumns);
-    if (stored.kind === "refuse") return deny(stored.reason);
-    for (const { command, tables } of info.decision.statements) {
-      if (!SCHEMA_CHANGES.has(command)) continue;
-      const masked = tables.find((t) => this.maskedColumns.has(bareName(t)));
-      if (masked !== undefined) {
-        return deny(`"${masked}" has masked columns: ${command} on it could move its data out of its masks (a renamed or generated column, a trigger, a rule, a partition, a grant), not allowed in a session with column masks`);
-      }
-    }
-    // the catalog judges the rest before the statement runs
-    if (stored.kind === "ask") info.storesToCheck = true;
+    const verdict = refusalByName(info.decision.statements, this.maskedColumns);
+    if (verdict.kind === "refuse") info.decision = { ...info.decision, effect: "deny", reason: verdict.reason };
+    else if (verdict.kind === "ask") info.maskCheck = true;
   }
 
   /**

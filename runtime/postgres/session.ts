@@ -210,8 +210,8 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   };
 
   const decideHeld = async (held: HeldMessage): Promise<GateOutcome> => {
-    if (held.info.storesToCheck === true) {
-      const reason = await storedMaskedData(held);
+    if (held.info.maskCheck === true) {
+      const reason = await catalogRefusal(held);
       if (reason !== null) held.info.decision = { ...held.info.decision, effect: "deny", reason };
     }
     if (held.info.decision.effect !== "review" || ctx.approvals === undefined) return gate.proceed(held);
@@ -223,13 +223,13 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     }
   };
 
-  /** the catalog's verdict on what the statement stores; a catalog that cannot answer refuses it */
-  const storedMaskedData = async (held: HeldMessage): Promise<string | null> => {
+  /** the catalog's verdict on what the statement stores or changes; a catalog that cannot answer refuses it */
+  const catalogRefusal = async (held: HeldMessage): Promise<string | null> => {
     try {
-      return await columnMasks!.storedMaskedData(held.info);
+      return await columnMasks!.catalogRefusal(held.info);
     } catch (err) {
-      log.warn({ err }, "catalog lookup for a storing statement failed");
-      return `the catalog could not tell where the values this statement stores come from (${(err as Error).message}): not run`;
+      log.warn({ err }, "catalog lookup for a statement in a session with column masks failed");
+      return `the catalog could not tell whether this statement reaches masked data (${(err as Error).message}): not run`;
     }
   };
 

@@ -3,7 +3,7 @@
 import type { Node } from "libpg-query";
 import type { SqlCommand } from "../../schema/attributes.js";
 import type { SqlStatementFacts } from "../types.js";
-import { nodeAs } from "./ast.js";
+import { kindOf, nodeAs } from "./ast.js";
 import { collect, type Write } from "./collect.js";
 import { commandOf } from "./command.js";
 import { copyKind } from "./copy.js";
@@ -11,6 +11,14 @@ import { storesOf } from "./stores.js";
 import { writesAreRestricted } from "./where.js";
 
 const WRITE_RANK: Readonly<Record<Write["kind"], number>> = { insert: 1, update: 2, delete: 3, merge: 4 };
+
+/**
+ * Statements after which a relation name may stand for something else, or something the
+ * proxy's catalog (its own connection) cannot see until it commits: a view (temporary ones
+ * shadow tables of the same name), a schema (`$user` comes first in search_path), a rule (an ON
+ * SELECT rule turns a table into a view), a rename, a move to another schema.
+ */
+const REBINDING: ReadonlySet<string> = new Set(["ViewStmt", "CreateSchemaStmt", "RuleStmt", "RenameStmt", "AlterObjectSchemaStmt"]);
 
 /**
  * The command is the outer statement's, except that a write the statement runs cannot hide
@@ -35,6 +43,7 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
     ...(copy ? { copy: copyKind(copy) } : {}),
     ...(indirect ? { indirect: { operators: [...found.operators].sort(), casts: [...found.casts].sort(), stored: found.stored } } : {}),
     ...(stores ? { stores } : {}),
+    ...(REBINDING.has(kindOf(stmt) ?? "") ? { rebinds: true as const } : {}),
     ...(found.statementNames.size > 0 || found.portalNames.size > 0
       ? { sessionNames: { statements: [...found.statementNames].sort(), portals: [...found.portalNames].sort() } }
       : {}),

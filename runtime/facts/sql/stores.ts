@@ -9,19 +9,37 @@ import { nameParts, nodeAs, type JsonObject } from "./ast.js";
 import { rangeVarNames } from "./names.js";
 
 /**
- * Builtins that keep a value where a later statement, or another session, reads it without the
- * statement's masks: a setting (current_setting, SHOW), a sequence, a large object, a
- * notification, the WAL, an advisory lock's key (pg_locks), a server file. (dblink, which writes
- * to another database, is refused whole: hidden-queries.ts.)
+ * Builtins that keep a value, or change state, where a later statement or another session can
+ * read what their arguments were, without the statement's masks: a setting (current_setting,
+ * SHOW), a sequence's value or how often it was advanced, the random seed, large objects (their
+ * OIDs, contents, sizes, which exist), a notification, the WAL, advisory locks (pg_locks),
+ * replication origins and slots (their names), statistics counters reset or kept, a backend
+ * terminated or canceled, a server file or log. PostgreSQL 15's volatile builtins, less those
+ * that only read. (dblink, which writes to another database, is refused whole: hidden-queries.ts.)
  */
 const STORING_FUNCTIONS: ReadonlySet<string> = new Set([
-  "set_config", "setval",
-  "lo_from_bytea", "lo_put", "lowrite",
+  "set_config", "setval", "nextval", "setseed",
+  "lo_create", "lo_creat", "lo_import", "lo_export", "lo_from_bytea", "lo_put", "lowrite", "lo_truncate", "lo_truncate64",
+  "lo_unlink", "lo_open", "lo_close", "lo_lseek", "lo_lseek64",
   "pg_notify", "pg_logical_emit_message",
   "pg_advisory_lock", "pg_advisory_lock_shared", "pg_advisory_xact_lock", "pg_advisory_xact_lock_shared",
   "pg_try_advisory_lock", "pg_try_advisory_lock_shared", "pg_try_advisory_xact_lock", "pg_try_advisory_xact_lock_shared",
-  "pg_file_write",
+  "pg_advisory_unlock", "pg_advisory_unlock_shared", "pg_advisory_unlock_all",
+  "pg_replication_origin_create", "pg_replication_origin_drop", "pg_replication_origin_advance",
+  "pg_replication_origin_session_setup", "pg_replication_origin_session_reset", "pg_replication_origin_xact_setup", "pg_replication_origin_xact_reset",
+  "pg_create_physical_replication_slot", "pg_create_logical_replication_slot", "pg_copy_physical_replication_slot",
+  "pg_copy_logical_replication_slot", "pg_drop_replication_slot", "pg_replication_slot_advance",
+  "pg_create_restore_point", "pg_backup_start", "pg_backup_stop", "pg_switch_wal", "pg_rotate_logfile", "pg_reload_conf", "pg_promote",
+  "pg_wal_replay_pause", "pg_wal_replay_resume", "pg_terminate_backend", "pg_cancel_backend", "pg_log_backend_memory_contexts",
+  "pg_stat_reset", "pg_stat_reset_shared", "pg_stat_reset_single_table_counters", "pg_stat_reset_single_function_counters",
+  "pg_stat_reset_slru", "pg_stat_reset_replication_slot", "pg_stat_reset_subscription_stats", "pg_stat_force_next_flush", "pg_stat_clear_snapshot",
+  "brin_summarize_range", "brin_summarize_new_values", "brin_desummarize_range", "gin_clean_pending_list",
+  "pg_import_system_collations", "pg_extension_config_dump", "pg_nextoid",
+  "pg_file_write", "pg_file_rename", "pg_file_unlink",
 ]);
+
+/** binary_upgrade_set_next_… and the like: they choose the OIDs the next objects get */
+const STORING_PREFIXES: readonly string[] = ["binary_upgrade_"];
 
 /** A write target and the columns of its own that stored values refer to. */
 interface Target {
@@ -86,7 +104,7 @@ export function enterNode(kind: string, body: JsonObject, scope: StoreScope, out
     }
     case "FuncCall": {
       const name = nameParts((body as FuncCall).funcname)?.at(-1);
-      if (name !== undefined && STORING_FUNCTIONS.has(name)) {
+      if (name !== undefined && (STORING_FUNCTIONS.has(name) || STORING_PREFIXES.some((prefix) => name.startsWith(prefix)))) {
         out.storing = true;
         out.fromAnywhere = true;
       }
@@ -149,9 +167,11 @@ export function addRelation(names: readonly string[], scope: StoreScope, out: St
 /** The statement's SqlStores; `hasCte`: a CTE's rows may flow anywhere in it. */
 export function storesOf(found: StoreFindings, hasCte: boolean): SqlStores | undefined {
   if (!found.storing) return undefined;
-  const from = found.fromAnywhere || hasCte ? found.reads : found.storedFrom;
+  // a storing builtin may take any column of a written table: in its WHERE, MERGE's ON, or
+  // RETURNING (`delete from t where set_config('x', ssn, false) is null`)
+  if (found.fromAnywhere) for (const target of found.targets) target.columns.add("*");
   return {
-    from: [...from].sort(),
+    from: [...(found.fromAnywhere || hasCte ? found.reads : found.storedFrom)].sort(),
     targets: found.targets.filter((t) => t.columns.size > 0).map((t) => ({ names: t.names, columns: [...t.columns].sort() })),
   };
 }
