@@ -67,6 +67,10 @@ beforeAll(async () => {
     insert into vault values (1, 'PIN-4821');
     create table items (id int, name text);
     insert into items values (1, 'Widget');
+    -- PostgREST's computed columns: items.requester_ssn runs requester_ssn(items)
+    create function requester_ssn(items) returns text language sql stable as $$ select ssn from people where id = $1.id $$;
+    -- SQL/JSON syntax to PostgreSQL 18's grammar, a function call to this PostgreSQL 15 server
+    create function json_scalar(int) returns text language sql stable as $$ select ssn from people limit 1 $$;
   `);
   gw = await startGateway({ policy, targets: { catdb: { ...PG, database: DB } } });
 });
@@ -191,6 +195,16 @@ describe("schema changes to a table with masked columns are refused", () => {
       await c.query("alter table items add column note text");
       await c.query("create index on items (name)");
     });
+  });
+});
+
+describe("code called without a call in the text", () => {
+  it.each([
+    ["select i.requester_ssn from items i"],
+    ["select (i).requester_ssn from items i"],
+    ["select json_scalar(1)"],
+  ])("%s", async (sql) => {
+    await withClient("reader", (c) => expectMasked(c, sql));
   });
 });
 

@@ -250,15 +250,18 @@ describe("casts", () => {
     const catalog = new Catalog({ ...PG, database: DB });
     const query = vi.spyOn(pg.Pool.prototype, "query");
     try {
-      const names = { functions: ["lower"], operators: ["=", "+", "||", "->>"], casts: ["int4", "pg_catalog.int4", "text"] };
+      const names = { functions: ["lower"], operators: ["=", "+", "||", "->>"], casts: ["int4", "pg_catalog.int4", "text"], attributes: [] };
       expect(await catalog.runsOpaqueCode(names)).toBe(false);
       // one query per name the first time (pg_catalog.int4 too), none after
       const first = query.mock.calls.length;
       expect(first).toBe(8);
       for (let i = 0; i < 3; i++) expect(await catalog.runsOpaqueCode(names)).toBe(false);
       expect(query.mock.calls.length).toBe(first);
-      expect(await catalog.runsOpaqueCode({ functions: [], operators: ["###"], casts: [] })).toBe(true);
-      expect(await catalog.runsOpaqueCode({ functions: [], operators: [], casts: ["mood"] })).toBe(true);
+      expect(await catalog.runsOpaqueCode({ functions: [], operators: ["###"], casts: [], attributes: [] })).toBe(true);
+      expect(await catalog.runsOpaqueCode({ functions: [], operators: [], casts: ["mood"], attributes: [] })).toBe(true);
+      // t.f runs f(t): a column's name is no call, a user's one-argument function is
+      expect(await catalog.runsOpaqueCode({ functions: [], operators: [], casts: [], attributes: ["email", "name"] })).toBe(false);
+      expect(await catalog.runsOpaqueCode({ functions: [], operators: [], casts: [], attributes: ["leak_t"] })).toBe(true);
     } finally {
       query.mockRestore();
       await catalog.close();

@@ -231,22 +231,25 @@ describe("functions", () => {
   });
 });
 
-describe("indirect: operators, casts, stored statements", () => {
+describe("indirect: operators, casts, attribute names, stored statements", () => {
   it.each([
     ["SELECT 1", undefined],
     ["SELECT f(x) FROM t WHERE id IS NULL AND ok", undefined],
-    ["SELECT 1 ### 2 FROM items", { operators: ["###"], casts: [], stored: false }],
-    ["SELECT a OPERATOR(public.###) b, -c FROM t", { operators: ["###", "-", "public.###"], casts: [], stored: false }],
-    ["SELECT * FROM t WHERE a BETWEEN 1 AND 2 AND b NOT BETWEEN 3 AND 4", { operators: ["<", "<=", ">", ">="], casts: [], stored: false }],
-    ["SELECT * FROM t WHERE a IN (SELECT b FROM u) AND c <> ALL (SELECT d FROM u)", { operators: ["<>", "="], casts: [], stored: false }],
-    ["SELECT a LIKE 'x', a IS DISTINCT FROM b, nullif(a, b), a = ANY (c) FROM t", { operators: ["=", "~~"], casts: [], stored: false }],
-    ["SELECT CASE a WHEN 1 THEN 'x' END FROM t ORDER BY a USING ~<~", { operators: ["=", "~<~"], casts: [], stored: false }],
-    ["SELECT '(1)'::t::text", { operators: [], casts: ["t", "text"], stored: false }],
-    ["SELECT CAST(a AS s.t[]), int '1', a::integer FROM t", { operators: [], casts: ["int4", "pg_catalog.int4", "s.t", "t"], stored: false }],
-    ["EXECUTE p(1)", { operators: [], casts: [], stored: true }],
-    ["FETCH ALL FROM c", { operators: [], casts: [], stored: true }],
-    ["MOVE 1 IN c", { operators: [], casts: [], stored: true }],
-    ["EXPLAIN ANALYZE EXECUTE p", { operators: [], casts: [], stored: true }],
+    ["SELECT 1 ### 2 FROM items", { operators: ["###"], casts: [], attributes: [], stored: false }],
+    ["SELECT a OPERATOR(public.###) b, -c FROM t", { operators: ["###", "-", "public.###"], casts: [], attributes: [], stored: false }],
+    ["SELECT * FROM t WHERE a BETWEEN 1 AND 2 AND b NOT BETWEEN 3 AND 4", { operators: ["<", "<=", ">", ">="], casts: [], attributes: [], stored: false }],
+    ["SELECT * FROM t WHERE a IN (SELECT b FROM u) AND c <> ALL (SELECT d FROM u)", { operators: ["<>", "="], casts: [], attributes: [], stored: false }],
+    ["SELECT a LIKE 'x', a IS DISTINCT FROM b, nullif(a, b), a = ANY (c) FROM t", { operators: ["=", "~~"], casts: [], attributes: [], stored: false }],
+    ["SELECT CASE a WHEN 1 THEN 'x' END FROM t ORDER BY a USING ~<~", { operators: ["=", "~<~"], casts: [], attributes: [], stored: false }],
+    ["SELECT '(1)'::t::text", { operators: [], casts: ["t", "text"], attributes: [], stored: false }],
+    ["SELECT CAST(a AS s.t[]), int '1', a::integer FROM t", { operators: [], casts: ["int4", "pg_catalog.int4", "s.t", "t"], attributes: [], stored: false }],
+    ["EXECUTE p(1)", { operators: [], casts: [], attributes: [], stored: true }],
+    ["FETCH ALL FROM c", { operators: [], casts: [], attributes: [], stored: true }],
+    ["MOVE 1 IN c", { operators: [], casts: [], attributes: [], stored: true }],
+    ["EXPLAIN ANALYZE EXECUTE p", { operators: [], casts: [], attributes: [], stored: true }],
+    // attribute notation: t.f runs f(t) when t has no column f
+    ["SELECT t.requester_email, (t).x, u.* FROM tickets t, u", { operators: [], casts: [], attributes: ["requester_email", "x"], stored: false }],
+    ["SELECT public.t.c FROM public.t", { operators: [], casts: [], attributes: ["c"], stored: false }],
   ])("%s", (sql, indirect) => {
     expect(only(sql).indirect).toEqual(indirect);
   });
@@ -291,6 +294,19 @@ describe("sessionNames: prepared statements and cursors a statement may create, 
     const facts = only("CLOSE c");
     expect(Object.isFrozen(facts.sessionNames)).toBe(true);
     expect(Object.isFrozen(facts.sessionNames?.portals)).toBe(true);
+  });
+});
+
+describe("SQL/JSON syntax a PostgreSQL 15 server reads as a function call", () => {
+  it.each([
+    ["SELECT json_scalar(1)", ["json_scalar"]],
+    ["SELECT json('{}'), json_serialize('{}')", ["json", "json_serialize"]],
+    ["SELECT json_value('{}', '$.a'), json_query('{}', '$'), json_exists('{}', '$')", ["json_exists", "json_query", "json_value"]],
+    ["SELECT json_array(1, 2), json_object('a': 1)", ["json_array", "json_object"]],
+    ["SELECT json_arrayagg(x), json_objectagg(k: v) FROM t", ["json_arrayagg", "json_objectagg"]],
+    ["SELECT * FROM json_table('[]', '$' COLUMNS (a int PATH '$'))", ["json_table"]],
+  ])("%s", (sql, functions) => {
+    expect(only(sql).functions).toEqual(functions);
   });
 });
 

@@ -36,6 +36,8 @@ export interface SqlIndirect {
   operators: string[];
   /** target types of casts: `x::t`, `CAST(x AS t)`, `t 'literal'` */
   casts: string[];
+  /** the last field of qualified column references (`t.f`, `(t).f`): attribute notation runs `f(t)` when `t` has no column `f` */
+  attributes: string[];
   /** EXECUTE, FETCH or MOVE: the rows come from a statement prepared or a cursor declared earlier */
   stored: boolean;
 }

@@ -51,11 +51,12 @@ export interface Reads {
   callsOpaqueCode: boolean;
 }
 
-/** The names by which a statement may run code: sql.functions, and its operators and cast target types. */
+/** The names by which a statement may run code: sql.functions, its operators and cast target types, and its attribute names (`t.f` runs `f(t)`). */
 export interface CodeNames {
   functions: readonly string[];
   operators: readonly string[];
   casts: readonly string[];
+  attributes: readonly string[];
 }
 
 /**
@@ -172,6 +173,10 @@ select count(*)::int as found, count(*) filter (where ${notBuiltIn("o", "n")})::
   casts: `
 select count(*)::int as found, count(*) filter (where ${notBuiltIn("t", "n")})::int as opaque
   from pg_type t join pg_namespace n on n.oid = t.typnamespace where t.typname = $1`,
+  // a one-argument function of that name that is not built in; the name is most often a column's
+  attributes: `
+select count(*)::int as found, count(*) filter (where ${OPAQUE_PROC} and p.pronargs = 1)::int as opaque
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace where p.proname = $1`,
 };
 
 type CodeKind = "builtin" | "opaque" | "unknown";
@@ -191,6 +196,7 @@ export class Catalog {
     functions: new Map(),
     operators: new Map(),
     casts: new Map(),
+    attributes: new Map(),
   };
 
   constructor(target: PgTarget) {
@@ -267,8 +273,10 @@ export class Catalog {
     return cached(this.code[kind], name, async () => {
       const { rows } = await this.pool.query<{ found: number; opaque: number }>(CODE_SQL[kind], [name]);
       const row = rows[0];
-      if (row === undefined || row.found === 0) return "unknown";
-      return row.opaque > 0 ? "opaque" : "builtin";
+      if (row !== undefined && row.opaque > 0) return "opaque";
+      // most attribute names are columns', not functions': no function of that name is no call
+      if (kind === "attributes") return "builtin";
+      return row === undefined || row.found === 0 ? "unknown" : "builtin";
     });
   }
 

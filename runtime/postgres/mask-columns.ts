@@ -166,7 +166,7 @@ export class ColumnMasks {
   private async judgeStatement({ tables, functions, indirect }: StatementDecision): Promise<boolean> {
     // Without a catalog nothing can be told built in, and views cannot be looked into.
     if (this.catalog === null) return functions.length > 0 || indirect !== undefined;
-    if (await this.catalog.runsOpaqueCode({ functions, operators: indirect?.operators ?? [], casts: indirect?.casts ?? [] })) return true;
+    if (await this.catalog.runsOpaqueCode({ functions, operators: indirect?.operators ?? [], casts: indirect?.casts ?? [], attributes: indirect?.attributes ?? [] })) return true;
     if (tables.length === 0) return false;
     // a relation the catalog cannot see (a temporary view, say) may call anything
     const reads = await this.catalog.readsOfNames(tables);
@@ -210,7 +210,7 @@ export class ColumnMasks {
     if (functions.length === 0 && indirect === null) return false;
     // Without a catalog nothing can be told built in.
     if (this.catalog === null) return true;
-    return this.catalog.runsOpaqueCode({ functions, operators: indirect?.operators ?? [], casts: indirect?.casts ?? [] });
+    return this.catalog.runsOpaqueCode({ functions, operators: indirect?.operators ?? [], casts: indirect?.casts ?? [], attributes: indirect?.attributes ?? [] });
   }
 
   private strongestOf(tables: readonly string[]): MaskStrategy | null {
@@ -236,7 +236,7 @@ function borrowed(strategy: MaskStrategy | null): MaskStrategy | null {
 }
 
 /**
- * The operators, casts and stored statements of the statement's text: its one statement's own
+ * The operators, casts, attribute names and stored statements of the statement's text: its one statement's own
  * (shared by every run of the same text), or the union of several.
  */
 export function indirectOf(info: StatementInfo): SqlIndirect | null {
@@ -247,6 +247,7 @@ export function indirectOf(info: StatementInfo): SqlIndirect | null {
   return {
     operators: [...new Set(all.flatMap((i) => i.operators))].sort(),
     casts: [...new Set(all.flatMap((i) => i.casts))].sort(),
+    attributes: [...new Set(all.flatMap((i) => i.attributes))].sort(),
     stored: all.some((i) => i.stored),
   };
 }

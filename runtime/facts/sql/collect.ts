@@ -4,12 +4,12 @@
 // is an update), and what it stores (stores.ts).
 
 import type {
-  CallStmt, ClosePortalStmt, CommentStmt, DeallocateStmt, DeclareCursorStmt, DeleteStmt, DiscardStmt, DropStmt, FuncCall, InsertStmt, MergeStmt, Node,
+  CallStmt, ClosePortalStmt, CommentStmt, DeallocateStmt, DeclareCursorStmt, DeleteStmt, DiscardStmt, DropStmt, FuncCall, InsertStmt, JsonFuncExpr, MergeStmt, Node,
   ObjectType, PrepareStmt, RangeVar, UpdateStmt, WithClause,
 } from "libpg-query";
 import { explainExecutes } from "./command.js";
 import { isObject, kindOf, nameParts, nodeAs, type JsonObject } from "./ast.js";
-import { addCast, addOperators } from "./indirect.js";
+import { addAttributes, addCast, addOperators } from "./indirect.js";
 import { objectNameRelation, qualifiedNames, rangeVarNames } from "./names.js";
 import { addRelation, cteScope, emptyFindings, enterNode, fieldScope, TOP_SCOPE, type StoreFindings, type StoreScope } from "./stores.js";
 
@@ -26,6 +26,8 @@ export interface Collected {
   functions: Set<string>;
   operators: Set<string>;
   casts: Set<string>;
+  /** names `t.f` may call as `f(t)` */
+  attributes: Set<string>;
   /** EXECUTE, FETCH or MOVE */
   stored: boolean;
   writes: Write[];
@@ -65,7 +67,7 @@ const FROM_FIELDS = new Set(["fromClause", "usingClause", "sourceRelation"]);
 
 export function collect(stmt: Node): Collected {
   const out: Collected = {
-    tables: new Set(), functions: new Set(), operators: new Set(), casts: new Set(), stored: false, writes: [], store: emptyFindings(), hasCte: false,
+    tables: new Set(), functions: new Set(), operators: new Set(), casts: new Set(), attributes: new Set(), stored: false, writes: [], store: emptyFindings(), hasCte: false,
     statementNames: new Set(), portalNames: new Set(),
   };
   visit(stmt, { ctes: new Set(), executed: true, store: TOP_SCOPE }, false, out);
@@ -104,6 +106,9 @@ function visitBody(body: JsonObject, kind: string | undefined, ctx: Context, inF
   if (kind !== undefined) {
     addOperators(kind, body, out.operators);
     addCast(kind, body, out.casts);
+    addAttributes(kind, body, out.attributes);
+    const syntax = syntaxFunction(kind, body);
+    if (syntax !== undefined) out.functions.add(syntax);
     if (STORED.has(kind)) out.stored = true;
     addSessionNames(kind, body, out);
   }
@@ -175,6 +180,26 @@ function addSessionNames(kind: string, body: JsonObject, out: Collected): void {
 function everyName(out: Collected): void {
   out.statementNames.add("*");
   out.portalNames.add("*");
+}
+
+/**
+ * SQL/JSON syntax the parser (PostgreSQL 18's grammar) reads as its own node, where a PostgreSQL
+ * 15 server, which has no such syntax, calls a function of that name — a user's `json_scalar`
+ * runs. Reported as the function name either way.
+ */
+const SYNTAX_FUNCTIONS: Readonly<Record<string, string>> = {
+  JsonScalarExpr: "json_scalar", JsonSerializeExpr: "json_serialize", JsonParseExpr: "json",
+  JsonObjectConstructor: "json_object", JsonArrayConstructor: "json_array", JsonArrayQueryConstructor: "json_array",
+  JsonObjectAgg: "json_objectagg", JsonArrayAgg: "json_arrayagg", JsonTable: "json_table", MergeSupportFunc: "merge_action",
+};
+
+const JSON_FUNC_NAMES: Readonly<Record<string, string>> = {
+  JSON_VALUE_OP: "json_value", JSON_QUERY_OP: "json_query", JSON_EXISTS_OP: "json_exists", JSON_TABLE_OP: "json_table",
+};
+
+function syntaxFunction(kind: string, body: JsonObject): string | undefined {
+  if (kind === "JsonFuncExpr") return JSON_FUNC_NAMES[String((body as JsonFuncExpr).op)] ?? "json_value";
+  return Object.hasOwn(SYNTAX_FUNCTIONS, kind) ? SYNTAX_FUNCTIONS[kind] : undefined;
 }
 
 function recordWrite(kind: string | undefined, body: JsonObject, out: Collected): void {

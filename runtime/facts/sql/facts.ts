@@ -33,7 +33,7 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
   const outer = commandOf(stmt);
   const command = strongest(outer, found.writes);
   const copy = nodeAs(stmt, "CopyStmt");
-  const indirect = found.operators.size > 0 || found.casts.size > 0 || found.stored;
+  const indirect = found.operators.size > 0 || found.casts.size > 0 || found.attributes.size > 0 || found.stored;
   const stores = storesOf(found.store, found.hasCte);
   return {
     command,
@@ -41,7 +41,9 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
     functions: [...found.functions].sort(),
     hasWhere: writesAreRestricted(found.writes, stmt),
     ...(copy ? { copy: copyKind(copy) } : {}),
-    ...(indirect ? { indirect: { operators: [...found.operators].sort(), casts: [...found.casts].sort(), stored: found.stored } } : {}),
+    ...(indirect
+      ? { indirect: { operators: [...found.operators].sort(), casts: [...found.casts].sort(), attributes: [...found.attributes].sort(), stored: found.stored } }
+      : {}),
     ...(stores ? { stores } : {}),
     ...(REBINDING.has(kindOf(stmt) ?? "") ? { rebinds: true as const } : {}),
     ...(found.statementNames.size > 0 || found.portalNames.size > 0

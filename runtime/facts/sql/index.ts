@@ -60,6 +60,7 @@ function freezeStatement(s: SqlStatementFacts): void {
   if (s.indirect !== undefined) {
     Object.freeze(s.indirect.operators);
     Object.freeze(s.indirect.casts);
+    Object.freeze(s.indirect.attributes);
     Object.freeze(s.indirect);
   }
   if (s.stores !== undefined) {

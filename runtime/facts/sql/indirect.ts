@@ -2,8 +2,8 @@
 // BETWEEN, IN (subquery) and CASE x WHEN) and casts, whose functions may be user-defined. Read on
 // collect.ts's walk; the proxy's catalog judges the names (docs/masking.md).
 
-import type { A_Expr, A_Expr_Kind, CaseExpr, Node, SortBy, SubLink, TypeCast } from "libpg-query";
-import { nameParts, type JsonObject } from "./ast.js";
+import type { A_Expr, A_Expr_Kind, A_Indirection, CaseExpr, ColumnRef, Node, SortBy, SubLink, TypeCast } from "libpg-query";
+import { nameParts, nodeAs, type JsonObject } from "./ast.js";
 import { qualifiedNames } from "./names.js";
 
 /** BETWEEN is expanded by the server into comparisons; its name in the tree is a keyword. */
@@ -37,6 +37,24 @@ export function addOperators(kind: string, body: JsonObject, out: Set<string>): 
     case "CaseExpr":
       if ((body as CaseExpr).arg !== undefined) out.add("=");
       return;
+  }
+}
+
+/**
+ * Adds the names a column reference may call as a function: `t.f` and `(t).f` run `f(t)` when
+ * `t` has no column `f` (attribute notation, PostgREST's computed columns), with no call in the
+ * text. The last field of a qualified reference; the proxy's catalog tells which are functions.
+ */
+export function addAttributes(kind: string, body: JsonObject, out: Set<string>): void {
+  if (kind === "ColumnRef") {
+    const fields = (body as ColumnRef).fields ?? [];
+    const last = fields.length >= 2 ? nodeAs(fields[fields.length - 1], "String")?.sval : undefined;
+    if (last !== undefined) out.add(last);
+  } else if (kind === "A_Indirection") {
+    for (const step of (body as A_Indirection).indirection ?? []) {
+      const name = nodeAs(step, "String")?.sval;
+      if (name !== undefined) out.add(name);
+    }
   }
 }
 
