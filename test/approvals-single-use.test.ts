@@ -5,11 +5,14 @@
 
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compileSources } from "../compiler/index.js";
+import { loadEngine } from "../runtime/engine/index.js";
 import { decide, heldRequest, startApprovalGateway, startIdentities, type ApprovalGateway, type Identities } from "./support/approval-gateway.js";
 import { freshDatabase, dropDatabase, PG } from "./support/pg-gateway.js";
 import { errorFields, RawSession, serialize } from "./support/pg-raw-session.js";
 
 const DB = "hoopgate_approvals_once";
+const STORE_DB = "hoopgate_approvals_once_store";
 
 const policy = (issuer: string): string => `
 connection testdb { kind = postgres }
@@ -126,6 +129,54 @@ describe("an approval runs its statement once", () => {
       expect(await count("once_prepared")).toBe(4);
     } finally {
       await client.end();
+    }
+  });
+});
+
+describe("a request is for the review rules it was asked under", () => {
+  /** the same policy, but a DELETE without WHERE needs someone in security */
+  const stricter = (issuer: string): string => policy(issuer)
+    .replace('group dba {', `group security {\n  issuer = "${issuer}"\n  when   = claims.role == "security"\n}\ngroup dba {`)
+    .replace("approvers = [group.dba]", "approvers = [group.security]");
+
+  it("after the rules change, the same statement asks anew: an approval given under the old rules does not release it", async () => {
+    await freshDatabase(STORE_DB);
+    const compiled = compileSources([{ path: "test.hoop", text: stricter(ids.issuer.issuer) }]);
+    if (compiled.bundle === undefined) throw new Error(compiled.diagnostics.map((d) => d.message).join("; "));
+    const v2: Identities = { ...ids, engine: await loadEngine(compiled.bundle) };
+    const store = { kind: "postgres" as const, url: `postgres://postgres@127.0.0.1:5432/${STORE_DB}` };
+    const old = await startApprovalGateway(ids, store, { testdb: { ...PG, database: DB } });
+    const current = await startApprovalGateway(v2, store, { testdb: { ...PG, database: DB } });
+    try {
+      await fill("once_rules");
+      // asked under the old rules; the client leaves, a dba approves afterwards
+      const first = old.client(await ids.token("writer", "bob"));
+      await first.connect();
+      const held = heldRequest(first);
+      void first.query("DELETE FROM once_rules").catch(() => undefined);
+      const { id } = await held;
+      await first.end();
+      expect((await decide(old.api, id, "approve", await ids.token("dba", "alice"))).status).toBe(200);
+      // the same identity and statement under the rules in force: a new request, held
+      const again = current.client(await ids.token("writer", "bob"));
+      await again.connect();
+      try {
+        const second = heldRequest(again);
+        const running = again.query("DELETE FROM once_rules").catch((e: unknown) => e);
+        const { id: newId } = await second;
+        expect(newId).not.toBe(id);
+        expect(await count("once_rules")).toBe(5);
+        expect((await current.approvals.get(id))?.state).toBe("expired");
+        expect((await decide(current.api, newId, "deny", await ids.token("security", "sam"))).status).toBe(200);
+        expect(await running).toMatchObject({ code: "42501" });
+        expect(await count("once_rules")).toBe(5);
+      } finally {
+        await again.end();
+      }
+    } finally {
+      await current.close();
+      await old.close();
+      await dropDatabase(STORE_DB);
     }
   });
 });

@@ -31,7 +31,12 @@ export interface NewRequest {
 export class ApprovalRepository {
   constructor(private readonly store: Store) {}
 
-  /** the live request for this identity, connection and text, or a new one; `created` tells which */
+  /**
+   * The live request for this identity, connection and text under the same review rules, or a
+   * new one; `created` tells which. A live request asked of other rules (the bundle changed, or
+   * the identity's claims map to other rules now) is superseded: it expires, since its approvers
+   * are not the ones the rules in force name.
+   */
   async createOrAttach(request: NewRequest): Promise<{ request: ApprovalRequest; created: boolean }> {
     return this.store.transaction(async (tx) => {
       const key = [request.issuer, request.subject, request.connection, request.statementSha256];
@@ -40,6 +45,14 @@ export class ApprovalRepository {
            and state in ('pending', 'approved') and expires_at <= $5`,
         [...key, request.createdAt],
       );
+      const [current] = await tx.query<RequestRow>(
+        `select * from approval_requests where issuer = $1 and subject = $2 and connection = $3 and statement_sha256 = $4 and state in ('pending', 'approved')`,
+        key,
+      );
+      if (current !== undefined && !sameRules(toRequest(current).rules, request.rules)) {
+        await tx.query(`update approval_requests set state = 'expired' where id = $1`, [current.id]);
+        await tx.query(`select pg_notify($1, $2)`, [APPROVALS_CHANNEL, current.id]);
+      }
       const inserted = await tx.query<RequestRow>(
         `insert into approval_requests (id, created_at, expires_at, state, issuer, subject, connection, session_id, statement, statement_sha256, reason, rules)
          values ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11)
@@ -134,6 +147,13 @@ async function expire(tx: Queryable, id: string): Promise<boolean> {
   const rows = await tx.query(`update approval_requests set state = 'expired' where id = $1 and state = 'pending' returning id`, [id]);
   if (rows.length === 1) await tx.query(`select pg_notify($1, $2)`, [APPROVALS_CHANNEL, id]);
   return rows.length === 1;
+}
+
+/** the same review rules: each rule's id and approver groups, whatever their order */
+function sameRules(a: readonly ReviewRule[], b: readonly ReviewRule[]): boolean {
+  const canonical = (rules: readonly ReviewRule[]): string =>
+    JSON.stringify(rules.map((r) => [r.id, [...r.approvers].sort()]).sort((x, y) => (x[0]! < y[0]! ? -1 : x[0]! > y[0]! ? 1 : 0)));
+  return canonical(a) === canonical(b);
 }
 
 /** `now`: report a pending request past its expiry as expired */
