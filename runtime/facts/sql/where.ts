@@ -11,7 +11,10 @@
 //   relation is the same column: a subquery over it that its own WHERE does not restrict
 //   (`id IN (SELECT id FROM t)`), a self-join (`UPDATE t … FROM t t2 WHERE t.id = t2.id`,
 //   `MERGE INTO t USING t s ON t.id = s.id`), an upsert's `excluded` row, and any column of a
-//   subquery or CTE in FROM that reads such a reference (`USING (SELECT * FROM t) s`);
+//   subquery or CTE in FROM that reads such a reference (`USING (SELECT * FROM t) s`), of the
+//   relation renamed by a column alias list (`t AS t2(x)`), of a `JOIN … USING (…) AS j` over one,
+//   or of a LATERAL subquery or function in FROM that may read one; a relation's name alone is its
+//   whole row;
 // - system columns (tableoid, ctid, xmin, xmax, cmin, cmax) never count;
 // - a null test counts only on a plain column (`deleted_at IS NULL`): over a condition or an
 //   expression (`(id = 5) IS NOT NULL`, `coalesce(x, 0) IS NULL`) it tests no row's values;
@@ -221,39 +224,57 @@ function innerFrame(select: SelectStmt, f: Frame): Frame {
 /** The names FROM items bind, and whether each is the target's relation, derived from it, or another. */
 function fromBindings(items: readonly Node[], f: Frame): Binding[] {
   const out: Binding[] = [];
-  for (const item of items) {
-    const rv = nodeAs(item, "RangeVar") ?? nodeAs(nodeAs(item, "RangeTableSample")?.relation, "RangeVar");
-    if (rv) {
-      out.push({ name: rv.alias?.aliasname ?? rv.relname ?? "", kind: relationKind(rv, f.scope) });
-      continue;
-    }
-    const sub = nodeAs(item, "RangeSubselect");
-    if (sub) {
-      // judged once, in a frame that knows only the relation and the CTEs: whether its rows carry a copy's columns does not depend on where it stands
-      const derived = sub.subquery !== undefined && refs(sub.subquery, neutral(f.scope)).copy.size > 0;
-      out.push({ name: sub.alias?.aliasname ?? "", kind: derived ? "derived" : "other" });
-      continue;
-    }
-    const join = nodeAs(item, "JoinExpr");
-    if (join) {
-      const inner = fromBindings([join.larg, join.rarg].filter((n): n is Node => n !== undefined), f);
-      if (join.alias?.aliasname === undefined) out.push(...inner);
-      else out.push({ name: join.alias.aliasname, kind: inner.some((b) => b.kind !== "other") ? "derived" : "other" });
-      continue;
-    }
-    const fn = nodeAs(item, "RangeFunction");
-    if (fn) {
-      const first = nodeAs(nodeAs(fn.functions?.[0], "List")?.items?.[0], "FuncCall");
-      out.push({ name: fn.alias?.aliasname ?? nameParts(first?.funcname)?.at(-1) ?? "", kind: "other" });
-      continue;
-    }
-    const wrapped: unknown = item;
-    const kind = kindOf(wrapped);
-    const body = kind === undefined || !isObject(wrapped) ? undefined : wrapped[kind];
-    const alias = isObject(body) && isObject(body.alias) ? body.alias.aliasname : undefined;
-    out.push({ name: typeof alias === "string" ? alias : "", kind: "other" });
-  }
+  for (const item of items) bindItem(item, f, out);
   return out;
+}
+
+/** Adds the names `item` binds to `out`, which holds what the FROM list bound before it (a LATERAL item may read those). */
+function bindItem(item: Node, f: Frame, out: Binding[]): void {
+  const rv = nodeAs(item, "RangeVar") ?? nodeAs(nodeAs(item, "RangeTableSample")?.relation, "RangeVar");
+  if (rv) {
+    const kind = relationKind(rv, f.scope);
+    // a column alias list renames the copy's columns (`t AS t2(x)`: x is t's first column): which is which is not known here
+    const renamed = kind === "copy" && (rv.alias?.colnames?.length ?? 0) > 0;
+    out.push({ name: rv.alias?.aliasname ?? rv.relname ?? "", kind: renamed ? "derived" : kind });
+    return;
+  }
+  const join = nodeAs(item, "JoinExpr");
+  if (join) {
+    const start = out.length;
+    for (const side of [join.larg, join.rarg]) if (side !== undefined) bindItem(side, f, out);
+    const inner = out.splice(start);
+    const kind = inner.some((b) => b.kind !== "other") ? "derived" : "other";
+    if (join.alias?.aliasname !== undefined) {
+      out.push({ name: join.alias.aliasname, kind });
+      return;
+    }
+    out.push(...inner);
+    // `a JOIN b USING (id) AS j`: j.id is a's and b's id
+    if (join.join_using_alias?.aliasname !== undefined) out.push({ name: join.join_using_alias.aliasname, kind });
+    return;
+  }
+  // a subquery, a function or a table function: derived when it reads a copy (judged once, in a frame that knows only the
+  // relation and the CTEs: that does not depend on where it stands), or when it may read one bound before it (a LATERAL
+  // subquery; a function in FROM always may)
+  const sub = nodeAs(item, "RangeSubselect");
+  const lateral = sub === undefined || sub.lateral === true;
+  const related = lateral && out.some((b) => b.kind !== "other");
+  const derived = related || refs(item, neutral(f.scope)).copy.size > 0;
+  out.push({ name: itemName(item), kind: derived ? "derived" : "other" });
+}
+
+/** The name a subquery, function or table function in FROM binds: its alias, else a function's name. */
+function itemName(item: Node): string {
+  const fn = nodeAs(item, "RangeFunction");
+  if (fn !== undefined && fn.alias?.aliasname === undefined) {
+    const first = nodeAs(nodeAs(fn.functions?.[0], "List")?.items?.[0], "FuncCall");
+    return nameParts(first?.funcname)?.at(-1) ?? "";
+  }
+  const wrapped: unknown = item;
+  const kind = kindOf(wrapped);
+  const body = kind === undefined || !isObject(wrapped) ? undefined : wrapped[kind];
+  const alias = isObject(body) && isObject(body.alias) ? body.alias.aliasname : undefined;
+  return typeof alias === "string" ? alias : "";
 }
 
 function relationKind(rv: RangeVar, scope: Scope): Binding["kind"] {
@@ -492,14 +513,15 @@ function columnRefs(ref: ColumnRef, f: Frame): Refs {
   const qualifier = fields[fields.length - 2];
   if (column === undefined || SYSTEM_COLUMNS.has(column)) return NONE;
   if (qualifier === undefined) {
+    // a relation's name alone is its whole row (`WHERE t IS NOT NULL`, `(v).id`); where a column has that name,
+    // PostgreSQL reads the column, and judging it as the whole row can only judge the condition unrestricted
+    if (fields.length === 1 && f.target.has(column)) return { target: new Set(["*"]), copy: new Set() };
+    if (fields.length === 1 && (f.copies.has(column) || f.derived.has(column))) return { target: new Set(), copy: new Set(["*"]) };
     switch (f.unqualified) {
       case "target": return { target: new Set([column]), copy: new Set() };
       case "copy": return { target: new Set(), copy: new Set([column]) };
       case "derived": return { target: new Set(), copy: new Set(["*"]) };
     }
-    // a relation's name alone is its whole row
-    if (fields.length === 1 && f.target.has(column)) return { target: new Set(["*"]), copy: new Set() };
-    if (fields.length === 1 && (f.copies.has(column) || f.derived.has(column))) return { target: new Set(), copy: new Set(["*"]) };
     return NONE;
   }
   if (f.target.has(qualifier)) return { target: new Set([column]), copy: new Set() };
