@@ -2,6 +2,7 @@ import { scanSync } from "libpg-query";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { BoundedCache } from "../runtime/facts/sql/cache.js";
 import { extractSqlFacts, loadSqlParser } from "../runtime/facts/sql/index.js";
+import { SCALAR_BUILTINS, SET_RETURNING_BUILTINS } from "../runtime/facts/sql/set-returning.js";
 import type { SqlStatementFacts } from "../runtime/facts/types.js";
 
 beforeAll(async () => {
@@ -543,16 +544,29 @@ describe("hasWhere", () => {
     ["INSERT INTO victims (id, v) VALUES (generate_series(1, 1000000), 'x') ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
     ["INSERT INTO victims (id, v) VALUES (pg_catalog.unnest((SELECT array_agg(id) FROM victims)), 'x') ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
     ["INSERT INTO victims (id, v) VALUES (1, 'x') UNION ALL SELECT id, v FROM victims ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
+    // a call that may return a set: information_schema's builtin, an extension's or a user's function, a name qualified elsewhere
+    ["INSERT INTO victims (id, v) VALUES ((information_schema._pg_expandarray(ARRAY(SELECT id FROM victims))).x, 'pwned') ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
+    ["INSERT INTO victims (id, v) VALUES ((_pg_expandarray(ARRAY[1, 2])).x, 'pwned') ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
+    ["INSERT INTO victims (id, v) VALUES (skeys(hstore('a', 'b'))::int, 'x') ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
+    ["INSERT INTO victims (id, v) VALUES (my_ids(), 'x') ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
+    ["INSERT INTO victims (id, v) VALUES (abs(generate_series(1, 9)), 'x') ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
+    ["INSERT INTO victims (id, v) VALUES (1, public.lower('X')) ON CONFLICT (id) DO UPDATE SET v = excluded.v", false],
     ["INSERT INTO victims (id, v) SELECT id, v FROM staging ON CONFLICT (id) DO UPDATE SET v = excluded.v WHERE victims.id = excluded.id", false],
     ["INSERT INTO victims AS t (id, v) SELECT id, v FROM staging ON CONFLICT (id) DO UPDATE SET v = excluded.v WHERE t.v IS DISTINCT FROM excluded.v", false],
     ["WITH u AS (INSERT INTO victims SELECT * FROM staging ON CONFLICT (id) DO UPDATE SET v = excluded.v RETURNING 1) SELECT * FROM u", false],
     ["INSERT INTO victims (id, v) VALUES (1, 'x'), ($1, now()) ON CONFLICT (id) DO UPDATE SET v = excluded.v", true],
     ["INSERT INTO victims (id, v) VALUES ((SELECT max(id) FROM victims), 'x') ON CONFLICT (id) DO UPDATE SET v = excluded.v", true],
+    ["INSERT INTO victims (id, v) VALUES (nextval('s'), pg_catalog.lower($1) || gen_random_uuid()::text) ON CONFLICT (id) DO UPDATE SET v = excluded.v", true],
+    ["INSERT INTO victims (id, v) VALUES (1, (SELECT my_srf() LIMIT 1)) ON CONFLICT (id) DO UPDATE SET v = excluded.v", true],
     ["INSERT INTO victims DEFAULT VALUES ON CONFLICT (id) DO UPDATE SET v = excluded.v", true],
     ["INSERT INTO victims (id, v) SELECT id, v FROM staging ON CONFLICT (id) DO UPDATE SET v = excluded.v WHERE victims.v = 'draft'", true],
     ["INSERT INTO victims (id, v) SELECT id, v FROM staging ON CONFLICT (id) DO NOTHING", true],
   ])("%s → %s", (sql, hasWhere) => {
     expect(only(sql)).toMatchObject({ hasWhere });
+  });
+
+  it("knows no name as both a scalar builtin and a set-returning one", () => {
+    expect([...SCALAR_BUILTINS].filter((n) => SET_RETURNING_BUILTINS.has(n))).toEqual([]);
   });
 
   it("judges nested conditions and subqueries in linear time", () => {

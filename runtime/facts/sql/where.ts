@@ -31,7 +31,8 @@
 //   another relation, so only columns qualified by the target's name or alias count;
 // - `WHERE CURRENT OF cursor` counts.
 // An upsert (INSERT … ON CONFLICT DO UPDATE) updates the rows its proposed rows conflict with:
-// restricted when those come from a VALUES list (no set-returning builtin expands a row) or
+// restricted when those come from a VALUES list (no call but a known scalar builtin's outside a
+// subquery, so no set-returning function expands a row) or
 // DEFAULT VALUES, or when its DO UPDATE has a restricting WHERE; unrestricted from a query.
 // This catches missing and constant-true conditions; it is not a proof of selectivity
 // (`id >= 0` is a real WHERE). A condition too complex to judge within a fixed number of steps
@@ -40,7 +41,7 @@
 import type { A_Expr, BoolExpr, BooleanTest, CaseExpr, ColumnRef, DeleteStmt, InsertStmt, MergeStmt, Node, RangeVar, SelectStmt, SubLink, UpdateStmt } from "libpg-query";
 import { isObject, kindOf, nameParts, nodeAs, type JsonObject } from "./ast.js";
 import type { Write } from "./collect.js";
-import { SET_RETURNING_BUILTINS } from "./set-returning.js";
+import { SCALAR_BUILTINS, SET_RETURNING_BUILTINS } from "./set-returning.js";
 
 /** Columns every row has, whose values do not choose rows by the data: never a restriction. */
 const SYSTEM_COLUMNS = new Set(["tableoid", "ctid", "xmin", "xmax", "cmin", "cmax"]);
@@ -155,7 +156,7 @@ function upsertRestricted(stmt: InsertStmt, ctes: readonly Cte[]): boolean {
   return counts(stmt.onConflictClause?.whereClause, true, f);
 }
 
-/** DEFAULT VALUES, or a VALUES list no set-returning builtin expands (outside subqueries, where it cannot). */
+/** DEFAULT VALUES, or a VALUES list no function call may expand (outside subqueries, where it cannot): only known scalar builtins. */
 function valuesBounded(source: Node | undefined): boolean {
   if (source === undefined) return true;
   const select = nodeAs(source, "SelectStmt");
@@ -169,8 +170,11 @@ function callsSetReturning(value: unknown): boolean {
   const kind = kindOf(value);
   if (kind === "SubLink") return false;
   if (kind === "FuncCall") {
-    const name = nameParts(nodeAs(value, "FuncCall")?.funcname)?.at(-1);
-    if (name !== undefined && SET_RETURNING_BUILTINS.has(name)) return true;
+    const parts = nameParts(nodeAs(value, "FuncCall")?.funcname) ?? [];
+    const name = parts.at(-1);
+    const schema = parts.at(-2);
+    if (name === undefined || SET_RETURNING_BUILTINS.has(name)) return true;
+    if (!SCALAR_BUILTINS.has(name) || (schema !== undefined && schema !== "pg_catalog")) return true;
   }
   return Object.values(value).some(callsSetReturning);
 }
