@@ -522,6 +522,8 @@ describe("hasWhere", () => {
     ["DELETE FROM victims WHERE (id + 1) * 2 = 12", true],
     ["DELETE FROM victims WHERE -id = -5", true],
     ["DELETE FROM victims WHERE data ->> 'k' = 'x'", true],
+    ["DELETE FROM victims WHERE embedding <=> $1 < 0.5 OR location <-> point(0, 0) < 10", true],
+    ["DELETE FROM victims WHERE (v ~ 'x') = true", false],
     ["DELETE FROM victims WHERE lower(v) = 'x'", true],
     ["DELETE FROM victims WHERE coalesce(archived, false)", true],
     ["DELETE FROM victims WHERE nullif(v, '') = 'x'", true],

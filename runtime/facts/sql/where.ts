@@ -97,9 +97,13 @@ interface Refs {
 
 const NONE: Refs = { target: new Set(), copy: new Set(), value: false };
 
-/** Operators that compute a value from their operands (PostgreSQL's builtins for them return no boolean); any other may be a condition. */
-const VALUE_OPERATORS = new Set(["+", "-", "*", "/", "%", "^", "||", "&", "|", "#", "->", "->>", "#>", "#>>", "#-"]);
-const PREFIX_VALUE_OPERATORS = new Set(["+", "-", "~", "@", "|/", "||/"]);
+/**
+ * Operators that compute a value from their operands: no PostgreSQL builtin of that name and
+ * arity returns a boolean (arithmetic, concatenation, bitwise, JSON access, distance; `<#>`,
+ * `<=>`, `<+>` are pgvector's, `<<->`, `<->>` pg_trgm's). Any other may be a condition.
+ */
+const VALUE_OPERATORS = new Set(["+", "-", "*", "/", "%", "^", "||", "&", "|", "#", "->", "->>", "#>", "#>>", "#-", "<->", "##", "<#>", "<=>", "<+>", "<<->", "<->>"]);
+const PREFIX_VALUE_OPERATORS = new Set(["+", "-", "~", "@", "|/", "||/", "!!", "@-@", "@@", "#"]);
 /** SubLink kinds whose result is a boolean */
 const CONDITION_SUBLINKS = new Set(["EXISTS_SUBLINK", "ALL_SUBLINK", "ANY_SUBLINK", "ROWCOMPARE_SUBLINK"]);
 
@@ -510,8 +514,8 @@ function leafCounts(sides: readonly Node[], f: Frame): boolean {
  * A subquery that is a side (`x IN (SELECT …)`, `(SELECT …) = 5`, casts allowed) depends on the
  * target through its correlation: its own WHERE restricts the target, and it yields no row
  * where that WHERE holds for none. A set operation can yield rows whatever one branch's WHERE;
- * so can an aggregate (`SELECT count(*) … WHERE …`, any function call may be one), GROUP BY or
- * HAVING.
+ * so can an aggregate (`SELECT count(*) … WHERE …`; any function call may be one), HAVING and
+ * a grouping set (`mayYieldRegardless`).
  */
 function correlated(side: Node, f: Frame): boolean {
   let node: Node | undefined = side;
