@@ -267,6 +267,8 @@ describe("writes to every row that passed as restricted", () => {
     "DELETE FROM victims USING victims v2, LATERAL (SELECT v2.id AS x) s WHERE victims.id = s.x",
     "DELETE FROM victims USING victims v2, unnest(ARRAY[v2.id]) u(x) WHERE victims.id = u.x",
     "DELETE FROM victims WHERE id IN (SELECT (v).id FROM victims v)",
+    "UPDATE victims SET v = 'pwned' FROM (SELECT id AS y FROM victims) s WHERE victims.id = y",
+    "MERGE INTO victims t USING (SELECT id AS y FROM victims) s ON t.id = y WHEN MATCHED THEN UPDATE SET v = 'pwned'",
     // RT2-1b: a null or distinctness test on the whole row, a condition whose value does not depend on the row
     "DELETE FROM victims WHERE NOT (victims IS NULL)",
     "DELETE FROM victims t WHERE t IS DISTINCT FROM NULL",

@@ -459,6 +459,11 @@ describe("hasWhere", () => {
     ["UPDATE victims SET v = 'pwned' FROM victims v2 JOIN victims v3 USING (id) AS j WHERE victims.id = j.id", false],
     ["MERGE INTO victims t USING victims AS s(x, y) ON t.id = s.x WHEN MATCHED THEN UPDATE SET v = 'pwned'", false],
     ["MERGE INTO victims t USING victims AS s(x) TABLESAMPLE SYSTEM (100) ON t.id = s.x WHEN MATCHED THEN DELETE", false],
+    // an unqualified name that a derived FROM item's renamed column answers
+    ["UPDATE victims SET v = 'pwned' FROM (SELECT id AS y FROM victims) s WHERE victims.id = y", false],
+    ["MERGE INTO victims t USING (SELECT id AS y FROM victims) s ON t.id = y WHEN MATCHED THEN UPDATE SET v = 'pwned'", false],
+    ["DELETE FROM victims USING victims AS v2(y) WHERE victims.id = y", false],
+    ["DELETE FROM victims WHERE id IN (SELECT y FROM victims v2, (SELECT id AS y FROM victims) s)", false],
     // the whole row by the relation's name, a LATERAL subquery or a function over a copy
     ["DELETE FROM victims WHERE id IN (SELECT (v).id FROM victims v)", false],
     ["DELETE FROM victims USING victims v2, LATERAL (SELECT v2.id AS x) s WHERE victims.id = s.x", false],
@@ -467,6 +472,7 @@ describe("hasWhere", () => {
     ["DELETE FROM victims USING unnest(ARRAY(SELECT id FROM victims)) u(x) WHERE victims.id = u.x", false],
     // still restricted
     ["DELETE FROM victims USING u JOIN w USING (id) AS j WHERE victims.id = j.id", true],
+    ["UPDATE victims SET v = 'x' FROM (SELECT id AS y FROM victims) s WHERE victims.id = s.y + 1 AND victims.v = 'a'", true],
     ["DELETE FROM victims USING u, LATERAL (SELECT u.tid AS x) s WHERE victims.id = s.x", true],
     ["DELETE FROM victims USING generate_series(1, 3) g WHERE victims.id = g", true],
     ["DELETE FROM victims WHERE EXISTS (SELECT 1 WHERE id = 5)", true],

@@ -28,7 +28,8 @@
 // - EXISTS counts only as far as its subquery's WHERE restricts the target (correlation), and
 //   not at all over a subquery that may yield a row whatever its WHERE (an aggregate, HAVING);
 // - with FROM/USING (and always in MERGE and ON CONFLICT) an unqualified column may belong to
-//   another relation, so only columns qualified by the target's name or alias count;
+//   another relation, so only columns qualified by the target's name or alias count; where a FROM
+//   item may be a copy under other column names, an unqualified column is read as that item's;
 // - `WHERE CURRENT OF cursor` counts.
 // An upsert (INSERT … ON CONFLICT DO UPDATE) updates the rows its proposed rows conflict with:
 // restricted when those come from a VALUES list (no call but a known scalar builtin's outside a
@@ -192,12 +193,15 @@ function topFrame(rel: RangeVar | undefined, items: readonly Node[], ctes: reado
   const base = frame(scope, new Set([rel?.alias?.aliasname ?? name]), new Set(copies), new Set(), "other");
   // a relation in the statement's own FROM/USING/MERGE source is restricted only by the statement's conditions
   const bindings = fromBindings(items, base);
+  const derived = bindings.filter((b) => b.kind === "derived").map((b) => b.name);
   return frame(
     scope,
     base.target,
     new Set([...copies, ...bindings.filter((b) => b.kind === "copy").map((b) => b.name)]),
-    new Set(bindings.filter((b) => b.kind === "derived").map((b) => b.name)),
-    unqualified ?? (items.length > 0 ? "other" : "target"),
+    new Set(derived),
+    // an unqualified name may be a derived item's column (`FROM (SELECT id AS y FROM t) s WHERE t.id = y`); a copy's
+    // would be ambiguous with the target's
+    derived.length > 0 ? "derived" : unqualified ?? (items.length > 0 ? "other" : "target"),
   );
 }
 
@@ -245,7 +249,8 @@ function innerFrame(select: SelectStmt, f: Frame): Frame {
     new Set(outer(f.target)),
     new Set([...outer(f.copies), ...free]),
     new Set([...outer(f.derived), ...derived]),
-    free.length > 0 ? "copy" : derived.length > 0 ? "derived" : "other",
+    // an unqualified name may be a derived item's column: any of the target's
+    derived.length > 0 ? "derived" : free.length > 0 ? "copy" : "other",
   );
   f.inner.set(select, inner);
   return inner;
