@@ -280,6 +280,8 @@ describe("writes to every row that passed as restricted", () => {
     "DELETE FROM victims WHERE (SELECT true WHERE id = 5 UNION SELECT true)",
     "DELETE FROM victims WHERE EXISTS (SELECT count(*) FROM customers WHERE customers.id = victims.id)",
     "DELETE FROM victims WHERE EXISTS (SELECT 1 WHERE id = 5 HAVING true)",
+    "DELETE FROM victims WHERE (id = NULL) IS NOT TRUE",
+    "DELETE FROM victims WHERE (SELECT false WHERE id = 5) IS NOT TRUE",
     // RT2-2: a set-returning function the list missed expands an upsert's VALUES into every row
     "INSERT INTO victims (id, v) VALUES ((information_schema._pg_expandarray(ARRAY(SELECT id FROM victims))).x, 'pwned') ON CONFLICT (id) DO UPDATE SET v = excluded.v",
   ])("holds %s as a write without a WHERE", async (sql) => {

@@ -541,6 +541,15 @@ describe("hasWhere", () => {
     ["DELETE FROM victims WHERE EXISTS (SELECT 1 FROM u WHERE u.tid = victims.id GROUP BY u.tid)", true],
     ["DELETE FROM victims WHERE NOT EXISTS (SELECT 1 FROM u WHERE u.tid = victims.id)", true],
     ["DELETE FROM victims WHERE (id = 5) IS TRUE", true],
+    ["DELETE FROM victims WHERE (id = 5) IS FALSE", true],
+    ["DELETE FROM victims WHERE archived IS NOT TRUE", true],
+    ["DELETE FROM victims WHERE NOT (archived IS TRUE)", true],
+    ["DELETE FROM victims WHERE NOT (archived IS NOT FALSE)", true],
+    // IS NOT TRUE / IS NOT FALSE hold where the operand is null
+    ["DELETE FROM victims WHERE (id = $1) IS NOT FALSE", false],
+    ["DELETE FROM victims WHERE (id = NULL) IS NOT TRUE", false],
+    ["DELETE FROM victims WHERE NOT ((id = 5) IS TRUE)", false],
+    ["DELETE FROM victims WHERE (SELECT false WHERE id = 5) IS NOT TRUE", false],
   ])("%s → %s", (sql, hasWhere) => {
     expect(only(sql).hasWhere).toBe(hasWhere);
   });
@@ -584,7 +593,9 @@ describe("hasWhere", () => {
     // a condition compared with a value: its target columns do not reach the comparison's value ((id = 1) IN (true, false))
     expect(only(`DELETE FROM t WHERE ${"(".repeat(200)}id = 1${") = true".repeat(200)}`).hasWhere).toBe(false);
     expect(only(`DELETE FROM t WHERE ${"coalesce(".repeat(200)}id${", 1) = 1".repeat(200)}`).hasWhere).toBe(false);
-    expect(only(`DELETE FROM t WHERE ${"(".repeat(200)}id = 1${") IS NOT TRUE".repeat(200)}`).hasWhere).toBe(true);
+    // NOT (x IS FALSE) and x IS NOT TRUE also hold where x is null, and a null test over a condition is none
+    expect(only(`DELETE FROM t WHERE ${"(".repeat(200)}id = 1${") IS FALSE".repeat(200)}`).hasWhere).toBe(false);
+    expect(only(`DELETE FROM t WHERE ${"(".repeat(200)}id = 1${") IS NOT TRUE".repeat(200)}`).hasWhere).toBe(false);
     // each subquery is judged in a few frames (the copy's own, the one inside it), not in one per frame above it
     expect(only(`DELETE FROM t WHERE id IN ${"(SELECT id FROM t t2 WHERE t2.v IN ".repeat(60)}(1)${")".repeat(60)}`).hasWhere).toBe(true);
     expect(only(`DELETE FROM t WHERE id IN ${"(SELECT id FROM t t2 WHERE t2.v IN ".repeat(60)}(SELECT v FROM t)${")".repeat(60)}`).hasWhere).toBe(true);

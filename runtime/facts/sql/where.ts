@@ -5,7 +5,8 @@
 //
 // A condition counts when it references a column of the target relation, except:
 // - OR counts only if every branch counts; AND counts if any branch counts; NOT flips the two
-//   (De Morgan), so `NOT (id = 5 AND 1=2)` does not count;
+//   (De Morgan), so `NOT (id = 5 AND 1=2)` does not count; `x IS NOT TRUE` is `NOT x OR x IS
+//   NULL` (and `x IS NOT FALSE` likewise), whose null test must count too;
 // - a comparison with the same target column on two sides does not count (`id = id`,
 //   `id IN (id, 5)`), and the same column reached through another reference to the target's
 //   relation is the same column: a subquery over it that its own WHERE does not restrict
@@ -418,14 +419,22 @@ function boolCounts(bool: BoolExpr, positive: boolean, f: Frame): boolean {
   return conjunction ? args.some((a) => counts(a, positive, f)) : args.length > 0 && args.every((a) => counts(a, positive, f));
 }
 
+/**
+ * `x IS TRUE` is x where x is not null, `x IS FALSE` is `NOT x` there; `x IS NOT TRUE` is `NOT x
+ * OR x IS NULL` and `x IS NOT FALSE` is `x OR x IS NULL`, and that null test must count too:
+ * `(id = $1) IS NOT FALSE` holds for every row when $1 is null, `(SELECT false … WHERE u.tid =
+ * t.id) IS NOT TRUE` for every row whatever the correlation.
+ */
 function booleanTestCounts(test: BooleanTest, positive: boolean, f: Frame): boolean {
   switch (test.booltesttype) {
     case "IS_TRUE":
+      return positive ? counts(test.arg, true, f) : counts(test.arg, false, f) && nullTestCounts(test.arg, f);
     case "IS_NOT_FALSE":
-      return counts(test.arg, positive, f);
+      return positive ? counts(test.arg, true, f) && nullTestCounts(test.arg, f) : counts(test.arg, false, f);
     case "IS_FALSE":
+      return positive ? counts(test.arg, false, f) : counts(test.arg, true, f) && nullTestCounts(test.arg, f);
     case "IS_NOT_TRUE":
-      return counts(test.arg, !positive, f);
+      return positive ? counts(test.arg, false, f) && nullTestCounts(test.arg, f) : counts(test.arg, true, f);
     default:
       // IS [NOT] UNKNOWN is a null test on a boolean
       return nullTestCounts(test.arg, f);
