@@ -282,6 +282,9 @@ describe("writes to every row that passed as restricted", () => {
     "DELETE FROM victims WHERE EXISTS (SELECT 1 WHERE id = 5 HAVING true)",
     "DELETE FROM victims WHERE (id = NULL) IS NOT TRUE",
     "DELETE FROM victims WHERE (SELECT false WHERE id = 5) IS NOT TRUE",
+    "DELETE FROM victims WHERE 5 = ALL (SELECT 5 WHERE id = 5)",
+    "DELETE FROM victims WHERE 5 NOT IN (SELECT 6 WHERE id = 5)",
+    "DELETE FROM victims WHERE ARRAY(SELECT 5 WHERE id = 5) <> ARRAY[6]",
     // RT2-2: a set-returning function the list missed expands an upsert's VALUES into every row
     "INSERT INTO victims (id, v) VALUES ((information_schema._pg_expandarray(ARRAY(SELECT id FROM victims))).x, 'pwned') ON CONFLICT (id) DO UPDATE SET v = excluded.v",
   ])("holds %s as a write without a WHERE", async (sql) => {

@@ -25,7 +25,8 @@
 //   expression hides it (`(id = 5) IN (true, false)`, `coalesce(true, id = 5)`), and so do what
 //   a CASE chooses by, COALESCE's later arguments and what a subquery reads outside its select
 //   list, except the correlation of a subquery compared as a whole (`5 IN (SELECT … WHERE
-//   u.tid = t.id)`) that yields no row where its WHERE keeps none;
+//   u.tid = t.id)`) that yields no row where its WHERE keeps none, and where no row fails the
+//   predicate (not `5 NOT IN (SELECT …)`, `5 = ALL (SELECT …)`);
 // - EXISTS counts only as far as its subquery's WHERE restricts the target (correlation), and
 //   not at all over a subquery that may yield a row whatever its WHERE (an aggregate, HAVING);
 // - with FROM/USING (and always in MERGE and ON CONFLICT) an unqualified column may belong to
@@ -482,7 +483,9 @@ function aexprCounts(e: A_Expr, positive: boolean, f: Frame): boolean {
     const plain = (side: Node) => plainColumn(side, f) || isEmpty(refs(side, f));
     if (!sides.every(plain)) return false;
   }
-  return leafCounts(sides, f);
+  // `x = ANY (ARRAY(SELECT …))` is false where the array is empty; `x <> ALL (…)` is true there
+  const emptyFails = (e.kind === "AEXPR_OP_ANY" && positive) || (e.kind === "AEXPR_OP_ALL" && !positive);
+  return leafCounts(sides, f, emptyFails ? e.rexpr : undefined);
 }
 
 /**
@@ -496,16 +499,19 @@ function sublinkCounts(link: SubLink, positive: boolean, f: Frame): boolean {
     if (select === undefined || isSetOperation(select) || select.valuesLists !== undefined || mayYieldRegardless(select, f.scope)) return false;
     return counts(select.whereClause, positive, innerFrame(select, f));
   }
-  return leafCounts([link.testexpr, link.subselect].filter((s): s is Node => s !== undefined), f);
+  // no row makes `x IN (SELECT …)` false and a scalar subquery null, but `x op ALL (SELECT …)` and `x NOT IN (SELECT …)` true
+  const emptyFails = link.subLinkType === "ANY_SUBLINK" ? positive : link.subLinkType === "ALL_SUBLINK" ? !positive : true;
+  return leafCounts([link.testexpr, link.subselect].filter((s): s is Node => s !== undefined), f, emptyFails ? link.subselect : undefined);
 }
 
 /**
  * A predicate over `sides` restricts when a target column reaches the value of a side (not
  * through a condition nested in it; a subquery that is a side reaches it by its correlation), no
  * column of the target (or of a copy of it) appears on two sides, and no boolean condition
- * nested inside it fails to restrict.
+ * nested inside it fails to restrict. `emptyFails`: the side (a subquery or an ARRAY(…)) whose
+ * yielding no row makes the predicate fail rather than hold.
  */
-function leafCounts(sides: readonly Node[], f: Frame): boolean {
+function leafCounts(sides: readonly Node[], f: Frame, emptyFails?: Node): boolean {
   const seen = new Set<string>();
   let any = false;
   let star = false;
@@ -519,7 +525,7 @@ function leafCounts(sides: readonly Node[], f: Frame): boolean {
     for (const c of columns) seen.add(c);
     star ||= columns.has("*");
     any = true;
-    target ||= r.value || correlated(side, f);
+    target ||= r.value || correlated(side, f, side === emptyFails);
   }
   return target && sides.every((s) => nestedConditionsCount(s, f));
 }
@@ -527,15 +533,18 @@ function leafCounts(sides: readonly Node[], f: Frame): boolean {
 /**
  * A subquery that is a side (`x IN (SELECT …)`, `(SELECT …) = 5`, casts allowed) depends on the
  * target through its correlation: its own WHERE restricts the target, and it yields no row
- * where that WHERE holds for none. A set operation can yield rows whatever one branch's WHERE;
- * so can an aggregate (`SELECT count(*) … WHERE …`; any function call may be one), HAVING and
- * a grouping set (`mayYieldRegardless`).
+ * where that WHERE holds for none — which fails the predicate for a scalar subquery (null), and
+ * for the others (`IN`, `ANY`, `ALL`, `ARRAY(…)`) where `emptyFails` says so. A set operation can
+ * yield rows whatever one branch's WHERE; so can an aggregate (`SELECT count(*) … WHERE …`; any
+ * function call may be one), HAVING and a grouping set (`mayYieldRegardless`).
  */
-function correlated(side: Node, f: Frame): boolean {
+function correlated(side: Node, f: Frame, emptyFails: boolean): boolean {
   let node: Node | undefined = side;
   for (let cast = nodeAs(node, "TypeCast"); cast; cast = nodeAs(node, "TypeCast")) node = cast.arg;
   const link = nodeAs(node, "SubLink");
-  if (link?.subLinkType === "EXPR_SUBLINK" || link?.subLinkType === "ARRAY_SUBLINK") node = link.subselect;
+  if (link?.subLinkType === "EXPR_SUBLINK") node = link.subselect;
+  else if (!emptyFails) return false;
+  else if (link?.subLinkType === "ARRAY_SUBLINK") node = link.subselect;
   const select = nodeAs(node, "SelectStmt");
   if (select === undefined || select.whereClause === undefined || isSetOperation(select) || mayYieldRegardless(select, f.scope)) return false;
   return counts(select.whereClause, true, innerFrame(select, f));
