@@ -35,8 +35,8 @@
 // - `WHERE CURRENT OF cursor` counts.
 // An upsert (INSERT … ON CONFLICT DO UPDATE) updates the rows its proposed rows conflict with:
 // restricted when those come from a VALUES list (no call but a known scalar builtin's outside a
-// subquery, so no set-returning function expands a row) or
-// DEFAULT VALUES, or when its DO UPDATE has a restricting WHERE; unrestricted from a query.
+// subquery, so no set-returning function expands a row) or DEFAULT VALUES, or when its DO
+// UPDATE has a restricting WHERE; unrestricted from a query.
 // This catches missing and constant-true conditions; it is not a proof of selectivity
 // (`id >= 0` is a real WHERE). A condition too complex to judge within a fixed number of steps
 // is unrestricted.
