@@ -4,6 +4,7 @@
 
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { SCALAR_BUILTINS, SET_RETURNING_BUILTINS } from "../runtime/facts/sql/set-returning.js";
 import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
 import { Bind, Execute, Parse, Query, Sync, trace, Wire } from "./support/pg-wire.js";
 
@@ -253,5 +254,67 @@ describe("writes to every row that passed as restricted", () => {
     const [out] = await run("app", sql);
     expect(out).toMatch(/E:42501 approval required/);
     expect(await victims()).toEqual(UNTOUCHED);
+  });
+
+  // second red-team round: each of these rewrote or deleted every row with no review
+  it.each([
+    // RT2-1: a copy of the target whose columns an alias list renames, a JOIN … USING alias, a LATERAL item over a copy
+    "DELETE FROM victims USING victims AS v2(x) WHERE victims.id = v2.x",
+    "UPDATE victims SET v = 'pwned' WHERE id IN (SELECT x FROM victims AS v(x))",
+    "UPDATE victims SET v = 'pwned' WHERE id = ANY (ARRAY(SELECT x FROM victims v(x)))",
+    "UPDATE victims SET v = 'pwned' FROM victims v2 JOIN victims v3 USING (id) AS j WHERE victims.id = j.id",
+    "MERGE INTO victims t USING victims AS s(x, y) ON t.id = s.x WHEN MATCHED THEN UPDATE SET v = 'pwned'",
+    "DELETE FROM victims USING victims v2, LATERAL (SELECT v2.id AS x) s WHERE victims.id = s.x",
+    "DELETE FROM victims USING victims v2, unnest(ARRAY[v2.id]) u(x) WHERE victims.id = u.x",
+    "DELETE FROM victims WHERE id IN (SELECT (v).id FROM victims v)",
+    "UPDATE victims SET v = 'pwned' FROM (SELECT id AS y FROM victims) s WHERE victims.id = y",
+    "MERGE INTO victims t USING (SELECT id AS y FROM victims) s ON t.id = y WHEN MATCHED THEN UPDATE SET v = 'pwned'",
+    // RT2-1b: a null or distinctness test on the whole row, a condition whose value does not depend on the row
+    "DELETE FROM victims WHERE NOT (victims IS NULL)",
+    "DELETE FROM victims t WHERE t IS DISTINCT FROM NULL",
+    "DELETE FROM victims WHERE coalesce(v, '') IS DISTINCT FROM NULL",
+    "DELETE FROM victims WHERE CASE WHEN id = 5 THEN true ELSE true END",
+    "DELETE FROM victims WHERE coalesce(true, id = 5)",
+    "DELETE FROM victims WHERE (id = 5) IN (true, false)",
+    "DELETE FROM victims WHERE coalesce((SELECT true WHERE id = 5), true)",
+    "DELETE FROM victims WHERE (SELECT true WHERE id = 5 UNION SELECT true)",
+    "DELETE FROM victims WHERE EXISTS (SELECT count(*) FROM customers WHERE customers.id = victims.id)",
+    "DELETE FROM victims WHERE EXISTS (SELECT 1 WHERE id = 5 HAVING true)",
+    "DELETE FROM victims WHERE (id = NULL) IS NOT TRUE",
+    "DELETE FROM victims WHERE (SELECT false WHERE id = 5) IS NOT TRUE",
+    "DELETE FROM victims WHERE 5 = ALL (SELECT 5 WHERE id = 5)",
+    "DELETE FROM victims WHERE 5 NOT IN (SELECT 6 WHERE id = 5)",
+    "DELETE FROM victims WHERE ARRAY(SELECT 5 WHERE id = 5) <> ARRAY[6]",
+    // RT2-2: a set-returning function the list missed expands an upsert's VALUES into every row
+    "INSERT INTO victims (id, v) VALUES ((information_schema._pg_expandarray(ARRAY(SELECT id FROM victims))).x, 'pwned') ON CONFLICT (id) DO UPDATE SET v = excluded.v",
+  ])("holds %s as a write without a WHERE", async (sql) => {
+    const [out] = await run("app", sql);
+    expect(out).toMatch(/E:42501 approval required/);
+    expect(await victims()).toEqual(UNTOUCHED);
+  });
+
+  it("still lets restricted writes in those shapes through", async () => {
+    const out = await run(
+      "app",
+      "UPDATE victims SET v = 'five' WHERE coalesce(id, 0) = 5",
+      "DELETE FROM victims USING victims AS v2(x) WHERE victims.id = 4 AND v2.x = victims.id",
+      "UPDATE victims SET v = 'three' WHERE CASE WHEN id > 2 THEN id ELSE 0 END = 3",
+      "INSERT INTO victims (id, v) VALUES (1, lower('ONE') || now()::date::text) ON CONFLICT (id) DO UPDATE SET v = left(excluded.v, 3)",
+    );
+    expect(out[0]).toContain("C:UPDATE 1");
+    expect(out[1]).toContain("C:DELETE 1");
+    expect(out[2]).toContain("C:UPDATE 1");
+    expect(out[3]).toContain("C:INSERT 0 1");
+    expect(await victims()).toEqual(["1:one", "2:row 2", "3:three", "5:five"]);
+  });
+});
+
+describe("the set-returning and scalar builtin lists against the server's catalog", () => {
+  it("lists every set-returning function of pg_catalog and information_schema, and no scalar builtin that has a set-returning form", async () => {
+    const srf = (await direct.query("select distinct proname from pg_proc where proretset and pronamespace in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)")).rows.map((r: { proname: string }) => r.proname);
+    expect(srf.filter((n: string) => !SET_RETURNING_BUILTINS.has(n))).toEqual([]);
+    const builtin = new Set((await direct.query("select distinct proname from pg_proc where pronamespace = 'pg_catalog'::regnamespace")).rows.map((r: { proname: string }) => r.proname));
+    const returnsSets = new Set((await direct.query("select distinct proname from pg_proc where proretset")).rows.map((r: { proname: string }) => r.proname));
+    expect([...SCALAR_BUILTINS].filter((n) => !builtin.has(n) || returnsSets.has(n))).toEqual([]);
   });
 });

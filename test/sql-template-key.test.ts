@@ -61,8 +61,16 @@ describe("templateKey", () => {
     ["an underscored number", "SELECT 1_000"],
     ["an unterminated string", "SELECT 'abc"],
     ["a NUL", "SELECT '\0'"],
+    ["a control character where a placeholder would be", "SELECT \u0001s"],
+    ["a control character in a string", "SELECT 'a\u0001n'"],
+    ["a vertical tab (whitespace to PostgreSQL 16 and later, not to 15)", "SELECT\v1"],
+    ["an escape character", "SELECT 1 \u001b"],
   ])("gives no key for %s", (_why, text) => {
     expect(templateKey(text)).toBeUndefined();
+  });
+
+  it("keys texts with tabs, newlines, carriage returns and form feeds", () => {
+    expect(templateKey("DELETE\tFROM t\r\nWHERE id =\f5")).toBe(templateKey("DELETE\tFROM t\r\nWHERE id =\f6"));
   });
 
   it("never shares a key between corpus statements whose facts differ", () => {
@@ -98,6 +106,12 @@ describe("extractSqlFacts with the template cache", () => {
     extractSqlFacts("DELETE FROM sessions WHERE 1=2");
     const f = extractSqlFacts("DELETE FROM sessions WHERE 1=1");
     expect(f.ok && f.statements[0]!.hasWhere).toBe(false);
+  });
+
+  it("does not answer a text the parser rejects from the template of one it accepts", () => {
+    extractSqlFacts("DELETE FROM accounts WHERE id = 'x'");
+    const f = extractSqlFacts("DELETE FROM accounts WHERE id = \u0001s");
+    expect(f).toMatchObject({ ok: false, error: expect.stringMatching(/syntax error/) });
   });
 
   it("does not let a backslash trick hide behind a cached harmless statement", () => {

@@ -2,11 +2,12 @@
 // one parse. Sound only if this scanner splits the text exactly where PostgreSQL's lexer does,
 // so it accepts just a narrow, unambiguous subset and gives up (undefined: parse the text) on
 // anything else: comments, dollar quotes, quoted identifiers, backslashes, prefixed strings
-// (E'', B'', X'', U&''), non-ASCII, and more than one statement. Within that subset a
-// single-quoted string ends at the first quote not doubled, and a number is a run of digits
-// with an optional fraction and exponent — the same under either `standard_conforming_strings`
-// setting. Facts never depend on literal values (docs/sql-facts.md), so texts with one key
-// have one set of facts.
+// (E'', B'', X'', U&''), non-ASCII, control characters other than the whitespace the lexer
+// skips (a placeholder starts with one: `\u0001s` in a text would key as a string), and more
+// than one statement. Within that subset a single-quoted string ends at the first quote not
+// doubled, and a number is a run of digits with an optional fraction and exponent — the same
+// under either `standard_conforming_strings` setting. Facts never depend on literal values
+// (docs/sql-facts.md), so texts with one key have one set of facts.
 
 const NUMBER = /[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
@@ -17,7 +18,7 @@ export function templateKey(text: string): string | undefined {
   let semicolon = false;
   while (i < text.length) {
     const c = text.charCodeAt(i);
-    if (c > 0x7e || c === 0 || (semicolon && !isSpace(c))) return undefined;
+    if (c > 0x7e || isControl(c) || (semicolon && !isSpace(c))) return undefined;
     if (c === 0x24 /* $ */ || c === 0x22 /* " */ || c === 0x5c /* \ */) return undefined;
     const next = text.charCodeAt(i + 1);
     if ((c === 0x2d && next === 0x2d) || (c === 0x2f && next === 0x2a)) return undefined; // -- and /*
@@ -50,13 +51,18 @@ function isIdent(c: number): boolean {
 function closingQuote(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c > 0x7e || c === 0 || c === 0x5c) return -1;
+    if (c > 0x7e || isControl(c) || c === 0x5c) return -1;
     if (c === 0x27) {
       if (text.charCodeAt(i + 1) === 0x27) i++;
       else return i;
     }
   }
   return -1;
+}
+
+/** A control character other than the whitespace PostgreSQL's lexer skips: the key's placeholders are made of one (\u0001). */
+function isControl(c: number): boolean {
+  return c < 0x20 && !isSpace(c);
 }
 
 function isSpace(c: number): boolean {
