@@ -1,15 +1,17 @@
 // Statements the gateway never lets through, whatever the policy: those that would make the
-// server read text or resolve names differently from the facts (lexer-settings.ts), and those
+// server read text or resolve names differently from the facts (lexer-settings.ts), those
 // that run SQL the facts cannot see (hidden-queries.ts) — called, or named in DDL that makes the
-// server call them later (named-functions.ts). One walk over the whole tree, including what is
-// stored for later (PREPARE, CREATE RULE, CREATE FUNCTION … BEGIN ATOMIC, CTEs), since what is
-// stored runs later without being decided again.
+// server call them later (named-functions.ts) — and those reading a table's values under its
+// TOAST relation's name (toast.ts). One walk over the whole tree, including what is stored for
+// later (PREPARE, CREATE RULE, CREATE FUNCTION … BEGIN ATOMIC, CTEs), since what is stored runs
+// later without being decided again.
 
 import type { CallStmt, CopyStmt, FuncCall, Node, RangeVar } from "libpg-query";
 import { isObject, kindOf, type JsonObject } from "./ast.js";
 import { hiddenQueryProblem } from "./hidden-queries.js";
 import { setConfigProblem, settingsRuleProblem, settingStatementProblem, settingsViewProblem, settingsWriteProblem } from "./lexer-settings.js";
 import { namedFunctionProblem } from "./named-functions.js";
+import { toastRelationProblem } from "./toast.js";
 
 /** Statements whose `relation` they write. */
 const WRITES = new Set(["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
@@ -48,7 +50,8 @@ function nodeProblem(kind: string | undefined, body: JsonObject, within: Within)
   // A bare RangeVar (InsertStmt.relation …) has no wrapper; only RangeVar has `relname` in raw trees.
   if (kind === "RangeVar" || (kind === undefined && typeof body.relname === "string")) {
     const relation = body as RangeVar;
-    return within === "view" ? settingsViewProblem(relation) : within === "rule" ? settingsRuleProblem(relation) : undefined;
+    return toastRelationProblem(relation)
+      ?? (within === "view" ? settingsViewProblem(relation) : within === "rule" ? settingsRuleProblem(relation) : undefined);
   }
   // CALL holds its FuncCall bare
   const call = kind === "FuncCall" ? (body as FuncCall) : kind === "CallStmt" ? (body as CallStmt).funccall : undefined;
