@@ -241,6 +241,17 @@ describe("RT2-5: the pipeline barrier, for code whose body the facts cannot read
     expect(await victims()).toEqual(UNTOUCHED);
   });
 
+  it("ends the session when code moves client_encoding to an ASCII-safe encoding too", async () => {
+    const { out, closed } = await pipelined(
+      "deploy",
+      ["CREATE FUNCTION rt2_sjis() RETURNS text LANGUAGE sql AS $$ SELECT set_config('client_encoding', 'LATIN1', false) $$"],
+      [Query("SELECT rt2_sjis()")],
+      1,
+    );
+    expect(out).toMatch(/E:55000 the server's client_encoding became LATIN1/);
+    expect(closed).toBe(true);
+  });
+
   it("lets texts through that read the same under any setting, and sensitive ones once the earlier results are back", async () => {
     await direct.query("create function rt2_now() returns timestamptz language sql as 'select now()'");
     const w = await session("deploy");
