@@ -19,8 +19,12 @@ export interface StatementInfo {
 // Names (of prepared statements and portals) are carried as the client sent them: the result
 // rewriter maps a name to its StatementInfo only when the server's answer confirms it, in the
 // server's order (docs/masking.md, "Statement and portal names").
+//
+// `reportsCode` on a query or sync: messages that may run code (which may change a setting) were
+// sent before it, after the previous such boundary (a query: or it runs code itself); the server
+// reports changed settings just before the ReadyForQuery that answers it.
 export type Expectation =
-  | { kind: "query"; info: StatementInfo; denied: Buffer | null; started: number }
+  | { kind: "query"; info: StatementInfo; denied: Buffer | null; started: number; reportsCode?: true }
   /** info: the statement the name stands for once ParseComplete arrives; null when refused (the sentinel never parses) */
   | { kind: "parse"; name: string; info: StatementInfo | null; denied: Buffer | null }
   /** denied: the statement's latest Parse was refused, so the Bind was sent naming the sentinel (which no statement has) */
@@ -29,14 +33,41 @@ export type Expectation =
   | { kind: "describe"; target: "S" | "P"; name: string; swallow: boolean }
   | { kind: "execute"; portal: string; started: number }
   | { kind: "close"; target: "S" | "P"; name: string }
-  | { kind: "sync" };
+  | { kind: "sync"; reportsCode?: true };
 
-/** A FIFO with O(1) shift. */
+/**
+ * A FIFO with O(1) shift. It also knows whether code that may have changed a setting ran
+ * without the server having reported it yet (pipeline-barrier.ts): the gate calls
+ * codeMayRun() before pushing a message that may run code; the ReadyForQuery of the next query
+ * or sync pushed after it is where the server reports what that code changed.
+ */
 export class ExpectationQueue {
   private items: Expectation[] = [];
   private head = 0;
+  /** a message that may run code was pushed after the last query or sync */
+  private codeOpen = false;
+  /** queries and syncs marked reportsCode still in the queue (their ReadyForQuery not read) */
+  private reportsDue = 0;
+
+  /** the next message pushed may run code (call before pushing it) */
+  codeMayRun(): void {
+    this.codeOpen = true;
+  }
+
+  /**
+   * Code that may have changed a setting was sent and the ReadyForQuery after it not read yet:
+   * the server may be reading later text under that setting, unreported.
+   */
+  get settingsUnreported(): boolean {
+    return this.codeOpen || this.reportsDue > 0;
+  }
 
   push(item: Expectation): void {
+    if ((item.kind === "query" || item.kind === "sync") && this.codeOpen) {
+      item.reportsCode = true;
+      this.reportsDue += 1;
+      this.codeOpen = false;
+    }
     this.items.push(item);
   }
 
@@ -48,6 +79,7 @@ export class ExpectationQueue {
     const item = this.items[this.head];
     if (item === undefined) return undefined;
     this.head += 1;
+    if ((item.kind === "query" || item.kind === "sync") && item.reportsCode === true) this.reportsDue -= 1;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
@@ -55,11 +87,24 @@ export class ExpectationQueue {
     return item;
   }
 
-  /** after an error in the extended protocol the server skips everything up to Sync */
+  /**
+   * after an error in the extended protocol the server skips everything up to Sync. A skipped
+   * query gets no ReadyForQuery: the code it was to report is reported at the Sync's.
+   */
   dropUntilSync(): Expectation[] {
     const dropped: Expectation[] = [];
+    let reports = false;
     for (let item = this.peek(); item !== undefined && item.kind !== "sync"; item = this.peek()) {
+      if (item.kind === "query" && item.reportsCode === true) reports = true;
       dropped.push(this.shift()!);
+    }
+    if (reports) {
+      const sync = this.peek();
+      if (sync === undefined) this.codeOpen = true;
+      else if (sync.kind === "sync" && sync.reportsCode !== true) {
+        sync.reportsCode = true;
+        this.reportsDue += 1;
+      }
     }
     return dropped;
   }

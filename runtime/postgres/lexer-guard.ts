@@ -2,7 +2,9 @@
 // server reads text the same way: an ASCII-safe client encoding and
 // standard_conforming_strings = on (runtime/facts/sql/lexer-settings.ts refuses statements that
 // change them). This guards the two other ways in: the startup packet, and a server that
-// reports another value mid-session (ALTER ROLE … SET, a function's SET clause gone wrong).
+// reports another value mid-session (ALTER ROLE … SET, a function's SET clause gone wrong, code
+// whose body the facts cannot read). A report comes only at the next ReadyForQuery: what was
+// pipelined behind the code is the pipeline barrier's (pipeline-barrier.ts).
 
 import { readCString } from "./messages.js";
 
@@ -18,8 +20,7 @@ const NOT_ASCII_SAFE = new Set([
 ]);
 
 export function clientEncodingProblem(value: string): string | undefined {
-  const normalized = value.toLowerCase().replace(/[^a-z0-9]/g, "");
-  return NOT_ASCII_SAFE.has(normalized) ? `client_encoding ${value} is not supported through the gateway: use UTF8` : undefined;
+  return NOT_ASCII_SAFE.has(normalized(value)) ? `client_encoding ${value} is not supported through the gateway: use UTF8` : undefined;
 }
 
 /** A ParameterStatus message ('S') whose value would make the server read statements differently. */
@@ -29,6 +30,20 @@ export function parameterStatusProblem(frame: Buffer): string | undefined {
   if (name === "standard_conforming_strings" && value !== "on") {
     return "the server turned standard_conforming_strings off: the gateway can no longer read statements as the server does";
   }
-  if (name === "client_encoding") return clientEncodingProblem(value);
+  // The upstream startup always asks for UTF8 (server-connect.ts, pg-protocol's startup), and the
+  // gateway decodes every text as UTF-8: a server reporting any other encoding later was moved
+  // by code the facts do not see. Even an ASCII-safe one (LATIN1) reads the bytes of a non-ASCII
+  // name as other characters — `"cart\xe9s"` is the denied "cartés" to the server and "cart�s"
+  // to the gateway.
+  if (name === "client_encoding" && !UTF8.has(normalized(value))) {
+    return `the server's client_encoding became ${value}: the gateway reads statements as UTF-8`;
+  }
   return undefined;
+}
+
+/** PostgreSQL's names for UTF-8, normalized */
+const UTF8 = new Set(["utf8", "unicode"]);
+
+function normalized(encoding: string): string {
+  return encoding.toLowerCase().replace(/[^a-z0-9]/g, "");
 }

@@ -20,7 +20,8 @@ import type { Decision, SessionPolicy, StatementDecision } from "../engine/types
 import type { ApprovalVerdict, ProxyMetrics } from "./context.js";
 import type { ExpectationQueue, StatementInfo } from "./expectations.js";
 import { copyOutLayout } from "./copy-format.js";
-import { errorResponse, readCString } from "./messages.js";
+import { errorResponse, readCString, skipCString } from "./messages.js";
+import { lexerSensitivity, mayRunCode, UnnamedStatements } from "./pipeline-barrier.js";
 import { bareName, statementNames } from "./statement-names.js";
 import { maskedColumnsByTable, refusalByName, type MaskedColumns } from "./mask-refusals.js";
 
@@ -58,6 +59,8 @@ export class QueryGate {
    * is for one execution, so their first Bind uses it and a later one is refused like a refused Parse.
    */
   private readonly approvedStatements = new Map<string, string>();
+  /** what the unnamed statement and portal may run, for the pipeline barrier */
+  private readonly unnamed = new UnnamedStatements();
   private readonly maskedColumns: MaskedColumns;
   private readonly masking: boolean;
   private readonly detecting: boolean;
@@ -77,7 +80,7 @@ export class QueryGate {
   handle(type: number, frame: Buffer): GateOutcome {
     switch (String.fromCharCode(type)) {
       case "Q":
-        return this.query(readCString(frame, 5).value, frame);
+        return this.query(frame);
       case "P":
         return this.parse(frame);
       case "B":
@@ -99,6 +102,7 @@ export class QueryGate {
         return { forward: [frame] };
       }
       case "S":
+        this.unnamed.synced();
         this.queue.push({ kind: "sync" });
         return { forward: [frame] };
       case "F":
@@ -132,10 +136,14 @@ export class QueryGate {
     return held.type === "Q" ? this.refuseQuery(held.info, denied, message) : this.refuseParse(held.info, held.frame, denied, message);
   }
 
-  private query(text: string, frame: Buffer): GateOutcome {
+  private query(frame: Buffer): GateOutcome {
     // a Query replaces the unnamed portal and may DECLARE or CLOSE cursors, or run code that does:
     // every portal is described again before its next Execute
     if (this.describedPortals.size > 0) this.describedPortals.clear();
+    const end = skipCString(frame, 5);
+    const text = frame.toString("utf8", 5, end - 1);
+    const barred = this.barrier(frame, 5, end, text);
+    if (barred !== undefined) return this.refuseQuery(barred.info, barred.denied);
     const held: HeldMessage = { type: "Q", frame, info: this.decide(text) };
     return this.mustWait(held.info) ? { forward: [], hold: held } : this.proceed(held);
   }
@@ -147,6 +155,8 @@ export class QueryGate {
   }
 
   private forwardQuery(info: StatementInfo, frame: Buffer): GateOutcome {
+    if (mayRunCode(info)) this.queue.codeMayRun();
+    this.unnamed.query();
     this.queue.push({ kind: "query", info, denied: null, started: Date.now() });
     return { forward: [frame] };
   }
@@ -157,7 +167,11 @@ export class QueryGate {
   }
 
   private parse(frame: Buffer): GateOutcome {
-    const text = readCString(frame, readCString(frame, 5).next).value;
+    const start = skipCString(frame, 5);
+    const end = skipCString(frame, start);
+    const text = frame.toString("utf8", start, end - 1);
+    const barred = this.barrier(frame, start, end, text);
+    if (barred !== undefined) return this.refuseParse(barred.info, frame, barred.denied);
     const held: HeldMessage = { type: "P", frame, info: this.decide(text) };
     return this.mustWait(held.info) ? { forward: [], hold: held } : this.proceed(held);
   }
@@ -167,6 +181,7 @@ export class QueryGate {
     if (this.refusedStatements.size > 0) this.refusedStatements.delete(name);
     if (info.approval !== undefined) this.approvedStatements.set(name, info.approval);
     else if (this.approvedStatements.size > 0) this.approvedStatements.delete(name);
+    this.unnamed.parsed(name, info);
     this.queue.push({ kind: "parse", name, info, denied: null });
     return { forward: [frame] };
   }
@@ -195,6 +210,7 @@ export class QueryGate {
       const message = `approval request ${approval} was used by this statement's first execution: parse it again to ask anew`;
       this.refusedStatements.set(statement, errorResponse({ severity: "ERROR", code: "42501", message }));
     }
+    if (this.unnamed.bound(portal.value, statement, refused !== undefined)) this.queue.codeMayRun();
     this.queue.push({ kind: "bind", portal: portal.value, statement, denied: refused ?? null });
     if (refused !== undefined) return { forward: [serialize.bind({ portal: portal.value, statement: this.marker })] };
     return { forward: [frame] };
@@ -218,6 +234,7 @@ export class QueryGate {
         forward.push(serialize.describe({ type: "P", name: portal }));
       }
     }
+    if (this.unnamed.executes(portal)) this.queue.codeMayRun();
     this.queue.push({ kind: "execute", portal, started: Date.now() });
     forward.push(frame);
     return { forward };
@@ -228,6 +245,21 @@ export class QueryGate {
     const info: StatementInfo = { text: "", decision };
     this.queue.push({ kind: "query", info, denied: this.refusal(decision), started: Date.now() });
     return { forward: [serialize.query(this.marker)], refused: { info } };
+  }
+
+  /**
+   * The pipeline barrier (pipeline-barrier.ts): a text that would lex differently under another
+   * standard_conforming_strings or client_encoding, sent while code that may have changed one
+   * has not been reported on yet, is refused before it is decided. Cheap when nothing is
+   * outstanding (a flag), and otherwise a byte scan; the lexer runs only on texts with a backslash.
+   */
+  private barrier(frame: Buffer, start: number, end: number, text: string): { info: StatementInfo; denied: Buffer } | undefined {
+    if (!this.queue.settingsUnreported) return undefined;
+    const why = lexerSensitivity(frame.subarray(start, end - 1), () => text);
+    if (why === undefined) return undefined;
+    const reason = `this text cannot be sent while an earlier statement that may run code is unanswered: ${why}, and that code may have changed the setting before the server reads this text; send it after the earlier results (their ReadyForQuery)`;
+    const decision: Decision = { effect: "deny", reason, rules: [], approvers: [], statements: [] };
+    return { info: { text, decision }, denied: this.refusal(decision)! };
   }
 
   private decide(text: string): StatementInfo {

@@ -58,6 +58,22 @@ export class Wire {
     return out;
   }
 
+  /** Messages up to the `count`-th ReadyForQuery, or up to the connection's end (then `closed`). */
+  async untilReadyOrClosed(count = 1): Promise<{ messages: WireMessage[]; closed: boolean }> {
+    const messages: WireMessage[] = [];
+    try {
+      for (let seen = 0; seen < count; ) {
+        const m = await this.next();
+        messages.push(m);
+        if (m.type === "Z") seen++;
+      }
+      return { messages, closed: false };
+    } catch (err) {
+      if ((err as Error).message !== "connection closed") throw err;
+      return { messages, closed: true };
+    }
+  }
+
   close(): void {
     this.socket.end(serialize.end());
     this.socket.destroy();

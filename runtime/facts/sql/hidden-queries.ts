@@ -42,7 +42,13 @@ export const HIDDEN_QUERY_FUNCTIONS: readonly string[] = [...HIDDEN.keys()];
 /** Why a call may not run, or undefined when it is not one of the builtins above. */
 export function hiddenQueryProblem(call: FuncCall): string | undefined {
   const name = nameParts(call.funcname)?.at(-1);
-  const why = name === undefined ? undefined : HIDDEN.get(name);
+  const why = name === undefined ? undefined : hiddenQueryReason(name);
   if (why === undefined) return undefined;
-  return `${name}() is not allowed through the gateway: ${why}, which the gateway cannot see to decide`;
+  return `${name}() is not allowed through the gateway: ${why}`;
+}
+
+/** Why running the builtin `name` (a last name part) is refused, or undefined when it is not one of them. */
+export function hiddenQueryReason(name: string): string | undefined {
+  const why = HIDDEN.get(name);
+  return why === undefined ? undefined : `${why}, which the gateway cannot see to decide`;
 }

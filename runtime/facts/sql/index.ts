@@ -29,15 +29,20 @@ export function extractSqlFacts(text: string): SqlFacts {
   if (shared) return freeze({ ok: true, statements: [{ ...shared, text: singleStatementText(text) }] });
   const facts = freeze(safely(text));
   exact.set(text, facts);
-  // set_config's and SET's verdicts depend on their literal arguments (lexer-settings.ts): no template for them.
-  if (key !== undefined && facts.ok && facts.statements.length === 1 && !settingDependent(facts.statements[0]!)) {
+  // Refusals that read a literal get no template (literalDependent).
+  if (key !== undefined && facts.ok && facts.statements.length === 1 && !literalDependent(facts.statements[0]!)) {
     templates.set(key, facts.statements[0]!);
   }
   return facts;
 }
 
-function settingDependent(s: SqlStatementFacts): boolean {
-  return s.functions.includes("set_config") || s.command === "set" || s.command === "alter";
+/**
+ * Statements a refusal may judge by a literal: set_config's and SET's values (lexer-settings.ts),
+ * and a function named by a string in DDL (`SFUNC = 'set_config'`, a C symbol `AS
+ * 'set_config_by_name'`: named-functions.ts), which only CREATE and ALTER statements hold.
+ */
+function literalDependent(s: SqlStatementFacts): boolean {
+  return s.functions.includes("set_config") || s.command === "set" || s.command === "alter" || s.command === "create";
 }
 
 function safely(text: string): SqlFacts {

@@ -17,7 +17,8 @@
 // Settings have other doors than SET and set_config: an UPDATE of the `pg_settings` view runs
 // set_config through the view's rule (and so does an UPDATE of a view over it), and a row in
 // `pg_db_role_setting` is what `ALTER ROLE|DATABASE … SET` writes. Writes to those relations
-// are refused whatever their values.
+// are refused whatever their values, and so are views over them and rules naming them (an ON
+// SELECT rule turns a table into a view).
 
 import type { FuncCall, Node, RangeVar, VariableSetStmt } from "libpg-query";
 import { nameParts, nodeAs } from "./ast.js";
@@ -118,8 +119,25 @@ export function settingsWriteProblem(relation: RangeVar | undefined): string | u
   return `writing to ${name} is not allowed through the gateway: ${SETTINGS_RELATIONS[name]}, which changes settings unseen (use SET)`;
 }
 
-/** A view reading `pg_settings`: PostgreSQL makes a simple one updatable, and its UPDATE goes through pg_settings' rule. */
+/**
+ * A view reading `pg_settings` or `pg_db_role_setting`: PostgreSQL makes a simple one updatable,
+ * and its UPDATE goes through pg_settings' rule (or writes pg_db_role_setting's rows).
+ */
 export function settingsViewProblem(relation: RangeVar): string | undefined {
-  if (relation.relname !== "pg_settings") return undefined;
-  return "a view over pg_settings is not allowed through the gateway: an UPDATE of it would run set_config through pg_settings' rule, changing settings unseen";
+  const name = relation.relname;
+  if (name === undefined || !Object.hasOwn(SETTINGS_RELATIONS, name)) return undefined;
+  return `a view over ${name} is not allowed through the gateway: an UPDATE of it would write ${name} (${SETTINGS_RELATIONS[name]}), changing settings unseen`;
+}
+
+/**
+ * A rule (any event) whose target, condition or actions name `pg_settings` or
+ * `pg_db_role_setting`. `CREATE TABLE t (LIKE pg_settings)` then `CREATE RULE "_RETURN" AS ON
+ * SELECT TO t DO INSTEAD SELECT * FROM pg_settings` turns t into a view over pg_settings
+ * (PostgreSQL 15 still converts a table so), whose UPDATE runs set_config; a rule on
+ * pg_settings itself changes what its UPDATE does.
+ */
+export function settingsRuleProblem(relation: RangeVar): string | undefined {
+  const name = relation.relname;
+  if (name === undefined || !Object.hasOwn(SETTINGS_RELATIONS, name)) return undefined;
+  return `a rule naming ${name} is not allowed through the gateway: it can make a view over it (an ON SELECT rule turns a table into one) whose UPDATE writes ${name} (${SETTINGS_RELATIONS[name]}), changing settings unseen`;
 }
