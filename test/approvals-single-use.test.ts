@@ -81,6 +81,14 @@ describe("an approval runs its statement once", () => {
       });
       expect(await count("once_named")).toBe(5);
       expect((await client.query("select 1 as ok")).rows).toEqual([{ ok: 1 }]);
+      // protocol and SQL prepared statements share one namespace: EXECUTE must not run it again either
+      for (const sql of ["EXECUTE wipe_named", "EXPLAIN ANALYZE EXECUTE wipe_named"]) {
+        await expect(client.query(sql)).rejects.toMatchObject({ code: expect.stringMatching(/^(42501|26000)$/) });
+      }
+      expect(await count("once_named")).toBe(5);
+      // the gateway closed the statement on the server after its one execution
+      const { rows } = await client.query("select count(*)::int as n from pg_prepared_statements where name = 'wipe_named'");
+      expect(rows).toEqual([{ n: 0 }]);
     } finally {
       await client.end();
     }
@@ -177,6 +185,25 @@ describe("a request is for the review rules it was asked under", () => {
       await current.close();
       await old.close();
       await dropDatabase(STORE_DB);
+    }
+  });
+});
+
+describe("EXECUTE of a name whose latest Parse the gateway refused", () => {
+  it("does not run the older statement the server kept under that name", async () => {
+    await fill("once_refused");
+    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: await ids.token("writer") });
+    try {
+      // allowed, then a Parse of the same name the policy refuses: the server keeps the first
+      await raw.run(serialize.parse({ name: "d1", text: "DELETE FROM once_refused WHERE id = $1" }), serialize.sync());
+      const refused = await raw.run(serialize.parse({ name: "d1", text: "DROP TABLE once_refused" }), serialize.sync());
+      expect(refused.some((m) => m.type === "E")).toBe(true);
+      const executed = await raw.run(serialize.query("EXECUTE d1(1)"));
+      const error = executed.find((m) => m.type === "E");
+      expect(error === undefined ? undefined : errorFields(error)).toMatchObject({ C: "42501", M: expect.stringMatching(/prepared statement "d1" is not what the gateway let run/) });
+      expect(await count("once_refused")).toBe(5);
+    } finally {
+      raw.close();
     }
   });
 });

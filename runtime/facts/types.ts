@@ -22,6 +22,8 @@ export interface SqlStatementFacts {
    * for something else afterwards (no `sql.*` attribute; absent otherwise)
    */
   rebinds?: true;
+  /** the prepared statements `EXECUTE` runs (no `sql.*` attribute; absent when none) */
+  executes?: string[];
   /** this statement's own text (a slice of the query) */
   text: string;
 }

@@ -32,7 +32,8 @@ export type Expectation =
   /** swallow: the gateway asked (to learn a portal's result formats); the client must not see the answer */
   | { kind: "describe"; target: "S" | "P"; name: string; swallow: boolean }
   | { kind: "execute"; portal: string; started: number }
-  | { kind: "close"; target: "S" | "P"; name: string }
+  /** swallow: the gateway closed it (a statement an approval released, once run); the client must not see the answer */
+  | { kind: "close"; target: "S" | "P"; name: string; swallow?: true }
   | { kind: "sync"; reportsCode?: true };
 
 /**

@@ -59,6 +59,12 @@ export class QueryGate {
    * is for one execution, so their first Bind uses it and a later one is refused like a refused Parse.
    */
   private readonly approvedStatements = new Map<string, string>();
+  /**
+   * Portals bound from a named statement an approval released, with its name: after their one
+   * Execute the gateway closes the statement on the server (SQL `EXECUTE name`, or code running
+   * it, would run it again otherwise).
+   */
+  private readonly approvedPortals = new Map<string, string>();
   /** what the unnamed statement and portal may run, for the pipeline barrier */
   private readonly unnamed = new UnnamedStatements();
   private readonly maskedColumns: MaskedColumns;
@@ -209,6 +215,9 @@ export class QueryGate {
       this.approvedStatements.delete(statement);
       const message = `approval request ${approval} was used by this statement's first execution: parse it again to ask anew`;
       this.refusedStatements.set(statement, errorResponse({ severity: "ERROR", code: "42501", message }));
+      if (statement !== "") this.approvedPortals.set(portal.value, statement);
+    } else if (this.approvedPortals.size > 0) {
+      this.approvedPortals.delete(portal.value);
     }
     if (this.unnamed.bound(portal.value, statement, refused !== undefined)) this.queue.codeMayRun();
     this.queue.push({ kind: "bind", portal: portal.value, statement, denied: refused ?? null });
@@ -237,6 +246,13 @@ export class QueryGate {
     if (this.unnamed.executes(portal)) this.queue.codeMayRun();
     this.queue.push({ kind: "execute", portal, started: Date.now() });
     forward.push(frame);
+    const spent = this.approvedPortals.size > 0 ? this.approvedPortals.get(portal) : undefined;
+    if (spent !== undefined) {
+      // closing the statement closes this portal too: one Execute, the approval's one execution
+      this.approvedPortals.delete(portal);
+      this.queue.push({ kind: "close", target: "S", name: spent, swallow: true });
+      forward.push(serialize.close({ type: "S", name: spent }));
+    }
     return { forward };
   }
 
@@ -270,8 +286,13 @@ export class QueryGate {
     if (decision.effect === "review" && decision.statements.some(preparesStatement)) {
       info.decision = { ...decision, effect: "deny", reason: `${decision.reason}: a statement that needs approval cannot be prepared for later (each EXECUTE would run it again without asking); run it directly` };
     }
+    // EXECUTE of a name whose latest Parse was refused runs an older statement; of one an approval released, runs it again
+    const refusedName = this.refusedStatements.size > 0 ? executedNames(decision).find((name) => this.refusedStatements.has(name)) : undefined;
+    if (refusedName !== undefined && info.decision.effect !== "deny") {
+      info.decision = { ...decision, effect: "deny", reason: `prepared statement "${refusedName}" is not what the gateway let run (its latest Parse was refused, or its approval was used): parse it again` };
+    }
     // a statement held for review runs once approved: its COPY is checked before anyone is asked
-    if (decision.effect !== "deny") this.checkCopy(info);
+    if (info.decision.effect !== "deny") this.checkCopy(info);
     if (this.maskedColumns.size > 0 && info.decision.effect !== "deny") this.checkColumnMasks(info);
     this.metrics?.decided(info.decision.effect, (performance.now() - started) / 1e3);
     return info;
@@ -319,6 +340,13 @@ export class QueryGate {
     }
     return errorResponse({ severity: "ERROR", code: "42501", message: `statement denied: ${decision.reason}`, detail: rules });
   }
+}
+
+/** the prepared statements the query's EXECUTEs run */
+function executedNames(decision: Decision): readonly string[] {
+  const { statements } = decision;
+  if (statements.length === 1) return statements[0]!.executes ?? [];
+  return statements.flatMap((s) => s.executes ?? []);
 }
 
 /** PREPARE: the statement stores a named prepared statement (DEALLOCATE names one too; `*`: DO, CALL, DISCARD ALL) */

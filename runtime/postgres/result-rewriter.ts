@@ -258,7 +258,7 @@ export class ResultRewriter {
         queue.shift();
         if (head.target === "S") forget(this.statements, head.name);
         else this.forgetPortal(head.name);
-        return frame;
+        return head.swallow === true ? null : frame;
       case "2":
         if (head?.kind !== "bind") throw desync("BindComplete", head);
         queue.shift();

@@ -4,7 +4,7 @@
 // is an update), and what it stores (stores.ts).
 
 import type {
-  CallStmt, ClosePortalStmt, CommentStmt, DeallocateStmt, DeclareCursorStmt, DeleteStmt, DiscardStmt, DropStmt, FuncCall, InsertStmt, JsonFuncExpr, MergeStmt, Node,
+  CallStmt, ClosePortalStmt, CommentStmt, DeallocateStmt, DeclareCursorStmt, DeleteStmt, DiscardStmt, DropStmt, ExecuteStmt, FuncCall, InsertStmt, JsonFuncExpr, MergeStmt, Node,
   ObjectType, PrepareStmt, RangeVar, UpdateStmt, WithClause,
 } from "libpg-query";
 import { explainExecutes } from "./command.js";
@@ -37,6 +37,8 @@ export interface Collected {
   /** prepared statements and cursors it may create, replace or drop (`*`: every one) */
   statementNames: Set<string>;
   portalNames: Set<string>;
+  /** prepared statements EXECUTE runs */
+  executes: Set<string>;
 }
 
 interface Context {
@@ -68,7 +70,7 @@ const FROM_FIELDS = new Set(["fromClause", "usingClause", "sourceRelation"]);
 export function collect(stmt: Node): Collected {
   const out: Collected = {
     tables: new Set(), functions: new Set(), operators: new Set(), casts: new Set(), attributes: new Set(), stored: false, writes: [], store: emptyFindings(), hasCte: false,
-    statementNames: new Set(), portalNames: new Set(),
+    statementNames: new Set(), portalNames: new Set(), executes: new Set(),
   };
   visit(stmt, { ctes: new Set(), executed: true, store: TOP_SCOPE }, false, out);
   return out;
@@ -159,6 +161,9 @@ function addSessionNames(kind: string, body: JsonObject, out: Collected): void {
       break;
     case "DeallocateStmt":
       out.statementNames.add((body as DeallocateStmt).name ?? "*");
+      break;
+    case "ExecuteStmt":
+      if ((body as ExecuteStmt).name !== undefined) out.executes.add((body as ExecuteStmt).name!);
       break;
     case "DeclareCursorStmt":
       out.portalNames.add((body as DeclareCursorStmt).portalname ?? "*");

@@ -46,6 +46,7 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
       : {}),
     ...(stores ? { stores } : {}),
     ...(REBINDING.has(kindOf(stmt) ?? "") ? { rebinds: true as const } : {}),
+    ...(found.executes.size > 0 ? { executes: [...found.executes].sort() } : {}),
     ...(found.statementNames.size > 0 || found.portalNames.size > 0
       ? { sessionNames: { statements: [...found.statementNames].sort(), portals: [...found.portalNames].sort() } }
       : {}),
