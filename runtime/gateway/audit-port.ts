@@ -1,7 +1,9 @@
 // The proxy's fire-and-forget audit events, recorded through an AuditSink. Each statement
-// record repeats who and where (so every line stands alone); a sink that can no longer record
-// marks the port unhealthy and the gateway refuses new sessions (fail closed).
+// record repeats who and where (so every line stands alone) and keeps a bounded part of what the
+// client chose (runtime/audit/bounds.ts), the same record for every sink. A sink that can no
+// longer record marks the port unhealthy and the gateway refuses new sessions (fail closed).
 
+import { clipMessage, cutText } from "../audit/bounds.js";
 import type { AuditSink } from "../audit/index.js";
 import type { Identity } from "../facts/types.js";
 import type { Logger } from "../log.js";
@@ -61,18 +63,21 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
     },
     statement(event) {
       const open = sessions.get(event.sessionId);
+      // what the client chose is kept to a bounded size (bounds.ts): a length check when it fits
+      const cut = cutText(event.text);
       record(sink.statement({
         session: event.sessionId,
         identity: open?.identity ?? { issuer: "", subject: "" },
         connection: open?.connection ?? "",
-        text: event.text,
+        text: cut === undefined ? event.text : cut.text,
+        ...(cut !== undefined && { textBytes: cut.bytes, textSha256: cut.sha256 }),
         decision: event.effect,
         rules: event.rules,
-        reason: event.reason,
+        reason: clipMessage(event.reason),
         rows: event.rows,
         bytes: event.bytes,
         durationMs: event.durationMs,
-        ...(event.error !== undefined && { error: event.error }),
+        ...(event.error !== undefined && { error: clipMessage(event.error) }),
         ...(event.approval !== undefined && { approval: event.approval }),
         ...(event.output !== undefined && { output: event.output }),
       }));
@@ -86,7 +91,7 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
         rows: event.rows,
         bytes: event.bytes,
         durationMs: open === undefined ? 0 : event.endedAt.getTime() - open.startedAt,
-        ...(event.error !== undefined && { error: event.error }),
+        ...(event.error !== undefined && { error: clipMessage(event.error) }),
       }));
     },
   };
