@@ -97,6 +97,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       approvals: plane.approvals,
       metrics: plane.metrics.proxy,
       allowCleartextOnLoopback: config.auth.allowCleartextOnLoopback,
+      ...(config.limits !== undefined && { maxStatementBytes: config.limits.maxStatementBytes }),
       logger,
       ...(config.tls !== undefined && { tls: { cert: config.tls.cert, key: config.tls.key } }),
     };
