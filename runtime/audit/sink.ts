@@ -64,6 +64,11 @@ export interface AuditSink {
   sessionStarted(record: SessionStartedRecord): Promise<void>;
   statement(record: StatementRecord): Promise<void>;
   sessionEnded(record: SessionEndedRecord): Promise<void>;
+  /**
+   * Why the sink should take no new sessions now although it still records — records wait beyond
+   * its budget (store-log.ts) — if so; absent or undefined: it keeps up.
+   */
+  congestion?(): Error | undefined;
   /** writes out everything accepted, then releases the sink */
   close(): Promise<void>;
 }

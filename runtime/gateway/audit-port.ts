@@ -1,7 +1,8 @@
 // The proxy's fire-and-forget audit events, recorded through an AuditSink. Each statement
 // record repeats who and where (so every line stands alone) and keeps a bounded part of what the
 // client chose (runtime/audit/bounds.ts), the same record for every sink. A sink that can no
-// longer record marks the port unhealthy and the gateway refuses new sessions (fail closed).
+// longer record marks the port unhealthy and the gateway refuses new sessions (fail closed); so
+// does a sink that falls behind its budget, for as long as it is behind.
 
 import { clipMessage, cutText } from "../audit/bounds.js";
 import type { AuditSink } from "../audit/index.js";
@@ -10,7 +11,7 @@ import type { Logger } from "../log.js";
 import type { ProxyAudit } from "../postgres/context.js";
 
 export interface AuditPort extends ProxyAudit {
-  /** the sink's failure, once it rejected a record */
+  /** the sink's failure, once it rejected a record; or, while it lasts, its congestion (records waiting beyond its budget) */
   failure(): Error | undefined;
   /** resolves once every started session has ended, or after `timeoutMs` */
   drain(timeoutMs: number): Promise<void>;
@@ -37,8 +38,19 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
       logger.error({ err: failed }, "audit sink failed: new sessions are refused");
     });
   };
+  /** the congestion last seen, to log when it starts and ends */
+  let congested: Error | undefined;
   return {
-    failure: () => failed,
+    failure() {
+      if (failed !== undefined) return failed;
+      const now = sink.congestion?.();
+      if (now !== congested) {
+        if (now !== undefined) logger.error({ err: now }, "audit log behind: new sessions are refused until it catches up");
+        else logger.warn("audit log caught up: new sessions are accepted again");
+        congested = now;
+      }
+      return now;
+    },
     drain(timeoutMs) {
       if (sessions.size === 0) return Promise.resolve();
       return new Promise((resolve) => {
