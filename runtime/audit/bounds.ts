@@ -11,8 +11,9 @@ import { hash } from "node:crypto";
 
 /**
  * The longest statement text a record keeps, in UTF-8 bytes: whole for practically every
- * statement people and programs write (a long reporting query is a few KiB), while a record stays
- * under half a MiB even in its worst JSON form.
+ * statement people and programs write (a long reporting query is a few KiB), while the text stays
+ * under 400 KiB even in its worst JSON form (a record, with its messages and captured output, about
+ * half a MiB).
  */
 export const MAX_AUDIT_TEXT_BYTES = 64 * 1024;
 /** The longest reason or error message a record keeps, in UTF-8 bytes. */
