@@ -87,6 +87,7 @@ describe("loadConfig", () => {
     expect(config.store).toEqual({ kind: "postgres", url: "postgres://hoopgate@store.internal/hoopgate" });
     expect(config.auth).toEqual({ allowCleartextOnLoopback: false });
     expect(config.tls).toBeUndefined();
+    expect(config.limits).toEqual({ maxStatementBytes: 1024 * 1024 });
   });
 
   it("loads JSON, inline keys, durations, TLS, audit and defaults", async () => {
@@ -121,6 +122,20 @@ describe("loadConfig", () => {
     expect(config.log).toEqual({ level: "debug" });
     expect(config.store).toEqual({ kind: "pglite", dir: join(dir, ".hoopgate") });
     expect(config.issuers).toHaveLength(1);
+  });
+
+  it("takes limits.max_statement_size in KiB, MiB or bytes, from 1KiB to 64MiB", async () => {
+    for (const [size, bytes] of [["8MiB", 8 * 1024 * 1024], ["512KiB", 512 * 1024], [65536, 65536], ["64MiB", 64 * 1024 * 1024], ["1KiB", 1024]] as const) {
+      const config = await loadConfig(await write(`listen: { postgres: 127.0.0.1:1 }\nlimits: { max_statement_size: ${size} }\n`), {});
+      expect(config.limits).toEqual({ maxStatementBytes: bytes });
+    }
+    const refused = async (size: string): Promise<string[]> => problems(`listen: { postgres: 127.0.0.1:1 }\nlimits: { max_statement_size: ${size} }\n`);
+    expect(await refused("8MB")).toEqual(["limits.max_statement_size: must be a size such as 512KiB, 8MiB or a number of bytes"]);
+    expect(await refused("1.5")).toEqual(["limits.max_statement_size: must be a string or a whole number"]);
+    expect(await refused("1023")).toEqual(["limits.max_statement_size: must be at least 1KiB"]);
+    expect(await refused("65MiB")).toEqual(["limits.max_statement_size: must be at most 64MiB (the largest message a client may send)"]);
+    expect(await problems(`listen: { postgres: 127.0.0.1:1 }\nlimits: { max_statement: 1MiB }\n`))
+      .toEqual(["limits.max_statement: unknown key (expected one of: max_statement_size)"]);
   });
 
   it("names the key of a bad connection target", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BACKEND_TYPES, Framer, FramingError, type Piece } from "../runtime/postgres/framing.js";
+import { BACKEND_TYPES, FRONTEND_TYPES, Framer, FramingError, MessageTooLarge, type Piece } from "../runtime/postgres/framing.js";
 
 function message(type: string, body: Buffer | string): Buffer {
   const bytes = typeof body === "string" ? Buffer.from(body) : body;
@@ -66,5 +66,27 @@ describe("framer", () => {
     expect(() => pieces(framer((t) => t === D), message("D", Buffer.alloc(5000)), [3])).toThrow(/exceeds the limit of 4096/);
     // a header cut across chunks is checked once whole
     expect(() => pieces(framer(), Buffer.from([0x5a, 0, 0, 0, 2]), [2])).toThrow(/invalid message length 2/);
+  });
+
+  it("refuses a message over its type's own limit at its header, before any of its body arrives", () => {
+    const client = (): Framer => new Framer({ types: FRONTEND_TYPES, maxMessage: 1 << 20, maxStreamed: 0, typeLimits: new Map([[0x51, 1024], [0x50, 1024]]) });
+    const header = (type: string, size: number): Buffer => Buffer.from([type.charCodeAt(0), ...[24, 16, 8, 0].map((shift) => ((size - 1) >>> shift) & 0xff)]);
+    // a 60 MB Query: only its five header bytes are sent, whole or cut across chunks
+    for (const cuts of [[], [1], [3]]) {
+      const refused = (() => {
+        try {
+          pieces(client(), header("Q", 60_000_000), cuts);
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect(refused).toBeInstanceOf(MessageTooLarge);
+      expect(refused).toMatchObject({ type: 0x51, size: 60_000_000, limit: 1024, message: "message of 60000000 bytes exceeds the limit of 1024" });
+    }
+    expect(() => pieces(client(), header("P", 1025), [])).toThrow(MessageTooLarge);
+    // at the limit, and other types up to the stream's limit, come out whole
+    expect(pieces(client(), message("Q", `${"x".repeat(1024 - 6)}\0`), [700]).map((p) => p.kind === "message" && p.frame.length)).toEqual([1024]);
+    expect(pieces(client(), message("d", Buffer.alloc(100_000)), [4096]).map((p) => p.kind === "message" && p.frame.length)).toEqual([100_005]);
+    expect(() => pieces(client(), header("d", (1 << 20) + 1), [])).toThrow(/exceeds the limit of 1048576/);
   });
 });

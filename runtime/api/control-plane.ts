@@ -74,7 +74,7 @@ export async function openControlPlane(options: ControlPlaneOptions): Promise<Co
     await store.close();
     throw err;
   }
-  const metrics = createGatewayMetrics(() => approvals.pendingCount());
+  const metrics = createGatewayMetrics(() => approvals.pendingCount(), () => audit.backlog());
   let api: ApiServer | undefined;
   return {
     store, audit, approvals, metrics,

@@ -1,7 +1,9 @@
 // The gateway's Prometheus metrics on a registry of its own (two gateways in one process do
-// not collide): decisions by effect, decision latency, active sessions, pending approvals.
+// not collide): decisions by effect, decision latency, active sessions, pending approvals, and
+// the audit records waiting to be written.
 
 import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { Backlog } from "../audit/store-log.js";
 import type { ProxyMetrics } from "../postgres/context.js";
 import { DecisionMetrics } from "./decision-metrics.js";
 
@@ -11,7 +13,7 @@ export interface GatewayMetrics {
   proxy: ProxyMetrics;
 }
 
-export function createGatewayMetrics(pendingApprovals: () => Promise<number>): GatewayMetrics {
+export function createGatewayMetrics(pendingApprovals: () => Promise<number>, auditBacklog?: () => Backlog): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "hoopgate_" });
   const decisions = new DecisionMetrics(registry);
@@ -24,6 +26,14 @@ export function createGatewayMetrics(pendingApprovals: () => Promise<number>): G
       this.set(await pendingApprovals());
     },
   });
+  if (auditBacklog !== undefined) {
+    const gauge = (name: string, help: string, read: (backlog: Backlog) => number): void => {
+      new Gauge({ name, help, registers: [registry], collect() { this.set(read(auditBacklog())); } });
+    };
+    gauge("hoopgate_audit_backlog_records", "Audit records accepted and not yet written to the store", (b) => b.records);
+    gauge("hoopgate_audit_backlog_chars", "Size of the audit records waiting to be written, in characters of their text (the budget's unit)", (b) => b.chars);
+    gauge("hoopgate_audit_backlog_oldest_seconds", "How long the oldest audit record waiting to be written has waited", (b) => b.oldestMs / 1000);
+  }
   return {
     registry,
     proxy: {

@@ -6,6 +6,7 @@
 // the live request, so a gateway restart or a reconnect loses nothing.
 
 import { createHash, randomUUID } from "node:crypto";
+import { cutText } from "../audit/bounds.js";
 import type { AuditEvent } from "../audit/store-log.js";
 import type { Identity } from "../facts/types.js";
 import type { Logger } from "../log.js";
@@ -75,7 +76,13 @@ export class ApprovalService implements ProxyApprovals {
       rules,
     });
     if (created) {
-      await this.record("approval_requested", request, ask.sessionId, { statement: request.statement, statementSha256: request.statementSha256, rules, expiresAt: request.expiresAt });
+      // the request keeps the whole text; its audit entry the bounded part a statement's record keeps
+      const cut = cutText(request.statement);
+      await this.record("approval_requested", request, ask.sessionId, {
+        statement: cut === undefined ? request.statement : cut.text,
+        ...(cut !== undefined && { statementBytes: cut.bytes }),
+        statementSha256: request.statementSha256, rules, expiresAt: request.expiresAt,
+      });
       this.options.onCreated?.(request);
     } else {
       await this.record("approval_attached", request, ask.sessionId, {});

@@ -17,6 +17,8 @@ export function replayTranscript(session: SessionSummary, entries: readonly Chai
       case "statement": {
         lines.push(`-- ${entry.time}  ${String(d.decision)}${rulesOf(d.rules)}${d.approval ? `  approval ${String(d.approval)}` : ""}`);
         lines.push(`${String(d.text)}`);
+        // a long statement's record keeps its start (bounds.ts): say so, with what identifies the whole
+        if (d.textSha256 !== undefined) lines.push(`   … cut: the record keeps the first ${Buffer.byteLength(String(d.text))} of ${Number(d.textBytes)} bytes (sha256 ${String(d.textSha256)})`);
         if (d.output !== undefined) lines.push(...table(d.output as StatementOutput));
         const failure = d.error ?? (d.decision === "deny" ? d.reason : undefined);
         if (failure !== undefined) lines.push(`   ✗ ${String(failure)}`);

@@ -22,15 +22,21 @@ export interface StatementRecord {
   /** who and where, repeated so each line stands alone in an export */
   identity: Pick<Identity, "issuer" | "subject">;
   connection: string;
-  /** the statement or command as received */
+  /** the statement or command as received, or its first 64 KiB of UTF-8 when longer (bounds.ts) */
   text: string;
+  /** only when `text` was cut: the whole text's length in UTF-8 bytes */
+  textBytes?: number;
+  /** only when `text` was cut: the hex SHA-256 of the whole text */
+  textSha256?: string;
   decision: Effect;
   /** ids of the rules behind the decision */
   rules: string[];
+  /** the decision's reason, its first 4 KiB (it can quote the statement) */
   reason?: string;
   rows?: number;
   bytes?: number;
   durationMs?: number;
+  /** the upstream's or the gateway's error, its first 4 KiB */
   error?: string;
   /** review: the approval request that released (or refused) the statement */
   approval?: string;
@@ -58,6 +64,11 @@ export interface AuditSink {
   sessionStarted(record: SessionStartedRecord): Promise<void>;
   statement(record: StatementRecord): Promise<void>;
   sessionEnded(record: SessionEndedRecord): Promise<void>;
+  /**
+   * Why the sink should take no new sessions now although it still records — records wait beyond
+   * its budget (store-log.ts) — if so; absent or undefined: it keeps up.
+   */
+  congestion?(): Error | undefined;
   /** writes out everything accepted, then releases the sink */
   close(): Promise<void>;
 }

@@ -11,6 +11,13 @@ export function teeAuditSink(sinks: readonly AuditSink[]): AuditSink {
     sessionStarted: (record) => all((s) => s.sessionStarted(record)),
     statement: (record) => all((s) => s.statement(record)),
     sessionEnded: (record) => all((s) => s.sessionEnded(record)),
+    congestion: () => {
+      for (const sink of sinks) {
+        const congested = sink.congestion?.();
+        if (congested !== undefined) return congested;
+      }
+      return undefined;
+    },
     close: () => all((s) => s.close()),
   };
 }

@@ -9,7 +9,8 @@ import type { RawConfig, RawConnectionTls } from "./schema.js";
 import { keyPath, type ConfigIssue, type KeySegment } from "./errors.js";
 import { errorCode, resolveSecret } from "./secrets.js";
 import { tlsProblems } from "./upstream-tls.js";
-import { checkPublicJwk, durationMs, isLoopbackHost, parseBundleUrl, parseHostPort, parseJwksUrl, parseTarget, type Parsed } from "./values.js";
+import { DEFAULT_MAX_STATEMENT_BYTES, MAX_CLIENT_MESSAGE } from "../postgres/statement-limit.js";
+import { checkPublicJwk, durationMs, isLoopbackHost, parseBundleUrl, parseHostPort, parseJwksUrl, parseTarget, sizeBytes, type Parsed } from "./values.js";
 import type {
   AdminAuthConfig,
   BundleConfig,
@@ -17,6 +18,7 @@ import type {
   ConnectionTls,
   GatewayConfig,
   IssuerConfig,
+  LimitsConfig,
   StoreConfig,
   TlsConfig,
   TrustedKey,
@@ -25,6 +27,8 @@ import type {
 const BUNDLE_KEY_TYPES = ["OKP", "EC"];
 const TOKEN_KEY_TYPES = ["RSA", "EC", "OKP"];
 const DEFAULT_RELOAD_MS = 30_000;
+/** a statement limit below this would refuse ordinary statements */
+const MIN_STATEMENT_LIMIT = 1024;
 
 type Raw<K extends keyof RawConfig> = NonNullable<RawConfig[K]>;
 
@@ -232,6 +236,14 @@ class Resolver {
     };
   }
 
+  limits(raw: RawConfig["limits"]): LimitsConfig {
+    const size = raw?.max_statement_size;
+    const maxStatementBytes = size === undefined ? DEFAULT_MAX_STATEMENT_BYTES : sizeBytes(size);
+    if (maxStatementBytes < MIN_STATEMENT_LIMIT) this.fail(["limits", "max_statement_size"], "must be at least 1KiB");
+    if (maxStatementBytes > MAX_CLIENT_MESSAGE) this.fail(["limits", "max_statement_size"], "must be at most 64MiB (the largest message a client may send)");
+    return { maxStatementBytes };
+  }
+
   async store(raw: string | undefined): Promise<StoreConfig> {
     if (raw === undefined) return { kind: "pglite", dir: this.path(".hoopgate") };
     const url = await this.secret(["store"], raw);
@@ -262,6 +274,7 @@ export async function resolveConfig(raw: RawConfig, baseDir: string, env: NodeJS
     tls: raw.tls && (await r.tls(raw.tls)),
     auth: { allowCleartextOnLoopback: raw.auth?.allow_cleartext_on_loopback ?? false },
     audit: raw.audit && { file: r.path(raw.audit.file) },
+    limits: r.limits(raw.limits),
     log: { ...(raw.log?.level !== undefined && { level: raw.log.level }) },
     admin: raw.admin && (await r.admin(raw.admin, raw.issuers ?? [])),
   };

@@ -32,6 +32,7 @@ export interface RawConfig {
   tls?: { cert_file: string; key_file: string };
   auth?: { allow_cleartext_on_loopback?: boolean };
   audit?: { file: string };
+  limits?: { max_statement_size?: string | number };
   log?: { level?: LogLevel };
   admin?: { token?: string; issuer?: string; group?: string };
 }
@@ -54,6 +55,13 @@ const DURATION = {
   pattern: "^[0-9]+(ms|s|m|h|d)$",
   minimum: 0,
   message: "must be a duration such as 500ms, 30s, 15m, 2h or a number of seconds",
+};
+
+const SIZE = {
+  type: ["string", "integer"],
+  pattern: "^[0-9]+(KiB|MiB)$",
+  minimum: 0,
+  message: "must be a size such as 512KiB, 8MiB or a number of bytes",
 };
 
 const NON_EMPTY = { type: "string", minLength: 1 };
@@ -129,6 +137,7 @@ export const configSchema = object(
     tls: object({ cert_file: NON_EMPTY, key_file: NON_EMPTY }, ["cert_file", "key_file"]),
     auth: object({ allow_cleartext_on_loopback: { type: "boolean" } }),
     audit: object({ file: NON_EMPTY }, ["file"]),
+    limits: object({ max_statement_size: SIZE }),
     log: object({ level: { enum: [...LOG_LEVELS] } }),
     admin: object({ token: NON_EMPTY, issuer: NON_EMPTY, group: NON_EMPTY }),
   },

@@ -102,9 +102,16 @@ export interface GatewayConfig {
   /** the token is asked for as a cleartext password only over TLS, unless this allows loopback */
   auth: { allowCleartextOnLoopback: boolean };
   audit?: { file: string };
+  /** absent (a config built in code): the defaults; loadConfig always sets it */
+  limits?: LimitsConfig;
   log: { level?: LogLevel };
   /** who may use the admin API; absent: the admin API refuses everyone */
   admin?: AdminAuthConfig;
+}
+
+export interface LimitsConfig {
+  /** the largest Query or Parse message a client may send (runtime/postgres/statement-limit.ts) */
+  maxStatementBytes: number;
 }
 
 export interface AdminAuthConfig {

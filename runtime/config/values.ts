@@ -24,6 +24,15 @@ export function durationMs(value: string | number): number {
   return Number(match?.[1]) * (UNIT_MS[match?.[2] ?? ""] ?? Number.NaN);
 }
 
+const UNIT_BYTES: Record<string, number> = { KiB: 1024, MiB: 1024 * 1024 };
+
+/** `512KiB`, `8MiB`, or a number of bytes (the schema checked the form). */
+export function sizeBytes(value: string | number): number {
+  if (typeof value === "number") return value;
+  const match = /^(\d+)([A-Za-z]+)$/.exec(value);
+  return Number(match?.[1]) * (UNIT_BYTES[match?.[2] ?? ""] ?? Number.NaN);
+}
+
 export function parseTarget(text: string): Parsed<ConnectionTarget> {
   let url: URL;
   try {

@@ -1,14 +1,17 @@
 // The proxy's fire-and-forget audit events, recorded through an AuditSink. Each statement
-// record repeats who and where (so every line stands alone); a sink that can no longer record
-// marks the port unhealthy and the gateway refuses new sessions (fail closed).
+// record repeats who and where (so every line stands alone) and keeps a bounded part of what the
+// client chose (runtime/audit/bounds.ts), the same record for every sink. A sink that can no
+// longer record marks the port unhealthy and the gateway refuses new sessions (fail closed); so
+// does a sink that falls behind its budget, for as long as it is behind.
 
+import { clipMessage, cutText } from "../audit/bounds.js";
 import type { AuditSink } from "../audit/index.js";
 import type { Identity } from "../facts/types.js";
 import type { Logger } from "../log.js";
 import type { ProxyAudit } from "../postgres/context.js";
 
 export interface AuditPort extends ProxyAudit {
-  /** the sink's failure, once it rejected a record */
+  /** the sink's failure, once it rejected a record; or, while it lasts, its congestion (records waiting beyond its budget) */
   failure(): Error | undefined;
   /** resolves once every started session has ended, or after `timeoutMs` */
   drain(timeoutMs: number): Promise<void>;
@@ -35,8 +38,19 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
       logger.error({ err: failed }, "audit sink failed: new sessions are refused");
     });
   };
+  /** the congestion last seen, to log when it starts and ends */
+  let congested: Error | undefined;
   return {
-    failure: () => failed,
+    failure() {
+      if (failed !== undefined) return failed;
+      const now = sink.congestion?.();
+      if (now !== congested) {
+        if (now !== undefined) logger.error({ err: now }, "audit log behind: new sessions are refused until it catches up");
+        else logger.warn("audit log caught up: new sessions are accepted again");
+        congested = now;
+      }
+      return now;
+    },
     drain(timeoutMs) {
       if (sessions.size === 0) return Promise.resolve();
       return new Promise((resolve) => {
@@ -61,18 +75,21 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
     },
     statement(event) {
       const open = sessions.get(event.sessionId);
+      // what the client chose is kept to a bounded size (bounds.ts): a length check when it fits
+      const cut = cutText(event.text);
       record(sink.statement({
         session: event.sessionId,
         identity: open?.identity ?? { issuer: "", subject: "" },
         connection: open?.connection ?? "",
-        text: event.text,
+        text: cut === undefined ? event.text : cut.text,
+        ...(cut !== undefined && { textBytes: cut.bytes, textSha256: cut.sha256 }),
         decision: event.effect,
         rules: event.rules,
-        reason: event.reason,
+        reason: clipMessage(event.reason),
         rows: event.rows,
         bytes: event.bytes,
         durationMs: event.durationMs,
-        ...(event.error !== undefined && { error: event.error }),
+        ...(event.error !== undefined && { error: clipMessage(event.error) }),
         ...(event.approval !== undefined && { approval: event.approval }),
         ...(event.output !== undefined && { output: event.output }),
       }));
@@ -86,7 +103,7 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
         rows: event.rows,
         bytes: event.bytes,
         durationMs: open === undefined ? 0 : event.endedAt.getTime() - open.startedAt,
-        ...(event.error !== undefined && { error: event.error }),
+        ...(event.error !== undefined && { error: clipMessage(event.error) }),
       }));
     },
   };

@@ -3,7 +3,7 @@
 // connection targets, TLS, the PostgreSQL listener and the API (with the console and the admin API).
 
 import { dirname, join } from "node:path";
-import { openJsonlAuditFile, type AuditSink } from "../audit/index.js";
+import { AuditBacklogError, openJsonlAuditFile, type AuditSink } from "../audit/index.js";
 import { teeAuditSink } from "../audit/tee.js";
 import { BundleSource } from "../bundle/source.js";
 import type { GatewayConfig } from "../config/types.js";
@@ -86,7 +86,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       openSession(identity, connection) {
         const engine = bundle?.current();
         if (engine === undefined) return { ok: false, reason: "no policy bundle is loaded: every connection is refused", gatewayWide: true };
-        if (audit.failure() !== undefined) return { ok: false, reason: "the audit log cannot be written: connections are refused", gatewayWide: true };
+        const auditProblem = audit.failure();
+        if (auditProblem instanceof AuditBacklogError) return { ok: false, reason: "the audit log is behind: connections are refused until it catches up", gatewayWide: true };
+        if (auditProblem !== undefined) return { ok: false, reason: "the audit log cannot be written: connections are refused", gatewayWide: true };
         return engine.openSession(identity, connection);
       },
       policyChanges: (listener) => bundle?.onChange(() => listener()) ?? (() => undefined),
@@ -97,6 +99,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       approvals: plane.approvals,
       metrics: plane.metrics.proxy,
       allowCleartextOnLoopback: config.auth.allowCleartextOnLoopback,
+      ...(config.limits !== undefined && { maxStatementBytes: config.limits.maxStatementBytes }),
       logger,
       ...(config.tls !== undefined && { tls: { cert: config.tls.cert, key: config.tls.key } }),
     };

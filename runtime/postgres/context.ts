@@ -197,5 +197,7 @@ export interface ProxyContext {
   tls?: ProxyTls;
   /** ask for the token in clear text over plain TCP when the client is on loopback */
   allowCleartextOnLoopback: boolean;
+  /** the largest Query or Parse message a client may send; default 1 MiB (statement-limit.ts) */
+  maxStatementBytes?: number;
   logger: Logger;
 }

@@ -1,8 +1,21 @@
 // Splits a PostgreSQL byte stream into messages by type byte and length, without decoding them.
 // Messages the caller marks streamable are handed on as runs of raw bytes (possibly cut at a
 // chunk edge) so large results pass through with no copy; every other message comes out whole.
+// A message over its limit is refused at its header, before any of it is buffered.
 
 export class FramingError extends Error {}
+
+/** A message over the limit for its type, refused at its header: none of its body was read. */
+export class MessageTooLarge extends FramingError {
+  constructor(
+    readonly type: number,
+    /** the whole message's size, type byte included */
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`message of ${size} bytes exceeds the limit of ${limit}`);
+  }
+}
 
 export type Piece =
   /** a whole message: type byte, length, body */
@@ -17,6 +30,8 @@ export interface FramerOptions {
   maxStreamed: number;
   /** type bytes allowed on this stream */
   types: ReadonlySet<number>;
+  /** lower limits than `maxMessage` for whole messages of some types (a client's Query and Parse) */
+  typeLimits?: ReadonlyMap<number, number>;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -34,9 +49,13 @@ export class Framer {
 
   /** 1 at the type bytes allowed on this stream */
   private readonly allowed = new Uint8Array(256);
+  /** the largest whole message of each type */
+  private readonly maxWhole = new Float64Array(256);
 
   constructor(private readonly options: FramerOptions) {
     for (const type of options.types) this.allowed[type] = 1;
+    this.maxWhole.fill(options.maxMessage);
+    for (const [type, limit] of options.typeLimits ?? []) this.maxWhole[type] = Math.min(limit, options.maxMessage);
   }
 
   /** the previous chunk must have been drained with next() */
@@ -130,8 +149,8 @@ export class Framer {
       throw new FramingError(`unexpected message type 0x${type.toString(16).padStart(2, "0")}`);
     }
     if (length < 4) throw new FramingError(`invalid message length ${length}`);
-    const limit = streamed ? this.options.maxStreamed : this.options.maxMessage;
-    if (length + 1 > limit) throw new FramingError(`message of ${length + 1} bytes exceeds the limit of ${limit}`);
+    const limit = streamed ? this.options.maxStreamed : this.maxWhole[type]!;
+    if (length + 1 > limit) throw new MessageTooLarge(type, length + 1, limit);
     return length + 1;
   }
 

@@ -19,8 +19,8 @@ import { QueryGate, type GateOutcome, type HeldMessage } from "./query-gate.js";
 import { ResultRewriter, SessionEnd } from "./result-rewriter.js";
 import { connectUpstream, type UpstreamSession } from "./server-connect.js";
 import { watchSessionValidity } from "./session-validity.js";
+import { MAX_CLIENT_MESSAGE, statementLimits, statementTooLarge } from "./statement-limit.js";
 
-const MAX_CLIENT_MESSAGE = 64 * 1024 * 1024;
 const TERMINATE = 0x58;
 
 export interface SessionDeps {
@@ -88,7 +88,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
         ...(r.info.approval !== undefined && { approval: r.info.approval }), ...(r.output !== undefined && { output: r.output }),
       }),
   });
-  const clientFramer = new Framer({ types: FRONTEND_TYPES, maxMessage: MAX_CLIENT_MESSAGE, maxStreamed: 0 });
+  const clientFramer = new Framer({ types: FRONTEND_TYPES, maxMessage: MAX_CLIENT_MESSAGE, maxStreamed: 0, typeLimits: statementLimits(ctx.maxStatementBytes) });
   const server = upstream.socket;
   const socket = client.socket;
 
@@ -113,6 +113,8 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   };
   const fail = (err: unknown): void => {
     if (err instanceof SessionEnd) return end(err.fields);
+    const tooLarge = statementTooLarge(err);
+    if (tooLarge !== undefined) return end(tooLarge);
     if (err instanceof FramingError || err instanceof RangeError) return end({ severity: "FATAL", code: "08P01", message: `invalid message from the client: ${err.message}` });
     log.error({ err }, "session failed");
     end({ severity: "FATAL", code: "XX000", message: "internal gateway error" });

@@ -1,0 +1,243 @@
+// What waits to be written in the store's audit log is bounded (runtime/audit/store-log.ts): a
+// batch holds at most 1 Mi characters of records, so long statements go out in several bounded
+// transactions; past the backlog budget (characters waiting, or the oldest record's age) the log
+// is congested and the gateway refuses new sessions until the writer catches up; past the hard
+// limit records are refused and the log fails for good, though what it accepted is still written.
+// Budgets are small here, and the writer a fake one the test holds: nothing large is allocated.
+// Last, the red team's probe in small: huge statements no longer stop the log.
+
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compileSources } from "../compiler/index.js";
+import { AuditBacklogError, StoreAuditLog, type BatchWriter, type StatementRecord } from "../runtime/audit/index.js";
+import type { EntryBatch } from "../runtime/audit/append.js";
+import { canonicalJson } from "../runtime/bundle/canonical.js";
+import { createAuditPort } from "../runtime/gateway/audit-port.js";
+import { startGateway } from "../runtime/gateway/index.js";
+import { startDevIssuer } from "../runtime/identity/index.js";
+import { createLogger } from "../runtime/log.js";
+import { getSession } from "../runtime/audit/index.js";
+import { startApprovalGateway, startIdentities } from "./support/approval-gateway.js";
+import { freshDatabase, PG } from "./support/pg-gateway.js";
+import { errorFields, RawSession, serialize } from "./support/pg-raw-session.js";
+
+const logger = createLogger({ level: "silent" });
+
+/** a writer that takes batches only while the test lets it */
+function heldWriter(): BatchWriter & { batches: EntryBatch[]; hold(): void; release(): void } {
+  const batches: EntryBatch[] = [];
+  let held = false;
+  let waiting: (() => void)[] = [];
+  return {
+    location: "test://held",
+    batches,
+    hold: () => void (held = true),
+    release() {
+      held = false;
+      for (const go of waiting.splice(0)) go();
+    },
+    async write(batch) {
+      if (held) await new Promise<void>((resolve) => waiting.push(resolve));
+      batches.push(batch);
+    },
+    close: async () => undefined,
+  };
+}
+
+const statement = (i: number, text = `select ${i}`): StatementRecord => ({
+  session: "s1", identity: { issuer: "https://issuer.test", subject: "bot-1" }, connection: "orders",
+  text, decision: "allow", rules: ["r#1"], reason: "allowed", rows: 1, bytes: 10, durationMs: 0.1,
+  output: { columns: ["n"], rows: [[String(i)]], truncated: false },
+});
+
+describe("the store audit log's backlog", () => {
+  it("writes long statements in batches of bounded size", async () => {
+    const writer = heldWriter();
+    const log = new StoreAuditLog(writer);
+    const text = "\u0001".repeat(64 * 1024); // the longest text a record keeps
+    await Promise.all(Array.from({ length: 40 }, (_, i) => log.statement(statement(i, text))));
+    await log.close();
+    expect(writer.batches.map((b) => b.types.length).reduce((a, b) => a + b)).toBe(40);
+    expect(writer.batches.length).toBeGreaterThanOrEqual(3);
+    for (const batch of writer.batches) expect(batch.data.reduce((n, d) => n + d.length, 0)).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  it("is congested past its size budget, so the gateway's port refuses new sessions, and recovers once the writer catches up", async () => {
+    const writer = heldWriter();
+    const log = new StoreAuditLog(writer, { maxChars: 100_000, maxAgeMs: 60_000, refuseChars: 1_000_000 });
+    const port = createAuditPort(log, logger);
+    writer.hold();
+    const accepted: Promise<void>[] = [];
+    for (let i = 0; i < 5; i++) accepted.push(log.statement(statement(i, "x".repeat(10_000))));
+    expect(log.congestion()).toBeUndefined();
+    expect(port.failure()).toBeUndefined();
+    for (let i = 5; i < 12; i++) accepted.push(log.statement(statement(i, "x".repeat(10_000))));
+    expect(log.backlog()).toMatchObject({ records: 12, chars: expect.any(Number) });
+    expect(log.backlog().chars).toBeGreaterThan(100_000);
+    const congested = log.congestion();
+    expect(congested).toBeInstanceOf(AuditBacklogError);
+    expect(congested?.message).toMatch(/^the audit log in store test:\/\/held is behind: 0\.1 MiB of records wait to be written, the oldest for \d+\.\d s \(budget 0\.1 MiB, 60 s\)$/);
+    expect(port.failure()).toBe(congested);
+    expect(log.failed()).toBeUndefined(); // it still records
+    writer.release();
+    await Promise.all(accepted);
+    expect(log.backlog()).toEqual({ records: 0, chars: 0, oldestMs: 0 });
+    expect(port.failure()).toBeUndefined();
+    expect(writer.batches.flatMap((b) => b.types)).toHaveLength(12);
+    await log.close();
+  });
+
+  it("is congested while its oldest record waits past the age budget", async () => {
+    const writer = heldWriter();
+    const log = new StoreAuditLog(writer, { maxChars: 1_000_000, maxAgeMs: 30_000, refuseChars: 2_000_000 });
+    writer.hold();
+    const accepted = log.statement(statement(1));
+    const now = Date.now();
+    expect(log.congestion(now + 10_000)).toBeUndefined();
+    expect(log.congestion(now + 31_000)?.message).toMatch(/the oldest for 3\d\.\d s \(budget 1\.0 MiB, 30 s\)$/);
+    expect(log.congestion(now + 20_000)).toBeInstanceOf(AuditBacklogError); // until it is back under half
+    writer.release();
+    await accepted;
+    expect(log.congestion()).toBeUndefined();
+    await log.close();
+  });
+
+  it("refuses records past its hard limit and fails for good, but writes what it accepted", async () => {
+    const writer = heldWriter();
+    const log = new StoreAuditLog(writer, { maxChars: 50_000, maxAgeMs: 60_000, refuseChars: 100_000 });
+    const port = createAuditPort(log, logger);
+    writer.hold();
+    const accepted: Promise<void>[] = [];
+    let last: Promise<void> | undefined;
+    for (let i = 0; i < 20 && log.failed() === undefined; i++) {
+      last = log.statement(statement(i, "x".repeat(10_000)));
+      if (log.failed() === undefined) accepted.push(last);
+    }
+    const refused = await last!.then(() => undefined, (err: unknown) => err);
+    expect(accepted.length).toBeGreaterThan(5);
+    expect(refused).toBeInstanceOf(Error);
+    port.statement({ sessionId: "s1", text: "select 1", effect: "allow", rules: [], reason: "", rows: 0, bytes: 0, durationMs: 0 });
+    expect((refused as Error).message).toMatch(/^the audit log in store test:\/\/held fell too far behind: 0\.1 MiB of records were waiting to be written, past the 0\.1 MiB it holds; records are refused$/);
+    expect(log.failed()).toBe(refused);
+    await expect(log.statement(statement(99))).rejects.toBe(refused);
+    writer.release();
+    await Promise.all(accepted);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(port.failure()).toBe(refused); // a record was lost: for good, not only while behind
+    expect(writer.batches.flatMap((b) => b.types)).toHaveLength(accepted.length);
+    await expect(log.close()).rejects.toBe(refused);
+  });
+});
+
+describe("a gateway whose audit log is behind", () => {
+  const DB = "hoopgate_audit_backlog";
+
+  it("refuses new sessions until the log catches up, then takes them again", async () => {
+    await freshDatabase(DB);
+    const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-backlog-"));
+    const issuer = await startDevIssuer();
+    const compiled = compileSources([{ path: "t.hoop", text: `
+connection orders { kind = postgres }
+group bots {
+  issuer = "${issuer.issuer}"
+  when   = claims.role == "bot"
+}
+policy read {
+  subjects    = [group.bots]
+  connections = [connection.orders]
+  allow when sql.command == select
+}` }]);
+    await writeFile(join(dir, "bundle.json"), canonicalJson(compiled.bundle));
+    const writer = heldWriter();
+    const sink = new StoreAuditLog(writer, { maxChars: 2_000, maxAgeMs: 60_000, refuseChars: 1_000_000 });
+    const gateway = await startGateway({
+      file: join(dir, "gateway.yaml"),
+      listen: { postgres: { host: "127.0.0.1", port: 0 } },
+      bundle: { location: { kind: "file", path: join(dir, "bundle.json") }, keys: [], reloadIntervalMs: 60_000, allowUnsigned: true },
+      issuers: [{ issuer: issuer.issuer, audience: [issuer.audience], jwks: { url: issuer.jwksUrl } }],
+      connections: { orders: { name: "orders", target: { kind: "postgres", ...PG, database: DB } } },
+      store: { kind: "pglite", dir: join(dir, ".hoopgate") },
+      auth: { allowCleartextOnLoopback: true },
+      log: { level: "silent" },
+    }, { logger, audit: sink });
+    const connect = async (): Promise<pg.Client> => {
+      const client = new pg.Client({ host: "127.0.0.1", port: gateway.ports.postgres, database: "orders", user: "bot", password: await issuer.issue({ sub: "bot-1", claims: { role: "bot" } }) });
+      await client.connect();
+      return client;
+    };
+    try {
+      writer.hold(); // the store stops answering
+      const client = await connect();
+      for (let i = 0; i < 10; i++) await client.query(`select ${i} as n`);
+      await expect(connect()).rejects.toThrow('access to "orders" refused: the audit log is behind: connections are refused until it catches up');
+      expect((await client.query("select 'still recorded' as n")).rows).toEqual([{ n: "still recorded" }]); // open sessions go on
+      writer.release();
+      await new Promise((resolve) => setTimeout(resolve, 200)); // a batch interval or two
+      const again = await connect();
+      expect((await again.query("select 1 as n")).rows).toEqual([{ n: 1 }]);
+      await again.end();
+      await client.end();
+      expect(sink.failed()).toBeUndefined();
+    } finally {
+      writer.release();
+      await gateway.close();
+      await issuer.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the red team's probe, in small", () => {
+  const DB = "hoopgate_audit_probe";
+  let ids: Awaited<ReturnType<typeof startIdentities>>;
+  let gw: Awaited<ReturnType<typeof startApprovalGateway>>;
+
+  beforeAll(async () => {
+    await freshDatabase(DB);
+    ids = await startIdentities((issuer) => `
+connection testdb { kind = postgres }
+group readers {
+  issuer = "${issuer}"
+  when   = claims.role == "reader"
+}
+policy read {
+  subjects    = [group.readers]
+  connections = [connection.testdb]
+  allow when sql.command == select
+}`);
+    gw = await startApprovalGateway(ids, { kind: "memory" }, { testdb: { ...PG, database: DB } });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await ids?.close();
+  });
+
+  it("denies and records statements of control characters in bounded records; one over the statement limit ends its session unread", async () => {
+    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: await ids.token("reader") });
+    const text = "\u0001".repeat(1024 * 1024 - 6); // a Query at the default statement limit
+    const answers = await raw.run(serialize.query(text), serialize.query(text), serialize.query(text));
+    expect(answers.filter((m) => m.type === "E").map((m) => errorFields(m).C)).toEqual(["42501", "42501", "42501"]);
+    const header = Buffer.alloc(5);
+    header[0] = 0x51;
+    header.writeInt32BE(60 * 1024 * 1024, 1);
+    raw.send(header);
+    expect(errorFields(await raw.next())).toMatchObject({ S: "FATAL", C: "54000" });
+    await expect(raw.next()).rejects.toThrow("connection closed");
+    // the records are written, and another identity still gets in
+    const other = gw.client(await ids.token("reader", "someone-else"));
+    await other.connect();
+    expect((await other.query("select 1 as n")).rows).toEqual([{ n: 1 }]);
+    await other.end();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(gw.audit.failed()).toBeUndefined();
+    expect(gw.audit.backlog().records).toBe(0);
+    const [row] = await gw.store.query<{ session_id: string }>(`select session_id from audit_log where type = 'statement' and entry like '%textSha256%' limit 1`);
+    const recorded = (await getSession(gw.store, row!.session_id))!.entries.filter((e) => e.type === "statement");
+    expect(recorded).toHaveLength(3);
+    for (const entry of recorded) expect(entry.data).toMatchObject({ text: "\u0001".repeat(64 * 1024), textBytes: text.length, decision: "deny" });
+  });
+});
