@@ -176,3 +176,34 @@ describe("admin changes end the open sessions they no longer authorize", () => {
     expect(await pointApp(DB)).toBe(200);
   });
 });
+
+describe("masking follows the session's target, not the connection's name", () => {
+  const pointMasked = (database: string) => admin("PUT", "connections/masked", { target: `postgres://postgres@127.0.0.1:5432/${database}`, tls: { mode: "disable" } });
+  const catalogSessions = async (database: string) =>
+    Number(((await sql("postgres", `select count(*) as n from pg_stat_activity where application_name = 'hoopgate-catalog' and datname = '${database}'`))[0]![0] as { n: string }).n);
+
+  it("after the connection moves to another database, the same table OID is looked up there, and the old catalog is closed", async () => {
+    const [[notes], [customers]] = [
+      await sql(NOTES, "select 'notes'::regclass::oid::int as oid"),
+      await sql(CUSTOMERS, "select 'customers'::regclass::oid::int as oid"),
+    ];
+    expect(notes).toEqual(customers); // the premise: one OID, two tables
+    expect(await trustIssuer()).toBe(200);
+    expect(await pointMasked(NOTES)).toBe(200);
+    const before = await open("masked");
+    expect((await before.client.query("select note from notes")).rows).toEqual([{ note: "hello" }]);
+    await before.client.end();
+    expect(await catalogSessions(NOTES)).toBeGreaterThan(0);
+
+    expect(await pointMasked(CUSTOMERS)).toBe(200);
+    const after = await open("masked");
+    const { rows } = await after.client.query("select email from customers");
+    expect(rows).toHaveLength(1);
+    expect(rows[0].email).not.toContain("alice");
+    await after.client.end();
+    // nothing uses the catalog of the database the connection left: its pool is closed
+    const deadline = Date.now() + 5_000;
+    while ((await catalogSessions(NOTES)) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await catalogSessions(NOTES)).toBe(0);
+  });
+});
