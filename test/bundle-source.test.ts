@@ -9,6 +9,8 @@ import { BundleSource } from "../runtime/bundle/source.js";
 import type { BundleConfig } from "../runtime/config/types.js";
 import type { Engine } from "../runtime/engine/index.js";
 import { createLogger } from "../runtime/log.js";
+import { openControlPlane } from "../runtime/api/index.js";
+import { bundleOrigin, redactUrl } from "../runtime/bundle/origin.js";
 import { makeBundle, signingKey } from "./support/signed-bundles.js";
 import { waitFor } from "./support/wait.js";
 
@@ -146,5 +148,42 @@ describe("BundleSource", () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it("never shows or logs a URL's query string or userinfo: presigned signatures and tokens stay out of /api/bundle, errors and logs", async () => {
+    let body = signBundle(makeBundle("remote1"), trustedKey.pem, "k1");
+    let status = 200;
+    const server = createServer((_req, res) => res.writeHead(status).end(body));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bundle.jws`;
+    const url = `${base}?X-Amz-Signature=deadbeefsecret&private_token=SECRET-TOKEN#frag`;
+    const plane = await openControlPlane({ store: { kind: "memory" }, logger: createLogger({ level: "silent" }), verifyToken: async () => { throw new Error("no"); }, engine: () => undefined });
+    try {
+      const s = await source({ location: { kind: "url", url } });
+      expect(s.status().origin).toBe(base);
+      status = 503;
+      body = "";
+      await s.reload();
+      expect(s.status().lastError).toBe(`cannot read the bundle: GET ${base}: HTTP 503`);
+      const api = await plane.startApi({ host: "127.0.0.1", port: 0 }, { bundleStatus: () => s.status() });
+      const shown = await (await fetch(`${api.url}/api/bundle`)).text();
+      expect(JSON.parse(shown)).toMatchObject({ origin: base, lastError: `cannot read the bundle: GET ${base}: HTTP 503` });
+      for (const text of [shown, JSON.stringify(logs)]) {
+        expect(text).not.toContain("deadbeefsecret");
+        expect(text).not.toContain("SECRET-TOKEN");
+      }
+    } finally {
+      await plane.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("redacts userinfo, query and fragment of an http(s) URL, and leaves paths and s3:// keys as written", () => {
+    expect(redactUrl("https://user:pass@bundles.example:8443/a/b.jws?sig=1&t=2#x")).toBe("https://bundles.example:8443/a/b.jws");
+    expect(redactUrl("https://bundles.example/b.jws")).toBe("https://bundles.example/b.jws");
+    expect(redactUrl("https://u:p@[bad/b.jws?sig=1")).toBe("https://[bad/b.jws");
+    expect(bundleOrigin({ kind: "s3", url: "s3://bucket/a?b", bucket: "bucket", key: "a?b" })).toBe("s3://bucket/a?b");
+    expect(bundleOrigin({ kind: "file", path: "/etc/hoopgate/b?.jws" })).toBe("/etc/hoopgate/b?.jws");
   });
 });

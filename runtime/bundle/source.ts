@@ -11,9 +11,10 @@ import type { Engine } from "../engine/index.js";
 import type { Logger } from "../log.js";
 import { decodeBundle } from "./decode.js";
 import { fetchBundleText } from "./fetch.js";
+import { bundleOrigin, scrubOrigin } from "./origin.js";
 
 export interface BundleStatus {
-  /** file path, URL or s3:// URL */
+  /** file path, URL or s3:// URL; a URL without its userinfo, query string or fragment (origin.ts) */
   origin: string;
   /** the engine in force: its bundle's sha256 and when it was loaded */
   sha256?: string;
@@ -46,7 +47,7 @@ export class BundleSource {
     private readonly logger: Logger,
   ) {
     const { location } = config;
-    this.state = { origin: location.kind === "file" ? location.path : location.url };
+    this.state = { origin: bundleOrigin(location) };
   }
 
   /** Loads once, then watches and polls. Resolves even when no bundle could be loaded. */
@@ -131,7 +132,9 @@ export class BundleSource {
     }
   }
 
-  private fail(message: string): void {
+  private fail(error: string): void {
+    // shown by GET /api/bundle and logged: never the URL's query string or userinfo
+    const message = scrubOrigin(error, this.config.location);
     this.state.lastError = message;
     this.state.lastErrorAt = new Date();
     const keeping = this.state.sha256 === undefined ? "no bundle is in force: every connection is refused" : "keeping the last good bundle";

@@ -4,6 +4,7 @@
 
 import { rename, writeFile } from "node:fs/promises";
 import { decodeBundle } from "../../bundle/decode.js";
+import { bundleOrigin } from "../../bundle/origin.js";
 import type { BundleSource } from "../../bundle/source.js";
 import type { BundleConfig } from "../../config/types.js";
 import { AdminError } from "./state.js";
@@ -34,7 +35,7 @@ export function createBundleDeployer(config: BundleConfig | undefined, source: B
     status,
     async deploy(document) {
       if (config === undefined || source === undefined) throw new AdminError(409, "the gateway has no bundle source configured (bundle.path)");
-      if (config.location.kind !== "file") throw new AdminError(409, `the gateway loads its bundle from ${config.location.url}: publish there instead`);
+      if (config.location.kind !== "file") throw new AdminError(409, `the gateway loads its bundle from ${bundleOrigin(config.location)}: publish there instead`);
       let sha256: string;
       try {
         sha256 = (await decodeBundle(document, config)).bundle.sha256;
