@@ -1,11 +1,13 @@
 // Deploying a bundle through the API: verified exactly as the file source verifies (trusted
 // keys, unsigned only when the gateway allows it), written atomically over the bundle file,
-// then loaded by the bundle source, so a restart keeps it and the file watcher agrees.
+// then loaded by the bundle source, so a restart keeps it and the file watcher agrees. An
+// authenticated admin may deploy an older bundle on purpose: the source's rollback refusal
+// (runtime/bundle/source.ts) is for what appears at its location unannounced.
 
 import { rename, writeFile } from "node:fs/promises";
 import { decodeBundle } from "../../bundle/decode.js";
 import { bundleOrigin } from "../../bundle/origin.js";
-import type { BundleSource } from "../../bundle/source.js";
+import { documentDigest, type BundleSource } from "../../bundle/source.js";
 import type { BundleConfig } from "../../config/types.js";
 import { AdminError } from "./state.js";
 
@@ -44,6 +46,7 @@ export function createBundleDeployer(config: BundleConfig | undefined, source: B
       }
       const path = config.location.path;
       const temp = `${path}.${process.pid}.tmp`;
+      source.permit(documentDigest(document));
       await writeFile(temp, `${document.trim()}\n`, { mode: 0o644 });
       await rename(temp, path);
       await source.reload();
