@@ -1,6 +1,11 @@
 // Signs a compiled bundle as a compact JWS over its canonical JSON. Synchronous on purpose:
 // cdktf constructs sign inside their constructors. node:crypto does the signing; jose (in
 // runtime/bundle/jws.ts) verifies it.
+//
+// `issuedAt` (seconds since the epoch) goes into the protected header as `iat`: a gateway that
+// loaded a bundle issued at T refuses one issued before T (runtime/bundle/source.ts). Without
+// it the JWS depends only on the bundle and the key (EdDSA is deterministic), which is what
+// the cdktf construct and the Terraform data source rely on for stable plans.
 
 import { createPrivateKey, sign, type KeyObject } from "node:crypto";
 import { canonicalJson } from "../runtime/bundle/canonical.js";
@@ -8,8 +13,15 @@ import type { Bundle } from "../runtime/bundle/format.js";
 import { BUNDLE_JWS_TYP } from "../runtime/bundle/jws.js";
 import { validateBundle } from "../runtime/bundle/validate.js";
 
-export function signBundle(bundle: Bundle, privateKeyPem: string, kid: string): string {
+export interface SignOptions {
+  /** `iat` in the protected header, whole seconds since the epoch */
+  issuedAt?: number;
+}
+
+export function signBundle(bundle: Bundle, privateKeyPem: string, kid: string, options: SignOptions = {}): string {
   if (kid === "") throw new Error("signBundle: empty key id");
+  const { issuedAt } = options;
+  if (issuedAt !== undefined && !(Number.isSafeInteger(issuedAt) && issuedAt >= 0)) throw new Error(`signBundle: issuedAt must be whole seconds since the epoch, got ${issuedAt}`);
   validateBundle(bundle); // never sign what the gateway would refuse to load
   let key: KeyObject;
   try {
@@ -18,7 +30,7 @@ export function signBundle(bundle: Bundle, privateKeyPem: string, kid: string): 
     throw new Error(`signBundle: not a PEM private key: ${(e as Error).message}`);
   }
   const alg = algorithmOf(key);
-  const header = base64url(JSON.stringify({ alg, kid, typ: BUNDLE_JWS_TYP }));
+  const header = base64url(JSON.stringify({ alg, kid, typ: BUNDLE_JWS_TYP, ...(issuedAt !== undefined && { iat: issuedAt }) }));
   const payload = base64url(canonicalJson(bundle));
   const input = Buffer.from(`${header}.${payload}`, "ascii");
   const signature =

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compilePaths, signBundle } from "../compiler/index.js";
+import { compilePaths, compileSources, signBundle } from "../compiler/index.js";
 import { canonicalJson } from "../runtime/bundle/canonical.js";
 import { ConfigError, loadConfig } from "../runtime/config/index.js";
 import { startGateway, type Gateway } from "../runtime/gateway/index.js";
@@ -105,6 +105,17 @@ describe("admin API", () => {
     const good = await call("PUT", "bundle", { body: { bundle: signBundle(compiled.bundle!, signingKey, "k1") } });
     expect(good.status).toBe(200);
     expect(await good.json()).toMatchObject({ sha256: compiled.bundle!.sha256 });
+  });
+
+  it("lets an admin deploy go back to a replaced or undated bundle (the source's rollback refusal is for its location)", async () => {
+    const first = signBundle(compilePaths([POLICIES]).bundle!, signingKey, "k1");
+    const other = compileSources([{ path: "o.hoop", text: "connection other { kind = postgres }\n" }]).bundle!;
+    const newer = await call("PUT", "bundle", { body: { bundle: signBundle(other, signingKey, "k1", { issuedAt: Math.floor(Date.now() / 1000) }) } });
+    expect(newer.status).toBe(200);
+    expect(await newer.json()).toMatchObject({ sha256: other.sha256 });
+    const back = await call("PUT", "bundle", { body: { bundle: first } });
+    expect(back.status).toBe(200);
+    expect(await back.json()).toMatchObject({ sha256: compilePaths([POLICIES]).bundle!.sha256, last_error: null });
   });
 
   it("persists changes across a restart and records them in the audit log", async () => {

@@ -3,12 +3,16 @@
 // key ids, foreign token types and signed-but-broken bundles.
 
 import { createHmac, createPrivateKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CompactSign, compactVerify, exportJWK, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { signBundle } from "../compiler/sign.js";
 import { bundleDigest, canonicalJson } from "../runtime/bundle/canonical.js";
 import type { Bundle } from "../runtime/bundle/format.js";
-import { BUNDLE_JWS_TYP, verifyBundleJws } from "../runtime/bundle/jws.js";
+import { BUNDLE_JWS_TYP, verifyBundleJws, verifySignedBundle } from "../runtime/bundle/jws.js";
+import { cli } from "./support/cli.js";
 
 function makeBundle(issuer = "https://login.acme.dev"): Bundle {
   const body = {
@@ -137,5 +141,49 @@ describe("signBundle and verifyBundleJws", () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow("$.a: NaN has no JSON form");
     expect(() => canonicalJson({ a: new Date(0) })).toThrow("only plain objects");
     expect(bundleDigest({ ...makeBundle(), sha256: "ignored" })).toBe(makeBundle().sha256);
+  });
+
+  it("dates a bundle with a signed iat when asked; the verifier returns it and refuses one in the future or not whole seconds", async () => {
+    const key = await keyPair("ed25519");
+    const trusted = [{ kid: "k1", key: key.jwk }];
+    const undated = signBundle(makeBundle(), key.privatePem, "k1");
+    expect(signBundle(makeBundle(), key.privatePem, "k1")).toBe(undated); // EdDSA: stable without a date
+    expect(await verifySignedBundle(undated, trusted)).toEqual({ bundle: makeBundle() });
+    const dated = signBundle(makeBundle(), key.privatePem, "k1", { issuedAt: 1_800_000_000 });
+    expect(header(dated)).toEqual({ alg: "EdDSA", kid: "k1", typ: BUNDLE_JWS_TYP, iat: 1_800_000_000 });
+    expect(await verifySignedBundle(dated, trusted, () => 1_800_000_000_000)).toEqual({ bundle: makeBundle(), issuedAt: 1_800_000_000 });
+    await expect(verifySignedBundle(dated, trusted, () => 1_799_999_000_000)).rejects.toThrow("bundle signature: issued at 2027-01-15T08:00:00.000Z, in the future (the signer's clock is wrong)");
+    expect(await verifySignedBundle(dated, trusted, () => 1_799_999_800_000)).toMatchObject({ issuedAt: 1_800_000_000 }); // within 5 min of skew
+    const privateKey = createPrivateKey(key.privatePem);
+    const odd = await new CompactSign(new TextEncoder().encode(canonicalJson(makeBundle()))).setProtectedHeader({ alg: "EdDSA", kid: "k1", typ: BUNDLE_JWS_TYP, iat: "yesterday" }).sign(privateKey);
+    await expect(verifySignedBundle(odd, trusted)).rejects.toThrow("bundle signature: header iat must be whole seconds since the epoch");
+    expect(() => signBundle(makeBundle(), key.privatePem, "k1", { issuedAt: 1.5 })).toThrow("issuedAt must be whole seconds");
+  });
+
+  it("hoopgate compile --sign dates the bundle: now, SOURCE_DATE_EPOCH, --issued-at SECONDS, or none", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hoopgate-sign-"));
+    const key = await keyPair("ed25519");
+    writeFileSync(join(dir, "key.pem"), key.privatePem);
+    writeFileSync(join(dir, "p.hoop"), "connection db { kind = postgres }\n");
+    const compile = async (...extra: string[]) => {
+      const out = join(dir, "b.jws");
+      const result = await cli("compile", join(dir, "p.hoop"), "-o", out, "--sign", join(dir, "key.pem"), "--kid", "k1", ...extra);
+      expect(result.code, result.err).toBe(0);
+      return header(readFileSync(out, "utf8").trim());
+    };
+    const before = Math.floor(Date.now() / 1000);
+    const now = (await compile()).iat as number;
+    expect(now).toBeGreaterThanOrEqual(before);
+    expect(now).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+    expect((await compile("--issued-at", "1700000000")).iat).toBe(1_700_000_000);
+    expect(await compile("--issued-at", "none")).not.toHaveProperty("iat");
+    process.env.SOURCE_DATE_EPOCH = "1600000000";
+    try {
+      expect((await compile()).iat).toBe(1_600_000_000);
+    } finally {
+      delete process.env.SOURCE_DATE_EPOCH;
+    }
+    expect((await cli("compile", join(dir, "p.hoop"), "--sign", join(dir, "key.pem"), "--kid", "k1", "--issued-at", "soon")).code).toBe(2);
+    expect((await cli("compile", join(dir, "p.hoop"), "--issued-at", "1700000000")).code).toBe(2);
   });
 });

@@ -237,6 +237,20 @@ bundle:
       .toEqual(["bundle.allow_unsigned: cannot be true when bundle.keys are configured (signed bundles only)"]);
   });
 
+  it("takes bundle.url over https, or http on loopback only, and never with a user name or password", async () => {
+    const url = (u: string) => `listen: { api: 127.0.0.1:1 }\nbundle: { url: "${u}", allow_unsigned: true }\n`;
+    expect(await problems(url("http://bundles.example/b.jws"))).toEqual([
+      "bundle.url: must be an https:// or s3:// URL (http:// only on loopback: over plain HTTP anyone on the way can serve an older signed bundle)",
+    ]);
+    expect(await problems(url("https://ci:secret@bundles.example/b.jws"))).toEqual([
+      "bundle.url: must not carry a user name or password (user:password@): use a presigned URL, or s3:// with the gateway's AWS credentials",
+    ]);
+    expect(await problems(url("ftp://bundles.example/b.jws"))).toEqual(["bundle.url: must be an https:// or s3:// URL (http:// only on loopback)"]);
+    for (const ok of ["http://127.0.0.1:8080/b.jws", "http://localhost/b.jws", "http://[::1]/b.jws", "https://bundles.example/b.jws?X-Amz-Signature=x"]) {
+      expect((await loadConfig(await write(url(ok)), {})).bundle?.location).toEqual({ kind: "url", url: ok });
+    }
+  });
+
   it("names the key of a missing secret and never echoes secret values", async () => {
     const issues = await problems(DESIGN_EXAMPLE, {});
     expect(issues).toEqual(["connections.orders-db.password: environment variable ORDERS_DB_PASSWORD is not set"]);

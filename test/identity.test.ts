@@ -255,6 +255,34 @@ describe("createTokenVerifier", () => {
   });
 });
 
+describe("TokenVerifier.distrust: is a token verified earlier still accepted by the issuers in force", () => {
+  const base = () => ({ issuer: ISSUER, audience: [AUDIENCE, "other"], jwks: { url: jwks.url } });
+
+  it("keeps the trust while the issuer is configured as it was, or only its audience changed to still take the token's", async () => {
+    const identity = await verifier().verify(await sign(rsa));
+    expect(verifier().distrust(identity)).toBeUndefined();
+    expect(createTokenVerifier([{ ...base(), audience: [AUDIENCE] }, { issuer: "https://another.test", audience: ["x"], jwks: { url: jwks.url } }]).distrust(identity)).toBeUndefined();
+    const multi = await verifier().verify(await sign(rsa, { aud: ["nobody", "other"] }));
+    expect(createTokenVerifier([{ ...base(), audience: ["other"] }]).distrust(multi)).toBeUndefined();
+  });
+
+  it("withdraws it when the issuer is removed, its keys or settings change, or it no longer takes the token's audience", async () => {
+    const identity = await verifier().verify(await sign(rsa));
+    expect(createTokenVerifier([]).distrust(identity)).toBe(`issuer ${ISSUER} is no longer trusted`);
+    const changed = `the keys or verification settings of issuer ${ISSUER} changed`;
+    expect(createTokenVerifier([{ ...base(), jwks: { url: `${jwks.url}?v=2` } }]).distrust(identity)).toBe(changed);
+    expect(createTokenVerifier([{ ...base(), jwks: { keys: [rsa.jwk] } }]).distrust(identity)).toBe(changed);
+    expect(createTokenVerifier([{ ...base(), algorithms: ["RS256"] }]).distrust(identity)).toBe(changed);
+    expect(createTokenVerifier([{ ...base(), clockSkewSeconds: 5 }]).distrust(identity)).toBe(changed);
+    expect(createTokenVerifier([{ ...base(), maxTokenLifetimeSeconds: 3600 }]).distrust(identity)).toBe(changed);
+    expect(createTokenVerifier([{ ...base(), audience: ["other"] }]).distrust(identity)).toBe(`issuer ${ISSUER} no longer accepts the token's audience`);
+  });
+
+  it("withdraws it from an identity it has no record of verifying", () => {
+    expect(verifier().distrust({ issuer: ISSUER, subject: "s", claims: { aud: AUDIENCE } })).toBe("the token was not verified by this gateway");
+  });
+});
+
 describe("dev issuer", () => {
   it("serves discovery and JWKS, and its tokens verify", async () => {
     const dev = await startDevIssuer();

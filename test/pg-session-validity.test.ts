@@ -5,6 +5,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Identity } from "../runtime/facts/types.js";
+import type { PgTarget } from "../runtime/postgres/context.js";
 import type { ErrorFields } from "../runtime/postgres/messages.js";
 import { watchSessionValidity } from "../runtime/postgres/session-validity.js";
 import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
@@ -95,6 +96,8 @@ describe("policy changes", () => {
   });
 });
 
+const T: PgTarget = { host: "10.0.0.1", port: 5432, user: "app", database: "app", tls: { mode: "verify-full", setting: "connections.c.tls" } };
+
 describe("watchSessionValidity", () => {
   it("waits past setTimeout's 24.8-day limit without firing early", () => {
     vi.useFakeTimers();
@@ -102,7 +105,7 @@ describe("watchSessionValidity", () => {
       const day = 86_400_000;
       const identity: Identity = { issuer: "i", subject: "s", claims: {}, expiresAt: new Date(Date.now() + 40 * day) };
       const ended: ErrorFields[] = [];
-      const watch = watchSessionValidity({ openSession: () => ({ ok: false, reason: "x" }) }, identity, "c", (f) => ended.push(f));
+      const watch = watchSessionValidity({ openSession: () => ({ ok: false, reason: "x" }) }, { identity, connection: "c", target: T }, (f) => ended.push(f));
       vi.advanceTimersByTime(30 * day);
       expect(ended).toEqual([]);
       vi.advanceTimersByTime(10 * day);
@@ -118,12 +121,93 @@ describe("watchSessionValidity", () => {
     try {
       const ended: ErrorFields[] = [];
       const soon: Identity = { issuer: "i", subject: "s", claims: {}, expiresAt: new Date(Date.now() + 1000) };
-      watchSessionValidity({ openSession: () => ({ ok: false, reason: "x" }) }, soon, "c", (f) => ended.push(f)).stop();
-      watchSessionValidity({ openSession: () => ({ ok: false, reason: "x" }) }, { issuer: "i", subject: "s", claims: {} }, "c", (f) => ended.push(f));
+      watchSessionValidity({ openSession: () => ({ ok: false, reason: "x" }) }, { identity: soon, connection: "c", target: T }, (f) => ended.push(f)).stop();
+      watchSessionValidity({ openSession: () => ({ ok: false, reason: "x" }) }, { identity: { issuer: "i", subject: "s", claims: {} }, connection: "c", target: T }, (f) => ended.push(f));
       vi.advanceTimersByTime(10_000_000);
       expect(ended).toEqual([]);
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe("watchSessionValidity on connection and issuer changes", () => {
+  const identity: Identity = { issuer: "i", subject: "s", claims: {} };
+  /** a context whose connections and trust the test changes, announcing each change as the admin state does */
+  function admin(initial: Record<string, PgTarget>) {
+    const targets = new Map(Object.entries(initial));
+    let distrust: string | undefined;
+    const listeners = new Set<() => void>();
+    const ctx = {
+      openSession: () => ({ ok: true }) as never,
+      target: (name: string) => targets.get(name),
+      distrust: () => distrust,
+      accessChanges: (listener: () => void) => {
+        listeners.add(listener);
+        return () => void listeners.delete(listener);
+      },
+    };
+    const change = (edit: () => void): void => {
+      edit();
+      for (const listener of listeners) listener();
+    };
+    return {
+      ctx, listeners,
+      set: (name: string, target: PgTarget | undefined) => change(() => (target === undefined ? targets.delete(name) : targets.set(name, target))),
+      distrust: (why: string | undefined) => change(() => (distrust = why)),
+    };
+  }
+
+  it("ends the session when its connection is removed", () => {
+    const a = admin({ c: T });
+    const ended: ErrorFields[] = [];
+    watchSessionValidity(a.ctx, { identity, connection: "c", target: T }, (f) => ended.push(f));
+    a.set("other", undefined);
+    expect(ended).toEqual([]);
+    a.set("c", undefined);
+    expect(ended).toEqual([{ severity: "FATAL", code: "28000", message: 'session ended: the connection "c" was removed' }]);
+    expect(a.listeners.size).toBe(0);
+  });
+
+  it.each([
+    ["host", { host: "10.0.0.2" }],
+    ["port", { port: 5433 }],
+    ["database", { database: "other" }],
+    ["user", { user: "admin" }],
+    ["TLS mode", { tls: { mode: "require", setting: "x" } }],
+    ["CA", { tls: { mode: "verify-full", ca: "-----BEGIN CERTIFICATE-----", setting: "x" } }],
+  ] as [string, Partial<PgTarget>][])("ends the session when its connection's %s changes", (_what, change) => {
+    const a = admin({ c: T });
+    const ended: ErrorFields[] = [];
+    watchSessionValidity(a.ctx, { identity, connection: "c", target: T }, (f) => ended.push(f));
+    a.set("c", { ...T, ...change });
+    expect(ended).toEqual([{ severity: "FATAL", code: "28000", message: 'session ended: the connection "c" now leads to another target' }]);
+  });
+
+  it("keeps the session when only the credentials change, or the same target is put again", () => {
+    const a = admin({ c: T });
+    const ended: ErrorFields[] = [];
+    const watch = watchSessionValidity(a.ctx, { identity, connection: "c", target: T }, (f) => ended.push(f));
+    a.set("c", { ...T, tls: { ...T.tls!, setting: "connections.c.tls (admin)" } });
+    a.set("c", { ...T, password: "rotated", requireAuth: ["scram-sha-256"] });
+    expect(ended).toEqual([]);
+    watch.stop();
+    expect(a.listeners.size).toBe(0);
+  });
+
+  it("ends the session when its token is no longer trusted", () => {
+    const a = admin({ c: T });
+    const ended: ErrorFields[] = [];
+    watchSessionValidity(a.ctx, { identity, connection: "c", target: T }, (f) => ended.push(f));
+    a.distrust("issuer i is no longer trusted");
+    expect(ended).toEqual([{ severity: "FATAL", code: "28000", message: "session ended: the token is no longer accepted: issuer i is no longer trusted" }]);
+  });
+
+  it("checks once when it starts: a change between the login and the session's start is not missed", () => {
+    const a = admin({ c: { ...T, database: "elsewhere" } });
+    const ended: ErrorFields[] = [];
+    watchSessionValidity(a.ctx, { identity, connection: "c", target: T }, (f) => ended.push(f));
+    expect(ended).toMatchObject([{ code: "28000", message: 'session ended: the connection "c" now leads to another target' }]);
+    expect(a.listeners.size).toBe(0);
   });
 });

@@ -29,7 +29,9 @@ export async function run(argv: string[]): Promise<number> {
         const result = await verifyAuditLog(store);
         if (json) writeJson(result);
         else if (result.ok) process.stdout.write(`✓ audit log intact: ${result.entries} entries${result.head ? `, head ${result.head}` : ""}\n`);
-        else process.stderr.write(`✗ audit log broken at entry ${result.seq} (${result.problem}): ${result.message}\n  ${result.entries} entries before it verified\n`);
+        else if (result.session !== undefined) {
+          process.stderr.write(`✗ audit log broken${result.seq === null ? "" : ` at entry ${result.seq}`} (${result.problem} session row): ${result.message}\n  the chain's ${result.entries} entries verified; the sessions table does not match them\n`);
+        } else process.stderr.write(`✗ audit log broken at entry ${result.seq} (${result.problem}): ${result.message}\n  ${result.entries} entries before it verified\n`);
         return result.ok ? 0 : 1;
       }
       case "sessions list": {

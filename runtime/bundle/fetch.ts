@@ -3,6 +3,7 @@
 
 import { readFile, stat } from "node:fs/promises";
 import type { BundleLocation } from "../config/types.js";
+import { redactUrl } from "./origin.js";
 
 /** Far above any real bundle; stops a wrong path or URL from filling memory. */
 export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
@@ -35,12 +36,14 @@ async function readBundleFile(path: string): Promise<string | undefined> {
 }
 
 async function fetchBundleUrl(url: string): Promise<string> {
+  // errors name the URL without its query string or userinfo (origin.ts)
+  const shown = redactUrl(url);
   const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`GET ${shown}: HTTP ${response.status}`);
   if (Number(response.headers.get("content-length") ?? 0) > MAX_BUNDLE_BYTES) {
-    throw new Error(`GET ${url}: bundle over the ${MAX_BUNDLE_BYTES} byte limit`);
+    throw new Error(`GET ${shown}: bundle over the ${MAX_BUNDLE_BYTES} byte limit`);
   }
   const text = await response.text();
-  if (text.length > MAX_BUNDLE_BYTES) throw new Error(`GET ${url}: bundle over the ${MAX_BUNDLE_BYTES} byte limit`);
+  if (text.length > MAX_BUNDLE_BYTES) throw new Error(`GET ${shown}: bundle over the ${MAX_BUNDLE_BYTES} byte limit`);
   return text;
 }

@@ -88,7 +88,7 @@ export const configSchema = object(
     bundle: object(
       {
         path: NON_EMPTY,
-        url: { type: "string", pattern: "^(https?|s3)://", message: "must be an http://, https:// or s3:// URL" },
+        url: { type: "string", pattern: "^(https?|s3)://", message: "must be an https:// or s3:// URL (http:// only on loopback)" },
         keys: {
           type: "array",
           items: object({ kid: NON_EMPTY, jwk_file: NON_EMPTY, jwk: JWK }, ["kid"]),

@@ -64,9 +64,25 @@ export function parseTarget(text: string): Parsed<ConnectionTarget> {
 const S3_URL = /^s3:\/\/([^/]*)\/(.*)$/s;
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-/** `bundle.url`: http(s) as written (the schema checked the scheme), or `s3://bucket/key`. */
+/**
+ * `bundle.url`: https as written (the schema checked the scheme; http only on loopback: a
+ * bundle fetched in plain HTTP can be swapped on the way for an older signed one), or
+ * `s3://bucket/key`. No user:password@ (fetch refuses to send it, and it is a credential).
+ */
 export function parseBundleUrl(text: string): Parsed<BundleLocation> {
-  if (!text.startsWith("s3://")) return ok({ kind: "url", url: text });
+  if (!text.startsWith("s3://")) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return bad("must be an https:// or s3:// URL");
+    }
+    if (url.username !== "" || url.password !== "") return bad("must not carry a user name or password (user:password@): use a presigned URL, or s3:// with the gateway's AWS credentials");
+    if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+      return bad("must be an https:// or s3:// URL (http:// only on loopback: over plain HTTP anyone on the way can serve an older signed bundle)");
+    }
+    return ok({ kind: "url", url: text });
+  }
   const match = S3_URL.exec(text);
   if (match === null) return bad("must be s3://BUCKET/KEY");
   const [, bucket = "", key = ""] = match;

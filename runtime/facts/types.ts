@@ -115,4 +115,10 @@ export interface Identity {
    * token verifier). The PostgreSQL proxy ends a session then; absent: no deadline is known.
    */
   expiresAt?: Date;
+  /**
+   * Which trust the token was verified under (set by the token verifier): a fingerprint of its
+   * issuer's key source and verification settings. When the issuers change, an open session
+   * asks `TokenVerifier.distrust` whether its token is still accepted; absent: it never was.
+   */
+  verifiedUnder?: string;
 }

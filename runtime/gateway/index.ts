@@ -92,6 +92,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         return engine.openSession(identity, connection);
       },
       policyChanges: (listener) => bundle?.onChange(() => listener()) ?? (() => undefined),
+      // a connection or issuer changed or removed through the admin API ends the open sessions it authorized
+      accessChanges: (listener) => adminControl.live.onChange(listener),
+      distrust: (identity) => adminControl.live.verifier().distrust(identity),
       verifyToken: (token) => adminControl.live.verifier().verify(token),
       target: (connection) => adminControl.live.target(connection),
       masking: createRowMasking(hashKey),

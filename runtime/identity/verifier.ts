@@ -19,6 +19,17 @@ import { quoteUntrusted, TokenError } from "./token-error.js";
 
 export interface TokenVerifier {
   verify(token: string): Promise<Identity>;
+  /**
+   * Why a token verified earlier (by this verifier or one it replaced) would no longer be
+   * accepted by these issuers, as far as can be told without the token itself; undefined when
+   * it would. The token is not kept, so its signature cannot be checked again: it stays trusted
+   * only while its issuer is still configured with the same key source (JWKS URL or inline
+   * keys) and the same algorithms, clock skew and lifetime cap it was verified with, and still
+   * accepts one of its audiences. Anything else — the issuer removed, its keys or settings
+   * changed, its audience narrowed past the token's, or no record of how it was verified —
+   * withdraws the trust.
+   */
+  distrust(identity: Identity): string | undefined;
 }
 
 export interface VerifierOptions {
@@ -40,6 +51,19 @@ interface TrustedIssuer {
   config: IssuerConfig;
   algorithms: string[];
   keys: JWTVerifyGetKey;
+  /** what a token verified under this issuer is stamped with (Identity.verifiedUnder) */
+  fingerprint: string;
+}
+
+/** The issuer's key source and every setting the verification used, but its audience (checked by itself). */
+function trustFingerprint(config: IssuerConfig, algorithms: readonly string[]): string {
+  return JSON.stringify([
+    config.issuer,
+    "url" in config.jwks ? { url: config.jwks.url } : { keys: config.jwks.keys },
+    [...algorithms].sort(),
+    config.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
+    config.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  ]);
 }
 
 export function createTokenVerifier(issuers: IssuerConfig[], options: VerifierOptions = {}): TokenVerifier {
@@ -50,9 +74,22 @@ export function createTokenVerifier(issuers: IssuerConfig[], options: VerifierOp
     const refused = algorithms.filter((alg) => !isSupportedAlgorithm(alg));
     if (refused.length > 0) throw new Error(`issuer ${config.issuer}: algorithms ${refused.join(", ")} are never accepted`);
     if (config.audience.length === 0) throw new Error(`issuer ${config.issuer}: no audience configured`);
-    trusted.set(config.issuer, { config, algorithms, keys: keySet(config, options) });
+    trusted.set(config.issuer, { config, algorithms, keys: keySet(config, options), fingerprint: trustFingerprint(config, algorithms) });
   }
-  return { verify: (token) => verifyToken(trusted, token) };
+  return { verify: (token) => verifyToken(trusted, token), distrust: (identity) => distrust(trusted, identity) };
+}
+
+function distrust(trusted: Map<string, TrustedIssuer>, identity: Identity): string | undefined {
+  const issuer = trusted.get(identity.issuer);
+  if (issuer === undefined) return `issuer ${identity.issuer} is no longer trusted`;
+  if (identity.verifiedUnder === undefined) return "the token was not verified by this gateway";
+  if (identity.verifiedUnder !== issuer.fingerprint) return `the keys or verification settings of issuer ${identity.issuer} changed`;
+  const aud = identity.claims.aud;
+  const audiences = Array.isArray(aud) ? aud : [aud];
+  if (!audiences.some((a) => typeof a === "string" && issuer.config.audience.includes(a))) {
+    return `issuer ${identity.issuer} no longer accepts the token's audience`;
+  }
+  return undefined;
 }
 
 function keySet(config: IssuerConfig, options: VerifierOptions): JWTVerifyGetKey {
@@ -99,7 +136,11 @@ async function verifyToken(trusted: Map<string, TrustedIssuer>, token: string): 
     throw new TokenError("lifetime_too_long", `token expires more than ${lifetimeText(maxLifetime)} from now, longer than issuer ${config.issuer} may grant (max_token_lifetime)`);
   }
   const expiresAt = new Date(((payload.exp as number) + skew) * 1000);
-  return { issuer: config.issuer, subject: payload.sub, claims: { ...payload }, ...(!Number.isNaN(expiresAt.getTime()) && { expiresAt }) };
+  return {
+    issuer: config.issuer, subject: payload.sub, claims: { ...payload },
+    ...(!Number.isNaN(expiresAt.getTime()) && { expiresAt }),
+    verifiedUnder: issuer.fingerprint,
+  };
 }
 
 /** The unverified header algorithm and issuer, or a `malformed` error. */

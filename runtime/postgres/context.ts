@@ -186,6 +186,15 @@ export interface ProxyContext {
    * sessions then ask `openSession` again and end when it refuses (session-validity.ts).
    */
   policyChanges?(listener: () => void): () => void;
+  /**
+   * Calls `listener` after each change of the connections or token issuers in force (the admin
+   * API, on this replica or another); returns the unsubscribe. Open sessions then check that
+   * their connection still leads to the target they are connected to and that `distrust` keeps
+   * their token's trust, and end when not (session-validity.ts). Absent: they never change.
+   */
+  accessChanges?(listener: () => void): () => void;
+  /** why the issuers in force no longer accept the identity's token (TokenVerifier.distrust); undefined: they do */
+  distrust?(identity: Identity): string | undefined;
   /** throws an Error whose message the client may see */
   verifyToken(token: string): Promise<Identity>;
   target(connection: string): PgTarget | undefined;

@@ -4,10 +4,11 @@ import { createServer, type Socket } from "node:net";
 import { CancelRegistry, sendCancel } from "./cancel.js";
 import { Catalog } from "./catalog.js";
 import { acceptClient, refusal, StartupRefused } from "./client-startup.js";
-import type { ProxyContext } from "./context.js";
+import type { PgTarget, ProxyContext } from "./context.js";
 import { FramingError } from "./framing.js";
 import { errorResponse } from "./messages.js";
 import { runSession } from "./session.js";
+import { targetKey } from "./target-identity.js";
 
 export interface PostgresProxyOptions {
   context: ProxyContext;
@@ -21,21 +22,50 @@ export interface PostgresProxy {
   close(): Promise<void>;
 }
 
+/** A catalog and who uses it: the sessions holding it, the connection names it was opened for. */
+interface CatalogEntry {
+  catalog: Catalog;
+  sessions: number;
+  connections: Set<string>;
+}
+
 export async function startPostgresProxy(options: PostgresProxyOptions): Promise<PostgresProxy> {
   const ctx = options.context;
   const cancels = new CancelRegistry();
-  const catalogs = new Map<string, Catalog>();
   const sockets = new Set<Socket>();
-  const catalog = (connection: string): Catalog => {
-    let found = catalogs.get(connection);
-    if (found === undefined) {
-      const target = ctx.target(connection);
-      if (target === undefined) throw new Error(`unknown connection "${connection}"`);
-      found = new Catalog(target);
-      catalogs.set(connection, found);
+  // One catalog per target (targetKey: where it leads and the credentials its pool logs in
+  // with), never per connection name: a session's masks are resolved in the database it is
+  // connected to, even after its connection was pointed elsewhere (the same table OID can name
+  // another table in another database or cluster). A catalog no session holds and no
+  // connection leads to any more is closed.
+  const catalogs = new Map<string, CatalogEntry>();
+  const current = (key: string, entry: CatalogEntry): boolean => [...entry.connections].some((name) => {
+    const target = ctx.target(name);
+    return target !== undefined && targetKey(target) === key;
+  });
+  const sweep = (): void => {
+    for (const [key, entry] of catalogs) {
+      if (entry.sessions > 0 || current(key, entry)) continue;
+      catalogs.delete(key);
+      void entry.catalog.close().catch(() => undefined);
     }
-    return found;
   };
+  const acquire = (connection: string, target: PgTarget): CatalogEntry => {
+    const key = targetKey(target);
+    let entry = catalogs.get(key);
+    if (entry === undefined) {
+      entry = { catalog: new Catalog(target), sessions: 0, connections: new Set() };
+      catalogs.set(key, entry);
+    }
+    entry.sessions += 1;
+    entry.connections.add(connection);
+    return entry;
+  };
+  const release = (entry: CatalogEntry): void => {
+    entry.sessions -= 1;
+    sweep();
+  };
+  const unsubscribe = ctx.accessChanges?.(sweep) ?? (() => undefined);
 
   const handle = async (socket: Socket): Promise<void> => {
     socket.setNoDelay(true);
@@ -63,7 +93,17 @@ export async function startPostgresProxy(options: PostgresProxyOptions): Promise
     }
     sockets.add(accepted.socket);
     accepted.socket.once("close", () => sockets.delete(accepted.socket));
-    await runSession(accepted, { ctx, cancels, catalog });
+    // the session's catalog is its target's, taken when it first needs one and given back at its end
+    let held: CatalogEntry | undefined;
+    const session = accepted;
+    try {
+      await runSession(session, {
+        ctx, cancels,
+        catalog: () => (held ??= acquire(session.connection, session.target)).catalog,
+      });
+    } finally {
+      if (held !== undefined) release(held);
+    }
   };
 
   const server = createServer((socket) => {
@@ -88,9 +128,12 @@ export async function startPostgresProxy(options: PostgresProxyOptions): Promise
     port: address.port,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      unsubscribe();
       for (const socket of sockets) socket.destroy();
       await closed;
-      await Promise.all([...catalogs.values()].map((c) => c.close()));
+      const open = [...catalogs.values()];
+      catalogs.clear();
+      await Promise.all(open.map((c) => c.catalog.close()));
     },
   };
 }

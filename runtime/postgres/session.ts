@@ -119,8 +119,8 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     log.error({ err }, "session failed");
     end({ severity: "FATAL", code: "XX000", message: "internal gateway error" });
   };
-  // the token's expiry or a policy change ends the session; a statement running then is canceled
-  const validity = watchSessionValidity(ctx, client.identity, client.connection, (fields) => {
+  // the token's expiry, a policy change or an admin change to its connection or issuer ends the session; a statement running then is canceled
+  const validity = watchSessionValidity(ctx, client, (fields) => {
     if (queue.peek() !== undefined && upstream.backendKey !== null) {
       void sendCancel({ host: client.target.host, port: client.target.port, tls: client.target.tls, ...upstream.backendKey });
     }

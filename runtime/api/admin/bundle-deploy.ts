@@ -1,10 +1,13 @@
 // Deploying a bundle through the API: verified exactly as the file source verifies (trusted
 // keys, unsigned only when the gateway allows it), written atomically over the bundle file,
-// then loaded by the bundle source, so a restart keeps it and the file watcher agrees.
+// then loaded by the bundle source, so a restart keeps it and the file watcher agrees. An
+// authenticated admin may deploy an older bundle on purpose: the source's rollback refusal
+// (runtime/bundle/source.ts) is for what appears at its location unannounced.
 
 import { rename, writeFile } from "node:fs/promises";
 import { decodeBundle } from "../../bundle/decode.js";
-import type { BundleSource } from "../../bundle/source.js";
+import { bundleOrigin } from "../../bundle/origin.js";
+import { documentDigest, type BundleSource } from "../../bundle/source.js";
 import type { BundleConfig } from "../../config/types.js";
 import { AdminError } from "./state.js";
 
@@ -34,7 +37,7 @@ export function createBundleDeployer(config: BundleConfig | undefined, source: B
     status,
     async deploy(document) {
       if (config === undefined || source === undefined) throw new AdminError(409, "the gateway has no bundle source configured (bundle.path)");
-      if (config.location.kind !== "file") throw new AdminError(409, `the gateway loads its bundle from ${config.location.url}: publish there instead`);
+      if (config.location.kind !== "file") throw new AdminError(409, `the gateway loads its bundle from ${bundleOrigin(config.location)}: publish there instead`);
       let sha256: string;
       try {
         sha256 = (await decodeBundle(document, config)).bundle.sha256;
@@ -43,6 +46,7 @@ export function createBundleDeployer(config: BundleConfig | undefined, source: B
       }
       const path = config.location.path;
       const temp = `${path}.${process.pid}.tmp`;
+      source.permit(documentDigest(document));
       await writeFile(temp, `${document.trim()}\n`, { mode: 0o644 });
       await rename(temp, path);
       await source.reload();

@@ -1,4 +1,5 @@
-// GET /api/bundle: the bundle in force (sha256, origin, load time, last error). Not secret.
+// GET /api/bundle: the bundle in force (sha256, origin, load time, signed issue time, last
+// error). Not secret: the origin never carries a URL's query string or userinfo (bundle/origin.ts).
 
 import type { FastifyInstance } from "fastify";
 import type { BundleStatus } from "../../bundle/source.js";
@@ -11,6 +12,7 @@ export async function bundleApi(app: FastifyInstance, options: { status(): Bundl
       origin: status.origin,
       sha256: status.sha256 ?? null,
       loadedAt: status.loadedAt?.toISOString() ?? null,
+      issuedAt: status.issuedAt?.toISOString() ?? null,
       lastError: status.lastError ?? null,
       lastErrorAt: status.lastErrorAt?.toISOString() ?? null,
     };
