@@ -5,6 +5,11 @@
 
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SessionMasks } from "../runtime/engine/types.js";
+import { extractSqlFacts, loadSqlParser } from "../runtime/facts/sql/index.js";
+import { Catalog } from "../runtime/postgres/catalog.js";
+import type { StatementInfo } from "../runtime/postgres/expectations.js";
+import { ColumnMasks } from "../runtime/postgres/mask-columns.js";
 import { freshDatabase, dropDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
 
 const DB = "hoopgate_pgmaskstores";
@@ -156,5 +161,35 @@ describe("writes that copy no masked value run", () => {
   it("RETURNING of the write itself comes back masked", async () => {
     const { rows } = await agent.query({ text: "update people set name = 'Ann' where id = 1 returning ssn, email", rowMode: "array" });
     expect(JSON.stringify(rows)).not.toMatch(/123-45|ann@example/);
+  });
+});
+
+describe("the catalog's verdict on a statement is reused without holding it", () => {
+  it("for every run of the statement and its literal variants, within the catalog's TTL", async () => {
+    await loadSqlParser();
+    const masks: SessionMasks = { columns: new Map([["people.ssn", { kind: "redact" }]]), detectors: new Map() } as unknown as SessionMasks;
+    const catalog = new Catalog({ ...PG, database: DB });
+    const columnMasks = new ColumnMasks(masks, catalog);
+    const info = (text: string): StatementInfo => {
+      const facts = extractSqlFacts(text);
+      if (!facts.ok) throw new Error(facts.error);
+      const statements = facts.statements.map((s) => ({
+        command: s.command, tables: s.tables, functions: s.functions, effect: "allow" as const, rules: [], reason: "",
+        ...(s.stores !== undefined && { stores: s.stores }), ...(s.indirect !== undefined && { indirect: s.indirect }),
+      }));
+      return { text, decision: { effect: "allow", reason: "", rules: [], approvers: [], statements } };
+    };
+    try {
+      const leak = info("update people_v set name = email where id = 1");
+      expect(columnMasks.knownCatalogRefusal(leak)).toBeUndefined();
+      const reason = await columnMasks.catalogRefusal(leak);
+      expect(reason).toMatch(/people_v/);
+      expect(columnMasks.knownCatalogRefusal(info("update people_v set name = email where id = 2"))).toBe(reason);
+      const fine = info("update notes set body = upper(body) where id = 1");
+      expect(await columnMasks.catalogRefusal(fine)).toBeNull();
+      expect(columnMasks.knownCatalogRefusal(info("update notes set body = upper(body) where id = 7"))).toBeNull();
+    } finally {
+      await catalog.close();
+    }
   });
 });

@@ -77,6 +77,8 @@ export class QueryGate {
     private readonly queue: ExpectationQueue,
     private readonly canHold: boolean,
     private readonly metrics?: ProxyMetrics,
+    /** the catalog's cached verdict on what a statement stores or changes (ColumnMasks.knownCatalogRefusal); undefined: ask */
+    private readonly knownMaskCheck?: (info: StatementInfo) => string | null | undefined,
   ) {
     this.maskedColumns = maskedColumnsByTable(policy.masks.columns.keys());
     this.masking = policy.masks.columns.size > 0 || policy.masks.detectors.size > 0;
@@ -302,7 +304,11 @@ export class QueryGate {
   private checkColumnMasks(info: StatementInfo): void {
     const verdict = refusalByName(info.decision.statements, this.maskedColumns);
     if (verdict.kind === "refuse") info.decision = { ...info.decision, effect: "deny", reason: verdict.reason };
-    else if (verdict.kind === "ask") info.maskCheck = true;
+    else if (verdict.kind === "ask") {
+      const known = this.knownMaskCheck?.(info);
+      if (known === undefined) info.maskCheck = true;
+      else if (known !== null) info.decision = { ...info.decision, effect: "deny", reason: known };
+    }
   }
 
   /**

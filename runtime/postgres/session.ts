@@ -72,8 +72,8 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
 
   const policy = client.policy;
   const queue = new ExpectationQueue();
-  const gate = new QueryGate(policy, queue, ctx.approvals !== undefined, ctx.metrics);
   const columnMasks = policy.masks.columns.size > 0 ? new ColumnMasks(policy.masks, deps.catalog(client.connection)) : null;
+  const gate = new QueryGate(policy, queue, ctx.approvals !== undefined, ctx.metrics, columnMasks === null ? undefined : (info) => columnMasks.knownCatalogRefusal(info));
   const rewriter = new ResultRewriter({
     queue,
     marker: gate.marker,
