@@ -6,21 +6,20 @@
 // Budgets are small here, and the writer a fake one the test holds: nothing large is allocated.
 // Last, the red team's probe in small: huge statements no longer stop the log.
 
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileSources } from "../compiler/index.js";
 import { AuditBacklogError, StoreAuditLog, type BatchWriter, type StatementRecord } from "../runtime/audit/index.js";
 import type { EntryBatch } from "../runtime/audit/append.js";
-import { canonicalJson } from "../runtime/bundle/canonical.js";
 import { createAuditPort } from "../runtime/gateway/audit-port.js";
 import { startGateway } from "../runtime/gateway/index.js";
 import { startDevIssuer } from "../runtime/identity/index.js";
 import { createLogger } from "../runtime/log.js";
 import { getSession } from "../runtime/audit/index.js";
 import { startApprovalGateway, startIdentities } from "./support/approval-gateway.js";
+import { writeSelectOnlyBundle } from "./support/select-only-bundle.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
 import { errorFields, RawSession, serialize } from "./support/pg-raw-session.js";
 
@@ -139,18 +138,7 @@ describe("a gateway whose audit log is behind", () => {
     await freshDatabase(DB);
     const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-backlog-"));
     const issuer = await startDevIssuer();
-    const compiled = compileSources([{ path: "t.hoop", text: `
-connection orders { kind = postgres }
-group bots {
-  issuer = "${issuer.issuer}"
-  when   = claims.role == "bot"
-}
-policy read {
-  subjects    = [group.bots]
-  connections = [connection.orders]
-  allow when sql.command == select
-}` }]);
-    await writeFile(join(dir, "bundle.json"), canonicalJson(compiled.bundle));
+    await writeSelectOnlyBundle(dir, issuer.issuer);
     const writer = heldWriter();
     const sink = new StoreAuditLog(writer, { maxChars: 2_000, maxAgeMs: 60_000, refuseChars: 1_000_000 });
     const gateway = await startGateway({

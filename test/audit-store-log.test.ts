@@ -4,18 +4,18 @@
 // closed); on PostgreSQL a dropped connection is replaced, and a gateway whose audit log failed
 // refuses new sessions.
 
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileSources } from "../compiler/index.js";
 import { inProcessWriter, startWriterThread, StoreAuditLog, verifyAuditLog, type StatementRecord } from "../runtime/audit/index.js";
 import { canonicalJson } from "../runtime/bundle/canonical.js";
 import { startGateway } from "../runtime/gateway/index.js";
 import { startDevIssuer } from "../runtime/identity/index.js";
 import { createLogger } from "../runtime/log.js";
 import { openStore, type Store } from "../runtime/store/index.js";
+import { writeSelectOnlyBundle } from "./support/select-only-bundle.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
 
 const logger = createLogger({ level: "silent" });
@@ -168,18 +168,7 @@ describe("the writer thread on PostgreSQL", () => {
   it("makes a gateway refuse new sessions once a batch fails", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-gw-"));
     const issuer = await startDevIssuer();
-    const compiled = compileSources([{ path: "t.hoop", text: `
-connection orders { kind = postgres }
-group bots {
-  issuer = "${issuer.issuer}"
-  when   = claims.role == "bot"
-}
-policy read {
-  subjects    = [group.bots]
-  connections = [connection.orders]
-  allow when sql.command == select
-}` }]);
-    await writeFile(join(dir, "bundle.json"), canonicalJson(compiled.bundle));
+    await writeSelectOnlyBundle(dir, issuer.issuer);
     const gateway = await startGateway({
       file: join(dir, "gateway.yaml"),
       listen: { postgres: { host: "127.0.0.1", port: 0 } },

@@ -8,12 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileSources } from "../compiler/index.js";
-import { canonicalJson } from "../runtime/bundle/canonical.js";
 import { loadConfig } from "../runtime/config/index.js";
 import { startGateway, type Gateway } from "../runtime/gateway/index.js";
 import { startDevIssuer, type DevIssuer } from "../runtime/identity/index.js";
 import { createLogger } from "../runtime/log.js";
+import { writeSelectOnlyBundle } from "./support/select-only-bundle.js";
 import { freshDatabase } from "./support/pg-gateway.js";
 import { errorFields, RawSession } from "./support/pg-raw-session.js";
 
@@ -35,18 +34,7 @@ beforeAll(async () => {
   await freshDatabase(DB);
   dir = await mkdtemp(join(tmpdir(), "hoopgate-statement-limit-"));
   issuer = await startDevIssuer();
-  const compiled = compileSources([{ path: "t.hoop", text: `
-connection orders { kind = postgres }
-group bots {
-  issuer = "${issuer.issuer}"
-  when   = claims.role == "bot"
-}
-policy read {
-  subjects    = [group.bots]
-  connections = [connection.orders]
-  allow when sql.command == select
-}` }]);
-  await writeFile(join(dir, "bundle.json"), canonicalJson(compiled.bundle));
+  await writeSelectOnlyBundle(dir, issuer.issuer);
   await writeFile(join(dir, "gateway.yaml"), `
 listen: { postgres: "127.0.0.1:0" }
 bundle: { path: ./bundle.json, allow_unsigned: true }
