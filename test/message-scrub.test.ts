@@ -1,4 +1,4 @@
-// The scrubber of upstream ErrorResponse/NoticeResponse messages (runtime/postgres/message-scrub.ts)
+// The scrubber of upstream ErrorResponse/NoticeResponse messages (runtime/postgres/masks/message-scrub.ts)
 // on messages shaped as PostgreSQL 15 sends them (fields copied from the real server), read back
 // with pg-protocol's own parser, as the client reads them.
 
@@ -6,11 +6,11 @@ import { Parser } from "pg-protocol/dist/parser.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { MaskStrategy } from "../runtime/bundle/format.js";
 import { loadSqlParser } from "../runtime/facts/sql/index.js";
-import { createRowMasking } from "../runtime/postgres/masking-port.js";
+import { createRowMasking } from "../runtime/postgres/masks/masking-port.js";
 import {
   FUNCTION_OUTPUT, MALFORMED, NOTIFICATION_PAYLOAD, PARAMETER_VALUE, REDACTED_FIELD, scrubMessage, scrubNotification, scrubParameterStatus, valueDetector,
   type ScrubOptions,
-} from "../runtime/postgres/message-scrub.js";
+} from "../runtime/postgres/masks/message-scrub.js";
 import type { DetectorName } from "../runtime/schema/attributes.js";
 import { seededRandom } from "../runtime/seeded-random.js";
 

@@ -5,7 +5,7 @@
 
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Catalog } from "../runtime/postgres/catalog.js";
+import { Catalog } from "../runtime/postgres/masks/catalog.js";
 import { freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
 import { maskingProbe } from "./support/pg-masking.js";
 

@@ -7,9 +7,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionMasks } from "../runtime/engine/types.js";
 import { extractSqlFacts, loadSqlParser } from "../runtime/facts/sql/index.js";
-import { Catalog } from "../runtime/postgres/catalog.js";
+import { Catalog } from "../runtime/postgres/masks/catalog.js";
 import type { StatementInfo } from "../runtime/postgres/expectations.js";
-import { ColumnMasks } from "../runtime/postgres/mask-columns.js";
+import { ColumnMasks } from "../runtime/postgres/masks/mask-columns.js";
 import { freshDatabase, dropDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
 
 const DB = "hoopgate_pgmaskstores";

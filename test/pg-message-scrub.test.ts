@@ -5,7 +5,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatementAudit } from "../runtime/postgres/context.js";
-import { FUNCTION_OUTPUT, NOTIFICATION_PAYLOAD, REDACTED_FIELD } from "../runtime/postgres/message-scrub.js";
+import { FUNCTION_OUTPUT, NOTIFICATION_PAYLOAD, REDACTED_FIELD } from "../runtime/postgres/masks/message-scrub.js";
 import { freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
 
 const DB = "hoopgate_pgmsgscrub";

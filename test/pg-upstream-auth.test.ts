@@ -10,8 +10,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PgTarget, UpstreamTls } from "../runtime/postgres/context.js";
-import { Catalog } from "../runtime/postgres/catalog.js";
-import { connectUpstream, defaultAuthMethods } from "../runtime/postgres/server-connect.js";
+import { Catalog } from "../runtime/postgres/masks/catalog.js";
+import { connectUpstream, defaultAuthMethods } from "../runtime/postgres/upstream/server-connect.js";
 import { startGateway, type Gateway } from "./support/pg-gateway.js";
 
 const PASSWORD = "the-stored-password";

@@ -18,8 +18,8 @@ import { startGateway, type Gateway } from "../runtime/gateway/index.js";
 import { startDevIssuer, type DevIssuer } from "../runtime/identity/index.js";
 import { createLogger } from "../runtime/log.js";
 import { sendCancel } from "../runtime/postgres/cancel.js";
-import { connectUpstream } from "../runtime/postgres/server-connect.js";
-import { upstreamTlsOptions } from "../runtime/postgres/upstream-socket.js";
+import { connectUpstream } from "../runtime/postgres/upstream/server-connect.js";
+import { upstreamTlsOptions } from "../runtime/postgres/upstream/upstream-socket.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
 import { startTlsCluster, TLS_CLUSTER_ROLES, type TlsCluster } from "./support/pg-tls-cluster.js";
 

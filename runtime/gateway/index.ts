@@ -12,7 +12,7 @@ import { adminApiPlugin, openAdminControl, storeAdminPersistence, type AdminCont
 import { openControlPlane } from "../api/control-plane.js";
 import { createLogger, type Logger } from "../log.js";
 import type { ProxyContext } from "../postgres/context.js";
-import { createRowMasking } from "../postgres/masking-port.js";
+import { createRowMasking } from "../postgres/masks/masking-port.js";
 import { startPostgresProxy } from "../postgres/server.js";
 import { createAuditPort } from "./audit-port.js";
 import { loadOrCreateHashKey } from "./hash-key.js";

@@ -6,7 +6,7 @@
 import { randomInt, timingSafeEqual } from "node:crypto";
 import type { Socket } from "node:net";
 import { serialize } from "pg-protocol";
-import { openUpstream, type UpstreamAddress } from "./upstream-socket.js";
+import { openUpstream, type UpstreamAddress } from "./upstream/upstream-socket.js";
 
 const CANCEL_TIMEOUT_MS = 10_000;
 

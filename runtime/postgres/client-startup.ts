@@ -8,7 +8,7 @@ import type { Identity } from "../facts/types.js";
 import type { ProxyContext, PgTarget } from "./context.js";
 import { FramingError } from "./framing.js";
 import { authenticationRequest, decodeStartupParams, errorResponse, readCString, type ErrorFields } from "./messages.js";
-import { PacketReader } from "./packet-reader.js";
+import { PacketReader } from "./upstream/packet-reader.js";
 
 const PROTOCOL_3_0 = 196608;
 const SSL_REQUEST = 80877103;

@@ -23,7 +23,7 @@ import { copyOutLayout } from "./copy-format.js";
 import { errorResponse, readCString, skipCString } from "./messages.js";
 import { lexerSensitivity, mayRunCode, UnnamedStatements } from "./pipeline-barrier.js";
 import { bareName, statementNames } from "./statement-names.js";
-import { maskedColumnsByTable, refusalByName, type MaskedColumns } from "./mask-refusals.js";
+import { maskedColumnsByTable, refusalByName, type MaskedColumns } from "./masks/mask-refusals.js";
 
 export interface GateOutcome {
   /** messages to send upstream, in order */

@@ -20,12 +20,12 @@ import type { Expectation, ExpectationQueue, StatementInfo } from "./expectation
 import { MaskingError } from "../masking/index.js";
 import { BACKEND_TYPES, Framer, FramingError } from "./framing.js";
 import { parameterStatusProblem } from "./lexer-guard.js";
-import type { ColumnMasks } from "./mask-columns.js";
-import { decodeRowDescription } from "./mask-columns.js";
+import type { ColumnMasks } from "./masks/mask-columns.js";
+import { decodeRowDescription } from "./masks/mask-columns.js";
 import { decodeFieldList, fieldValue, type ErrorFields } from "./messages.js";
-import { encodeFields, scrubFields, scrubMessage, scrubNotification, scrubParameterStatus, valueDetector, type ScrubOptions } from "./message-scrub.js";
+import { encodeFields, scrubFields, scrubMessage, scrubNotification, scrubParameterStatus, valueDetector, type ScrubOptions } from "./masks/message-scrub.js";
 import { OutputCapture } from "./output-capture.js";
-import { RowPlanCache } from "./row-plan-cache.js";
+import { RowPlanCache } from "./masks/row-plan-cache.js";
 
 const D = 0x44; // DataRow
 const COPY_DATA = 0x64;

@@ -2,13 +2,13 @@
 
 import { createServer, type Socket } from "node:net";
 import { CancelRegistry, sendCancel } from "./cancel.js";
-import { Catalog } from "./catalog.js";
+import { Catalog } from "./masks/catalog.js";
 import { acceptClient, refusal, StartupRefused } from "./client-startup.js";
 import type { PgTarget, ProxyContext } from "./context.js";
 import { FramingError } from "./framing.js";
 import { errorResponse } from "./messages.js";
 import { runSession } from "./session.js";
-import { targetKey } from "./target-identity.js";
+import { targetKey } from "./upstream/target-identity.js";
 
 export interface PostgresProxyOptions {
   context: ProxyContext;

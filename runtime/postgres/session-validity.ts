@@ -21,7 +21,7 @@
 import type { Identity } from "../facts/types.js";
 import type { PgTarget, ProxyContext } from "./context.js";
 import type { ErrorFields } from "./messages.js";
-import { targetPlace } from "./target-identity.js";
+import { targetPlace } from "./upstream/target-identity.js";
 
 /** setTimeout's longest delay (about 24.8 days); longer waits are taken in steps */
 const MAX_TIMER_MS = 2 ** 31 - 1;

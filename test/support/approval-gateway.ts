@@ -13,7 +13,7 @@ import { createAuditPort } from "../../runtime/gateway/audit-port.js";
 import { createTokenVerifier, startDevIssuer, type DevIssuer, type TokenVerifier } from "../../runtime/identity/index.js";
 import { createLogger } from "../../runtime/log.js";
 import type { PgTarget, ProxyContext } from "../../runtime/postgres/context.js";
-import { createRowMasking } from "../../runtime/postgres/masking-port.js";
+import { createRowMasking } from "../../runtime/postgres/masks/masking-port.js";
 import { startPostgresProxy, type PostgresProxy } from "../../runtime/postgres/server.js";
 import type { Store } from "../../runtime/store/index.js";
 

@@ -7,7 +7,7 @@ import { loadEngine } from "../../runtime/engine/index.js";
 import { createTokenVerifier, startDevIssuer, type DevIssuer } from "../../runtime/identity/index.js";
 import { createLogger } from "../../runtime/log.js";
 import type { PgTarget, ProxyAudit, ProxyContext, ProxyTls, StatementAudit } from "../../runtime/postgres/context.js";
-import { createRowMasking } from "../../runtime/postgres/masking-port.js";
+import { createRowMasking } from "../../runtime/postgres/masks/masking-port.js";
 import { startPostgresProxy, type PostgresProxy } from "../../runtime/postgres/server.js";
 
 export const PG = { host: "127.0.0.1", port: 5432, user: "postgres" };

@@ -1,5 +1,5 @@
 // The words of a statement as the server's scanner reads them: what a server message may quote
-// back as a name the client wrote (runtime/postgres/message-scrub.ts).
+// back as a name the client wrote (runtime/postgres/masks/message-scrub.ts).
 
 import { scanSync } from "libpg-query";
 import { assertParserLoaded } from "./parser.js";

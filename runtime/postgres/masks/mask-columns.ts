@@ -14,14 +14,14 @@
 // Planner statistics hold sample values of every column: statements naming them are refused in
 // sessions with column masks (query-gate.ts), views over them are masked whole (catalog.ts).
 
-import type { MaskStrategy } from "../bundle/format.js";
-import type { SessionMasks, StatementDecision } from "../engine/types.js";
-import type { SqlIndirect } from "../facts/types.js";
+import type { MaskStrategy } from "../../bundle/format.js";
+import type { SessionMasks, StatementDecision } from "../../engine/types.js";
+import type { SqlIndirect } from "../../facts/types.js";
 import { CATALOG_TTL_MS, type Catalog } from "./catalog.js";
-import type { MaskColumn } from "./context.js";
-import type { StatementInfo } from "./expectations.js";
-import { skipCString } from "./messages.js";
-import { bareName, statementNames } from "./statement-names.js";
+import type { MaskColumn } from "../context.js";
+import type { StatementInfo } from "../expectations.js";
+import { skipCString } from "../messages.js";
+import { bareName, statementNames } from "../statement-names.js";
 import { SCHEMA_CHANGES, schemaChangeReason, storedCopyReason } from "./mask-refusals.js";
 
 export interface Field {

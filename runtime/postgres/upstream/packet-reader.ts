@@ -2,7 +2,7 @@
 // authentication), before the session switches the socket to streaming.
 
 import type { Socket } from "node:net";
-import { Framer, FramingError } from "./framing.js";
+import { Framer, FramingError } from "../framing.js";
 
 /** PostgreSQL's own limit for a startup packet */
 const MAX_STARTUP_PACKET = 10_000;

@@ -6,11 +6,11 @@
 // so a changed view is seen within twice the catalog's TTL at most.
 
 import { CATALOG_TTL_MS } from "./catalog.js";
-import type { RowMaskPlan } from "./context.js";
-import type { SqlIndirect } from "../facts/types.js";
-import type { StatementInfo } from "./expectations.js";
+import type { RowMaskPlan } from "../context.js";
+import type { SqlIndirect } from "../../facts/types.js";
+import type { StatementInfo } from "../expectations.js";
 import { indirectOf } from "./mask-columns.js";
-import { statementNames } from "./statement-names.js";
+import { statementNames } from "../statement-names.js";
 
 /** distinct result shapes one session keeps; past it the cache starts over */
 const MAX_SHAPES = 256;

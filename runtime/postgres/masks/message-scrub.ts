@@ -7,10 +7,10 @@
 // values, which a statement can fill with a masked value too, are scrubbed alike. Pure: frame in,
 // frame out, never throws.
 
-import type { SessionMasks } from "../engine/types.js";
-import type { RowMasking } from "./context.js";
-import { statementWords } from "../facts/sql/words.js";
-import { decodeFieldList, type ErrorField as Field } from "./messages.js";
+import type { SessionMasks } from "../../engine/types.js";
+import type { RowMasking } from "../context.js";
+import { statementWords } from "../../facts/sql/words.js";
+import { decodeFieldList, type ErrorField as Field } from "../messages.js";
 
 /** one value's bytes in; the masked bytes, null when the whole value goes, undefined when nothing was found */
 export type ValueDetector = (value: Buffer) => Buffer | null | undefined;

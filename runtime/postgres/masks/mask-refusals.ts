@@ -8,9 +8,9 @@
 // and parents among them, code that is not built in — ColumnMasks.catalogRefusal answers before
 // the statement runs.
 
-import type { StatementDecision } from "../engine/types.js";
+import type { StatementDecision } from "../../engine/types.js";
 import { STATISTICS_RELATIONS } from "./catalog.js";
-import { bareName } from "./statement-names.js";
+import { bareName } from "../statement-names.js";
 
 /** bare table name → its masked columns (lowercased) */
 export type MaskedColumns = ReadonlyMap<string, ReadonlySet<string>>;

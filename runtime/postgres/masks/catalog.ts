@@ -8,9 +8,9 @@
 // target, shared by its sessions; answers cached by OID or name.
 
 import pg from "pg";
-import type { PgTarget } from "./context.js";
-import { guardedClient } from "./guarded-pg-client.js";
-import { upstreamTlsOptions } from "./upstream-socket.js";
+import type { PgTarget } from "../context.js";
+import { guardedClient } from "../upstream/guarded-pg-client.js";
+import { upstreamTlsOptions } from "../upstream/upstream-socket.js";
 
 /** how long catalog answers (and plans built on them) are trusted */
 export const CATALOG_TTL_MS = 60_000;

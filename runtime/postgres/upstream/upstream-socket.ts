@@ -4,7 +4,7 @@
 
 import { connect as tcpConnect, isIP, type Socket } from "node:net";
 import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions } from "node:tls";
-import type { UpstreamTls } from "./context.js";
+import type { UpstreamTls } from "../context.js";
 
 export class UpstreamError extends Error {}
 

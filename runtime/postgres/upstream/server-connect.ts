@@ -6,9 +6,9 @@
 import { createHash } from "node:crypto";
 import type { Socket } from "node:net";
 import { serialize } from "pg-protocol";
-import { UPSTREAM_AUTH_METHODS, type PgTarget, type UpstreamAuthMethod, type UpstreamTls } from "./context.js";
-import { parameterStatusProblem } from "./lexer-guard.js";
-import { decodeFields, readCString } from "./messages.js";
+import { UPSTREAM_AUTH_METHODS, type PgTarget, type UpstreamAuthMethod, type UpstreamTls } from "../context.js";
+import { parameterStatusProblem } from "../lexer-guard.js";
+import { decodeFields, readCString } from "../messages.js";
 import { PacketReader } from "./packet-reader.js";
 import { SCRAM_SHA_256, ScramClient } from "./scram.js";
 import { openUpstream, UpstreamError } from "./upstream-socket.js";

@@ -1,7 +1,7 @@
 // The proxy's masking port implemented by runtime/masking.
 
-import { buildRowMaskPlan, CopyMasker, maskDataRow, maskDataRows } from "../masking/index.js";
-import type { RowMasking } from "./context.js";
+import { buildRowMaskPlan, CopyMasker, maskDataRow, maskDataRows } from "../../masking/index.js";
+import type { RowMasking } from "../context.js";
 
 /** `hashKey`: the gateway's HMAC key for the `hash` strategy (at least 32 bytes). */
 export function createRowMasking(hashKey: Uint8Array): RowMasking {

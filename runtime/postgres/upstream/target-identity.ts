@@ -12,7 +12,7 @@
 // when the connections change), so a CA bundle is hashed once per change, not once per session.
 
 import { createHash } from "node:crypto";
-import type { PgTarget } from "./context.js";
+import type { PgTarget } from "../context.js";
 
 const places = new WeakMap<PgTarget, string>();
 const keys = new WeakMap<PgTarget, string>();

@@ -5,7 +5,7 @@
 
 import type { EventEmitter } from "node:events";
 import pg from "pg";
-import type { PgTarget, UpstreamAuthMethod } from "./context.js";
+import type { PgTarget, UpstreamAuthMethod } from "../context.js";
 import { refusedAuthMethod } from "./server-connect.js";
 
 /** the parts of node-postgres' Client (lib/client.js) the guard wraps */
