@@ -49,6 +49,11 @@ export class ExpectationQueue {
   private codeOpen = false;
   /** queries and syncs marked reportsCode still in the queue (their ReadyForQuery not read) */
   private reportsDue = 0;
+  /**
+   * the server skips every message until the next Sync: an extended-protocol error arrived with
+   * no Sync sent after it yet. What the client sends meanwhile gets no answer, a Query included.
+   */
+  private skipping = false;
 
   /** the next message pushed may run code (call before pushing it) */
   codeMayRun(): void {
@@ -64,6 +69,11 @@ export class ExpectationQueue {
   }
 
   push(item: Expectation): void {
+    if (this.skipping) {
+      // the server skips it: no answer comes, and none may be paired with it
+      if (item.kind !== "sync") return;
+      this.skipping = false;
+    }
     if ((item.kind === "query" || item.kind === "sync") && this.codeOpen) {
       item.reportsCode = true;
       this.reportsDue += 1;
@@ -107,6 +117,8 @@ export class ExpectationQueue {
         this.reportsDue += 1;
       }
     }
+    // no Sync sent yet: what the client sends until one is skipped too
+    if (this.peek() === undefined) this.skipping = true;
     return dropped;
   }
 }

@@ -1,0 +1,67 @@
+// After an error in the extended protocol the server skips every message until Sync — a simple
+// Query too, which then gets no answer. The gateway must not wait for one: pairing the Sync's
+// ReadyForQuery with that Query put every later result one statement behind, masked with the
+// previous statement's facts (a red-team finding: masked columns came back in clear).
+
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { errorFields, RawSession, rowsOf, serialize } from "./support/pg-raw-session.js";
+
+const DB = "hoopgate_pgprotoskip";
+const policy = (issuer: string): string => `
+connection db { kind = postgres }
+group masked {
+  issuer = "${issuer}"
+  when   = claims.role == "masked"
+}
+policy masked-work {
+  subjects    = [group.masked]
+  connections = [connection.db]
+  allow when sql.command in [select, begin, commit, rollback]
+  mask columns ["people.email", "people.ssn"]
+}
+`;
+const CLEAR = /123-45-6789|alice@example|ALICE@EXAMPLE/;
+const MASKED_QUERY = "select ssn || '' as s, upper(email) as e from people";
+
+let gw: Gateway;
+
+beforeAll(async () => {
+  await freshDatabase(DB);
+  const direct = new pg.Client({ ...PG, database: DB });
+  await direct.connect();
+  await direct.query("create table people (id int primary key, name text, email text, ssn text); insert into people values (1, 'Ann', 'alice@example.com', '123-45-6789')");
+  await direct.end();
+  gw = await startGateway({ policy, targets: { db: { ...PG, database: DB } } });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await dropDatabase(DB);
+});
+
+describe("messages the server skips after an extended-protocol error", () => {
+  it("a Query sent before the Sync gets no answer, and later results stay paired with their own statements", async () => {
+    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "db", password: await gw.token("masked") });
+    try {
+      raw.send(serialize.parse({ name: "", text: "select * from no_such_table" }), serialize.flush());
+      const error = await raw.next();
+      expect(error.type === "E" ? errorFields(error).C : error.type).toBe("42P01");
+      // skipped by the server: no answer
+      raw.send(serialize.query("select 1"));
+      const sync = await raw.run(serialize.sync());
+      expect(sync.map((m) => m.type)).toEqual(["Z"]);
+      const fails = await raw.run(serialize.query("select 1/0"));
+      expect(fails.map((m) => m.type)).toEqual(["E", "Z"]);
+      for (let i = 0; i < 3; i++) {
+        const rows = rowsOf(await raw.run(serialize.query(MASKED_QUERY)));
+        expect(rows).toEqual([["[REDACTED]", "[REDACTED]"]]);
+        expect(JSON.stringify(rows)).not.toMatch(CLEAR);
+      }
+      expect(rowsOf(await raw.run(serialize.query("select 41 + 1")))).toEqual([["42"]]);
+    } finally {
+      raw.close();
+    }
+  });
+});
