@@ -228,6 +228,20 @@ describe("column-mask sessions: values the server quotes", () => {
       .toBe("function [REDACTED] does not exist");
   });
 
+  it("a name a parser refused is printed unquoted: it stays only when the statement has each of its words", () => {
+    const name = (code: string, m: string, statement: string): string | undefined => field(scrub(server(code, m), COLUMNS, statement), "M");
+    expect(name("42601", "improper relation name (too many dotted names): alice@example.com.a.b.c", "select (email || '.a.b.c')::regclass from people"))
+      .toBe("improper relation name (too many dotted names): [REDACTED]");
+    expect(name("42601", "improper qualified name (too many dotted names): bcdzefzghij.a.b.c", "select to_regtype(translate(ssn, '0123456789-', 'abcdefghijz') || '.a.b.c') from people"))
+      .toBe("improper qualified name (too many dotted names): [REDACTED]");
+    expect(name("0A000", "cross-database references are not implemented: alice.example.com", "select replace(email, '@', '.')::regproc from people"))
+      .toBe("cross-database references are not implemented: [REDACTED]");
+    expect(name("22023", "invalid normalization form: alice@example.com", "select normalize('x', email) from people"))
+      .toBe("invalid normalization form: [REDACTED]");
+    expect(name("0A000", "cross-database references are not implemented: otherdb.public.t", "select * from otherdb.public.t"))
+      .toBe("cross-database references are not implemented: otherdb.public.t");
+  });
+
   it("a comment or a string literal does not make a word known", () => {
     const missing = server("42P01", 'relation "x123" does not exist');
     expect(field(scrub(missing, COLUMNS, "select ('x' || substr(ssn, 1, 3))::regclass from people -- x122 x123 x124"), "M")).toBe('relation "[REDACTED]" does not exist');

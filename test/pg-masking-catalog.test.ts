@@ -21,7 +21,7 @@ group readers {
 policy readers-masked {
   subjects    = [group.readers]
   connections = [connection.catdb]
-  allow when sql.command in [select, copy, alter, create, insert, update, begin, commit, rollback]
+  allow when sql.command in [select, copy, alter, create, insert, update, set, begin, commit, rollback]
   mask columns ["people.ssn"]
   mask columns ["people.email"] { with = partial(4) }
   mask columns ["parts.ssn"]
@@ -71,6 +71,9 @@ beforeAll(async () => {
     create function requester_ssn(items) returns text language sql stable as $$ select ssn from people where id = $1.id $$;
     -- SQL/JSON syntax to PostgreSQL 18's grammar, a function call to this PostgreSQL 15 server
     create function json_scalar(int) returns text language sql stable as $$ select ssn from people limit 1 $$;
+    -- code made earlier (by a DBA) that reports a value as the session's time zone
+    create function set_zone(t text) returns text language plpgsql as $$ begin perform set_config('TimeZone', '<' || t || '>0', false); return 'ok'; end $$;
+    create sequence zone_seq;
   `);
   gw = await startGateway({ policy, targets: { catdb: { ...PG, database: DB } } });
 });
@@ -175,7 +178,7 @@ describe("schema changes to a table with masked columns are refused", () => {
     ["create view pv2 as select * from people", rebinding],
     // through the family: a child of a masked parent, a partition
     ["alter table inh_child add column leak text generated always as (ssn) stored", /"inh" has masked columns/],
-    ["create trigger t before insert on parts_eu for each row execute function suppress_redundant_updates_trigger()", /"parts" has masked columns/],
+    ["create trigger t before insert on parts_eu for each row execute function suppress_redundant_updates_trigger()", /creating or changing code the server runs later/],
     // names that would stand for something else
     ["create temp view items as select * from \"PeopleView\"", rebinding],
     ["alter schema \"HR\" rename to hr2", rebinding],
@@ -194,6 +197,37 @@ describe("schema changes to a table with masked columns are refused", () => {
     await withClient("reader", async (c) => {
       await c.query("alter table items add column note text");
       await c.query("create index on items (name)");
+    });
+  });
+});
+
+describe("code the server runs later cannot be made in a session with column masks", () => {
+  const defining = /creating or changing code the server runs later/;
+  it.each([
+    // a storing builtin bound to an operator: `'zone_seq'::regclass #=> f(ssn)` would set the sequence
+    ["create operator #=> (leftarg = regclass, rightarg = bigint, function = setval)"],
+    ["create function f2() returns text language sql as $$ select 1 $$"],
+    ["create aggregate agg2 (text) (sfunc = textcat, stype = text)"],
+    ["create domain d2 as text check (length(value) > 0)"],
+    ["alter function requester_ssn(items) security definer"],
+  ])("%s", async (sql) => {
+    await withClient("reader", async (c) => {
+      await expect(c.query(sql)).rejects.toMatchObject({ code: "42501", message: expect.stringMatching(defining) });
+    });
+  });
+});
+
+describe("a time zone the server reports", () => {
+  it("that is not a zone's name or a fixed offset ends a session with column masks (it could spell a value)", async () => {
+    await withClient("reader", async (c) => {
+      const ended = new Promise<Error>((resolve) => c.once("error", resolve));
+      await expect(c.query("select set_zone(translate(ssn, '0123456789-', 'ABCDEFGHIJZ')) from people where id = 1")).rejects.toThrow(/TimeZone that is neither a zone's name nor a fixed offset/);
+      await ended.catch(() => undefined);
+    });
+    await withClient("reader", async (c) => {
+      await c.query("set time zone 'Europe/Paris'");
+      await c.query("set time zone 5");
+      expect((await c.query("select 1 as ok")).rows).toEqual([{ ok: 1 }]);
     });
   });
 });

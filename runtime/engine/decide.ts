@@ -76,6 +76,7 @@ export function decideSqlQuery(table: RuleTable, record: AttributeRecord, connec
     if (statement.stores !== undefined) decision.stores = statement.stores;
     if (statement.sessionNames !== undefined) decision.sessionNames = statement.sessionNames;
     if (statement.rebinds !== undefined) decision.rebinds = true;
+    if (statement.definesCode !== undefined) decision.definesCode = true;
     if (statement.executes !== undefined) decision.executes = statement.executes;
     decisions.push(decision);
   }

@@ -19,6 +19,8 @@ export interface StatementDecision {
   sessionNames?: SqlSessionNames;
   /** creates a view, schema or rule, renames or moves an object: for the proxy's masking, no policy attribute */
   rebinds?: true;
+  /** creates or changes code the server runs later: for the proxy's masking, no policy attribute */
+  definesCode?: true;
   /** the prepared statements EXECUTE runs: for the proxy, no policy attribute */
   executes?: string[];
   effect: Effect;

@@ -22,6 +22,11 @@ export interface SqlStatementFacts {
    * for something else afterwards (no `sql.*` attribute; absent otherwise)
    */
   rebinds?: true;
+  /**
+   * it creates or changes code the server runs later (a function, aggregate, operator, cast,
+   * trigger, domain, policy…), no `sql.*` attribute; absent otherwise
+   */
+  definesCode?: true;
   /** the prepared statements `EXECUTE` runs (no `sql.*` attribute; absent when none) */
   executes?: string[];
   /** this statement's own text (a slice of the query) */

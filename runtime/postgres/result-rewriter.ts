@@ -23,7 +23,7 @@ import { parameterStatusProblem } from "./lexer-guard.js";
 import type { ColumnMasks } from "./masks/mask-columns.js";
 import { decodeRowDescription } from "./masks/mask-columns.js";
 import { decodeFieldList, fieldValue, type ErrorFields } from "./messages.js";
-import { encodeFields, scrubFields, scrubMessage, scrubNotification, scrubParameterStatus, valueDetector, type ScrubOptions } from "./masks/message-scrub.js";
+import { encodeFields, parameterValueProblem, scrubFields, scrubMessage, scrubNotification, scrubParameterStatus, valueDetector, type ScrubOptions } from "./masks/message-scrub.js";
 import { OutputCapture } from "./output-capture.js";
 import { RowPlanCache } from "./masks/row-plan-cache.js";
 
@@ -316,7 +316,7 @@ export class ResultRewriter {
       case "K":
         throw desync("AuthenticationRequest or BackendKeyData", head);
       case "S": {
-        const problem = parameterStatusProblem(frame);
+        const problem = parameterStatusProblem(frame) ?? (this.scrub === null ? undefined : parameterValueProblem(frame, this.scrub));
         if (problem !== undefined) throw new SessionEnd({ severity: "FATAL", code: "55000", message: `${problem}: session closed` });
         return this.scrub === null ? frame : scrubParameterStatus(frame, this.scrub);
       }

@@ -21,6 +21,19 @@ const WRITE_RANK: Readonly<Record<Write["kind"], number>> = { insert: 1, update:
 const REBINDING: ReadonlySet<string> = new Set(["ViewStmt", "CreateSchemaStmt", "RuleStmt", "RenameStmt", "AlterObjectSchemaStmt"]);
 
 /**
+ * Statements that create or change code the server runs later, where a statement's text does not
+ * show it: a function or procedure, an aggregate, operator or type (DefineStmt), a cast, a
+ * trigger, a domain's CHECK, a row-security policy's expressions, a language, a transform, a
+ * conversion, an operator class or family, an access method, a foreign-data wrapper.
+ */
+const DEFINING_CODE: ReadonlySet<string> = new Set([
+  "CreateFunctionStmt", "AlterFunctionStmt", "DefineStmt", "CreateCastStmt", "CreateTrigStmt", "CreateEventTrigStmt",
+  "CreateDomainStmt", "AlterDomainStmt", "CreatePolicyStmt", "AlterPolicyStmt", "CreatePLangStmt", "CreateTransformStmt",
+  "CreateConversionStmt", "CreateOpClassStmt", "CreateOpFamilyStmt", "AlterOpFamilyStmt", "CreateAmStmt", "CreateFdwStmt",
+  "AlterFdwStmt", "CreateRangeStmt", "AlterTypeStmt", "AlterOperatorStmt",
+]);
+
+/**
  * The command is the outer statement's, except that a write the statement runs cannot hide
  * behind it: when a data-modifying CTE (or the query of COPY, CREATE TABLE AS, SELECT INTO,
  * PREPARE, DECLARE) writes, the most dangerous write is reported (merge > delete > update >
@@ -46,6 +59,7 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
       : {}),
     ...(stores ? { stores } : {}),
     ...(REBINDING.has(kindOf(stmt) ?? "") ? { rebinds: true as const } : {}),
+    ...(DEFINING_CODE.has(kindOf(stmt) ?? "") ? { definesCode: true as const } : {}),
     ...(found.executes.size > 0 ? { executes: [...found.executes].sort() } : {}),
     ...(found.statementNames.size > 0 || found.portalNames.size > 0
       ? { sessionNames: { statements: [...found.statementNames].sort(), portals: [...found.portalNames].sort() } }

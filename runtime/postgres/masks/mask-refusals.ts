@@ -55,6 +55,9 @@ export function refusalByName(statements: readonly StatementDecision[], masked: 
     if (statement.rebinds === true) {
       return refuse("after a view, schema or rule is created, or an object renamed or moved, a name may read something the gateway's catalog does not see: not allowed in a session with column masks");
     }
+    if (statement.definesCode === true) {
+      return refuse("creating or changing code the server runs later (a function, aggregate, operator, cast, trigger, domain or policy) is not allowed in a session with column masks: the gateway cannot see what it does with masked data");
+    }
     // what it stores first: CREATE TABLE … AS names the masked tables it copies
     if (stores !== undefined) {
       const source = stores.from.find((name) => masked.has(bareName(name)));

@@ -90,10 +90,20 @@ const CONTEXT_LINES = [/^PL\/pgSQL function [^\n]+$/, /^SQL function "[^"\n]*" (
 const HEX = /0x[0-9a-fA-F]+(?: 0x[0-9a-fA-F]+)*/g;
 /** decimal numbers, dates, times and exponents (`-12`, `2024-13-01`, `1.5e10`) not glued to a word */
 const NUMBERS = /(?<![\p{L}\p{N}_$])-?\d(?:[\d.,:/-]*\d)?(?:[eE][-+]?\d+)?/gu;
-/** undefined_function and ambiguous_function: their message prints a signature unquoted */
-const SIGNATURE_CODES = new Set(["42883", "42725"]);
-const SIGNATURE = /^(function |procedure |operator does not exist: |operator is not unique: )(.+?)( does not exist| is not unique)?$/s;
-const SIGNATURE_WORD = /[\p{L}_][\p{L}\p{N}_$]*/gu;
+/**
+ * Messages that print what they were given unquoted: the signature of 42883/42725 (`function
+ * f(integer) does not exist`), and the name parsers' errors (`improper relation name (too many
+ * dotted names): …`, `cross-database references are not implemented: …`, `invalid
+ * normalization form: …`) — `(email || '.a.b.c')::regclass` printed the value. Head, what was
+ * given, tail.
+ */
+const UNQUOTED_PAYLOADS: readonly { codes: ReadonlySet<string>; template: RegExp }[] = [
+  { codes: new Set(["42883", "42725"]), template: /^(function |procedure |operator does not exist: |operator is not unique: )(.+?)( does not exist| is not unique)?$/s },
+  { codes: new Set(["42601"]), template: /^(improper (?:relation|qualified) name \(too many dotted names\): )(.+)()$/s },
+  { codes: new Set(["0A000"]), template: /^(cross-database references are not implemented: )(.+)()$/s },
+  { codes: new Set(["22023"]), template: /^(invalid normalization form: )(.+)()$/s },
+];
+const PAYLOAD_WORD = /[\p{L}_][\p{L}\p{N}_$]*/gu;
 /** the words of the server's names for builtin types, as format_type prints them in a signature */
 const TYPE_WORDS: ReadonlySet<string> = new Set([
   "unknown", "integer", "bigint", "smallint", "numeric", "real", "double", "precision", "boolean", "text", "character", "varying",
@@ -159,6 +169,27 @@ export function scrubParameterStatus(frame: Buffer, options: ScrubOptions): Buff
   const masked = options.detect?.(frame.subarray(nameEnd + 1, valueEnd));
   if (masked === undefined) return frame;
   return parameterStatus(name, masked ?? Buffer.from(REDACTED_FIELD));
+}
+
+/** zone names as PostgreSQL reports them: its tz database's, which Node's ICU knows, and a few aliases */
+const ZONE_NAMES: ReadonlySet<string> = new Set([...Intl.supportedValuesOf("timeZone"), "UTC", "GMT", "Etc/UTC", "Etc/GMT", "Z", "localtime", "posixrules"]);
+/** `SET TIME ZONE 5` or `INTERVAL '+05:30'` is reported as `<+05>-05`, `<+05:30>-05:30`; Etc/GMT±N */
+const FIXED_OFFSET = /^(?:<[+-]\d{2}(?::\d{2})?>[+-]\d{2}(?::\d{2})?|Etc\/GMT[+-]\d{1,2})$/;
+
+/**
+ * What the client cannot be sent as is in a session with column masks, for a parameter the
+ * protocol's drivers read (kept verbatim otherwise): a TimeZone that is neither a zone's name nor
+ * a fixed offset. POSIX zone specifications (`<…>N`, `ABC3`) take letters, digits and signs, so
+ * code the gateway cannot see (`set_config('TimeZone', …)` in a function) could report a value
+ * spelled as one, and drivers need the real zone to read timestamps: the session ends instead.
+ */
+export function parameterValueProblem(frame: Buffer, options: ScrubOptions): string | undefined {
+  if (!options.columns) return undefined;
+  const nameEnd = frame.indexOf(0, 5);
+  if (nameEnd < 0 || frame.toString("utf8", 5, nameEnd) !== "TimeZone") return undefined;
+  const value = frame.toString("utf8", nameEnd + 1, Math.max(nameEnd + 1, frame.length - 1));
+  if (ZONE_NAMES.has(value) || FIXED_OFFSET.test(value)) return undefined;
+  return "the server reported a TimeZone that is neither a zone's name nor a fixed offset, which in a session with column masks could carry a value";
 }
 
 function parameterStatus(name: Buffer, value: Buffer): Buffer {
@@ -231,7 +262,7 @@ function redactValues(fields: Field[], error: boolean, statement: string | undef
   for (const [c, value] of fields) {
     switch (c) {
       case "M":
-        out.push([c, redactQuoted(SIGNATURE_CODES.has(code) ? redactSignature(value, known) : value, known)]);
+        out.push([c, redactQuoted(redactPayload(code, value, known), known)]);
         break;
       case "H":
         out.push([c, redactQuoted(value, known)]);
@@ -318,17 +349,20 @@ function knownNames(fields: Field[], statement: string | undefined): (quoted: st
 }
 
 /**
- * `function f(integer) does not exist`, `operator does not exist: integer ### integer`: the
- * signature is unquoted, and `regprocedure`, `regoper` and `regoperator` print the text they were
- * given there (`translate(ssn, '0123456789', 'abcdefghij')::regoper` showed the value as letters).
- * It stays when each of its words is a name of the statement or a type's name; else it goes.
+ * What a message of UNQUOTED_PAYLOADS printed unquoted — a signature, where `regprocedure`,
+ * `regoper` and `regoperator` put the text they were given (`translate(ssn, '0123456789',
+ * 'abcdefghij')::regoper` showed the value as letters), or a name a parser refused — stays when
+ * each of its words is a name of the statement or a type's name; else it goes.
  */
-function redactSignature(message: string, known: (word: string) => boolean): string {
-  const m = SIGNATURE.exec(message);
-  if (m === null) return message;
-  const [, head, signature, tail] = m;
-  const words = signature!.match(SIGNATURE_WORD) ?? [];
-  return words.every((w) => TYPE_WORDS.has(w.toLowerCase()) || known(w)) ? message : `${head}${REDACTED_VALUE}${tail ?? ""}`;
+function redactPayload(code: string, message: string, known: (word: string) => boolean): string {
+  for (const { codes, template } of UNQUOTED_PAYLOADS) {
+    const m = codes.has(code) ? template.exec(message) : null;
+    if (m === null) continue;
+    const [, head, payload, tail] = m;
+    const words = payload!.match(PAYLOAD_WORD) ?? [];
+    return words.every((w) => TYPE_WORDS.has(w.toLowerCase()) || known(w)) ? message : `${head}${REDACTED_VALUE}${tail ?? ""}`;
+  }
+  return message;
 }
 
 /**
