@@ -59,6 +59,20 @@ async function count(table: string): Promise<number> {
   return (await direct.query<{ n: number }>(`select count(*)::int as n from ${table}`)).rows[0]!.n;
 }
 
+/** the id of the pending request for `statement`, once the gateway has asked */
+async function pendingFor(statement: string): Promise<string> {
+  for (;;) {
+    const found = (await gw.approvals.list({ state: "pending" })).find((a) => a.statement === statement);
+    if (found !== undefined) return found.id;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function errorOf(messages: { type: string; body: Buffer }[]): Record<string, string> | undefined {
+  const error = messages.find((m) => m.type === "E");
+  return error === undefined ? undefined : errorFields(error);
+}
+
 async function approveNext(client: pg.Client): Promise<void> {
   const { id } = await heldRequest(client);
   expect((await decide(gw.api, id, "approve", await ids.token("dba", "alice"))).status).toBe(200);
@@ -114,6 +128,53 @@ describe("an approval runs its statement once", () => {
       const error = again.find((m) => m.type === "E");
       expect(error === undefined ? undefined : errorFields(error)).toMatchObject({ C: "42501", M: expect.stringMatching(/was used by this statement's first execution/) });
       expect(await count("once_unnamed")).toBe(5);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("a failed Parse of the approved name does not free it: the approval still runs once", async () => {
+    await fill("once_reparsed");
+    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: await ids.token("writer") });
+    try {
+      const parsed = raw.run(serialize.parse({ name: "w", text: "DELETE FROM once_reparsed" }), serialize.sync());
+      expect((await decide(gw.api, await pendingFor("DELETE FROM once_reparsed"), "approve", await ids.token("dba", "alice"))).status).toBe(200);
+      expect((await parsed).some((m) => m.type === "1")).toBe(true);
+      // the server keeps the approved statement: a Parse of the same name fails (42P05)
+      const again = await raw.run(serialize.parse({ name: "w", text: "SELECT 1" }), serialize.bind({ statement: "w" }), serialize.execute({}), serialize.sync());
+      expect(errorOf(again)).toMatchObject({ C: "42P05" });
+      const first = await raw.run(serialize.bind({ statement: "w" }), serialize.execute({}), serialize.sync());
+      expect(first.find((m) => m.type === "C")?.body.toString()).toContain("DELETE 5");
+      await fill("once_reparsed");
+      const second = await raw.run(serialize.bind({ statement: "w" }), serialize.execute({}), serialize.sync());
+      expect(errorOf(second)).toMatchObject({ C: "42501", M: expect.stringMatching(/was used by this statement's first execution/) });
+      expect(await count("once_reparsed")).toBe(5);
+      // a Parse the server takes frees the name: a statement the policy allows runs under it
+      const fresh = await raw.run(serialize.parse({ name: "w", text: "SELECT count(*) FROM once_reparsed" }), serialize.bind({ statement: "w" }), serialize.execute({}), serialize.sync());
+      expect(errorOf(fresh)).toBeUndefined();
+      const later = await raw.run(serialize.bind({ statement: "w" }), serialize.execute({}), serialize.sync());
+      expect(later.find((m) => m.type === "C")?.body.toString()).toContain("SELECT 1");
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("SQL EXECUTE cannot run a statement an approval released for its Bind", async () => {
+    await fill("once_executed");
+    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: await ids.token("writer") });
+    try {
+      const parsed = raw.run(serialize.parse({ name: "w2", text: "DELETE FROM once_executed" }), serialize.sync());
+      expect((await decide(gw.api, await pendingFor("DELETE FROM once_executed"), "approve", await ids.token("dba", "alice"))).status).toBe(200);
+      await parsed;
+      for (const sql of ["EXECUTE w2", "EXPLAIN ANALYZE EXECUTE w2", "SELECT 1; EXECUTE w2"]) {
+        expect(errorOf(await raw.run(serialize.query(sql)))).toMatchObject({ C: "42501", M: expect.stringMatching(/released by approval request apr_[0-9a-f]+ for one execution through the protocol/) });
+      }
+      expect(await count("once_executed")).toBe(5);
+      const bound = await raw.run(serialize.bind({ statement: "w2" }), serialize.execute({}), serialize.sync());
+      expect(bound.find((m) => m.type === "C")?.body.toString()).toContain("DELETE 5");
+      await fill("once_executed");
+      expect(errorOf(await raw.run(serialize.query("EXECUTE w2")))).toMatchObject({ C: expect.stringMatching(/^(42501|26000)$/) });
+      expect(await count("once_executed")).toBe(5);
     } finally {
       raw.close();
     }

@@ -25,8 +25,11 @@ export interface StatementInfo {
 // reports changed settings just before the ReadyForQuery that answers it.
 export type Expectation =
   | { kind: "query"; info: StatementInfo; denied: Buffer | null; started: number; reportsCode?: true }
-  /** info: the statement the name stands for once ParseComplete arrives; null when refused (the sentinel never parses) */
-  | { kind: "parse"; name: string; info: StatementInfo | null; denied: Buffer | null }
+  /**
+   * info: the statement the name stands for once ParseComplete arrives; null when refused (the
+   * sentinel never parses). confirmed: called on that ParseComplete (statement-grants.ts).
+   */
+  | { kind: "parse"; name: string; info: StatementInfo | null; denied: Buffer | null; confirmed?: () => void }
   /** denied: the statement's latest Parse was refused, so the Bind was sent naming the sentinel (which no statement has) */
   | { kind: "bind"; portal: string; statement: string; denied: Buffer | null }
   /** swallow: the gateway asked (to learn a portal's result formats); the client must not see the answer */

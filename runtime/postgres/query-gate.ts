@@ -21,7 +21,8 @@ import type { ApprovalVerdict, ProxyMetrics } from "./context.js";
 import type { ExpectationQueue, StatementInfo } from "./expectations.js";
 import { copyOutLayout } from "./copy-format.js";
 import { errorResponse, readCString, skipCString } from "./messages.js";
-import { lexerSensitivity, mayRunCode, UnnamedStatements } from "./pipeline-barrier.js";
+import { lexerSensitivity, mayRunCode, parameterTypesMayRunCode, UnnamedStatements } from "./pipeline-barrier.js";
+import { StatementGrants } from "./statement-grants.js";
 import { bareName, statementNames } from "./statement-names.js";
 import { maskedColumnsByTable, refusalByName, type MaskedColumns } from "./masks/mask-refusals.js";
 
@@ -49,16 +50,8 @@ export class QueryGate {
    * them (a Query, an Execute of another portal): the rewriter has their row plans.
    */
   private readonly describedPortals = new Set<string>();
-  /**
-   * Statement names whose latest Parse was refused, with the refusal: the server keeps an older
-   * statement of that name when a Parse of it fails, and a Bind must not run that instead.
-   */
-  private readonly refusedStatements = new Map<string, Buffer>();
-  /**
-   * Statement names whose latest Parse an approval released, with the request's id: the approval
-   * is for one execution, so their first Bind uses it and a later one is refused like a refused Parse.
-   */
-  private readonly approvedStatements = new Map<string, string>();
+  /** what a Bind of each prepared statement name may run: refused Parses and approvals (statement-grants.ts) */
+  private readonly grants = new StatementGrants();
   /**
    * Portals bound from a named statement an approval released, with its name: after their one
    * Execute the gateway closes the statement on the server (SQL `EXECUTE name`, or code running
@@ -111,6 +104,7 @@ export class QueryGate {
       }
       case "S":
         this.unnamed.synced();
+        this.grants.synced();
         this.queue.push({ kind: "sync" });
         return { forward: [frame] };
       case "F":
@@ -186,44 +180,37 @@ export class QueryGate {
 
   private forwardParse(info: StatementInfo, frame: Buffer): GateOutcome {
     const name = readCString(frame, 5).value;
-    if (this.refusedStatements.size > 0) this.refusedStatements.delete(name);
-    if (info.approval !== undefined) this.approvedStatements.set(name, info.approval);
-    else if (this.approvedStatements.size > 0) this.approvedStatements.delete(name);
-    this.unnamed.parsed(name, info);
-    this.queue.push({ kind: "parse", name, info, denied: null });
+    const confirmed = this.grants.parsed(name, info.approval);
+    this.unnamed.parsed(name, info, name === "" && parameterTypesMayRunCode(frame));
+    this.queue.push({ kind: "parse", name, info, denied: null, confirmed });
     return { forward: [frame] };
   }
 
   /** The sentinel fails in the server's parser: no statement of that name is stored (an older one stays). */
   private refuseParse(info: StatementInfo, frame: Buffer, denied: Buffer, error?: string): GateOutcome {
     const name = readCString(frame, 5).value;
-    this.refusedStatements.set(name, denied);
+    this.grants.refused(name, denied);
     this.queue.push({ kind: "parse", name, info: null, denied });
     return { forward: [serialize.parse({ name, text: this.marker })], refused: error === undefined ? { info } : { info, error } };
   }
 
   /**
-   * A Bind of a statement whose latest Parse was refused names the sentinel instead, which no
-   * statement has: the server fails it (and skips the rest of the batch), the rewriter swaps its
-   * error for the refusal. Otherwise the server would bind an older statement of that name.
+   * A Bind of a statement whose latest Parse was refused, or whose approval was used, names the
+   * sentinel instead, which no statement has: the server fails it (and skips the rest of the
+   * batch), the rewriter swaps its error for the refusal. Otherwise the server would bind an
+   * older statement of that name, or run the approved one again.
    */
   private bind(frame: Buffer): GateOutcome {
     const portal = readCString(frame, 5);
     const statement = readCString(frame, portal.next).value;
     this.describedPortals.delete(portal.value);
-    const refused = this.refusedStatements.size > 0 ? this.refusedStatements.get(statement) : undefined;
-    const approval = this.approvedStatements.size > 0 ? this.approvedStatements.get(statement) : undefined;
-    if (approval !== undefined) {
-      this.approvedStatements.delete(statement);
-      const message = `approval request ${approval} was used by this statement's first execution: parse it again to ask anew`;
-      this.refusedStatements.set(statement, errorResponse({ severity: "ERROR", code: "42501", message }));
-      if (statement !== "") this.approvedPortals.set(portal.value, statement);
-    } else if (this.approvedPortals.size > 0) {
-      this.approvedPortals.delete(portal.value);
-    }
-    if (this.unnamed.bound(portal.value, statement, refused !== undefined)) this.queue.codeMayRun();
-    this.queue.push({ kind: "bind", portal: portal.value, statement, denied: refused ?? null });
-    if (refused !== undefined) return { forward: [serialize.bind({ portal: portal.value, statement: this.marker })] };
+    const grant = this.grants.bind(statement);
+    const refused = grant.kind === "refused" ? grant.error : null;
+    if (grant.kind === "approved" && statement !== "") this.approvedPortals.set(portal.value, statement);
+    else if (this.approvedPortals.size > 0) this.approvedPortals.delete(portal.value);
+    if (this.unnamed.bound(portal.value, statement, refused !== null)) this.queue.codeMayRun();
+    this.queue.push({ kind: "bind", portal: portal.value, statement, denied: refused });
+    if (refused !== null) return { forward: [serialize.bind({ portal: portal.value, statement: this.marker })] };
     return { forward: [frame] };
   }
 
@@ -288,10 +275,14 @@ export class QueryGate {
     if (decision.effect === "review" && decision.statements.some(preparesStatement)) {
       info.decision = { ...decision, effect: "deny", reason: `${decision.reason}: a statement that needs approval cannot be prepared for later (each EXECUTE would run it again without asking); run it directly` };
     }
-    // EXECUTE of a name whose latest Parse was refused runs an older statement; of one an approval released, runs it again
-    const refusedName = this.refusedStatements.size > 0 ? executedNames(decision).find((name) => this.refusedStatements.has(name)) : undefined;
-    if (refusedName !== undefined && info.decision.effect !== "deny") {
-      info.decision = { ...decision, effect: "deny", reason: `prepared statement "${refusedName}" is not what the gateway let run (its latest Parse was refused, or its approval was used): parse it again` };
+    // EXECUTE of a name whose latest Parse was refused runs an older statement; of one an approval released, runs it unasked
+    if (info.decision.effect !== "deny") {
+      for (const name of executedNames(decision)) {
+        const why = this.grants.executeRefusal(name);
+        if (why === undefined) continue;
+        info.decision = { ...decision, effect: "deny", reason: why };
+        break;
+      }
     }
     // a statement held for review runs once approved: its COPY is checked before anyone is asked
     if (info.decision.effect !== "deny") this.checkCopy(info);

@@ -249,6 +249,7 @@ export class ResultRewriter {
       case "1":
         if (head?.kind !== "parse") throw desync("ParseComplete", head);
         queue.shift();
+        head.confirmed?.();
         this.statements.set(head.name, head.info);
         // judged now, so the statement's runs find the answer ready (touched())
         if (head.info !== null) void this.options.columnMasks?.mayRunOpaqueCode(head.info);
