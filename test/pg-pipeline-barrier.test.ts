@@ -5,6 +5,7 @@
 // server-side effect: the table not dropped, the setting not changed, the values not read.
 
 import pg from "pg";
+import { serialize } from "pg-protocol";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
 import { Bind, Execute, Parse, Query, Sync, trace, Wire } from "./support/pg-wire.js";
@@ -271,6 +272,31 @@ describe("RT2-5: the pipeline barrier, for code whose body the facts cannot read
       expect(quiet).toContain("D:x\\y,é");
     } finally {
       w.close();
+    }
+  });
+
+  it("counts a Bind of the unnamed statement as code when the Parse names a domain parameter type (its CHECK runs at Bind)", async () => {
+    await direct.query(`
+      drop domain if exists rt3_flipping;
+      drop function if exists rt3_flip_check(text);
+      create function rt3_flip_check(text) returns boolean language sql as $$ select set_config('standard_conforming_strings', 'off', false) is not null $$;
+      create domain rt3_flipping as text check (rt3_flip_check(value));
+    `);
+    try {
+      const oid = Number((await direct.query("select 'rt3_flipping'::regtype::oid as oid")).rows[0].oid);
+      const { out } = await pipelined(
+        "deploy",
+        [],
+        [serialize.parse({ text: "SELECT $1", types: [oid] }), serialize.bind({ values: ["x"] }), Execute(), Query(SMUGGLED), Sync()],
+        2,
+      );
+      expect(out).toMatch(BARRIER);
+      expect(await victims()).toEqual(UNTOUCHED);
+      // a built-in parameter type runs no code: the same text passes behind it
+      const plain = await pipelined("deploy", [], [serialize.parse({ text: "SELECT $1", types: [25] }), serialize.bind({ values: ["x"] }), Execute(), Query("SELECT 'a\\b'"), Sync()], 2);
+      expect(plain.out).not.toMatch(/42501/);
+    } finally {
+      await direct.query("drop domain rt3_flipping; drop function rt3_flip_check(text)");
     }
   });
 

@@ -28,6 +28,7 @@
 import { isAscii } from "node:buffer";
 import { scanSync } from "libpg-query";
 import type { StatementInfo } from "./expectations.js";
+import { skipCString } from "./messages.js";
 
 /** Commands that run no user code when they name no relation, function, operator or cast. */
 const CODE_FREE_COMMANDS: ReadonlySet<string> = new Set(["select", "begin", "rollback", "show", "set"]);
@@ -92,6 +93,23 @@ export function mayRunCode(info: StatementInfo): boolean {
     || s.stores !== undefined || s.sessionNames !== undefined || (s.command === "set" && /constraints/i.test(info.text)));
 }
 
+/** below this OID every type is built in; from it on a type may be a domain whose CHECK calls user code */
+const FIRST_NON_BUILTIN_OID = 10_000;
+
+/**
+ * Whether a Parse names a parameter type that is not built in: binding a value of a domain runs
+ * the domain's CHECK constraints, which may call any function. (Types the server infers from the
+ * text come from the relations, casts and functions it names, which mayRunCode counts.)
+ */
+export function parameterTypesMayRunCode(parse: Buffer): boolean {
+  const offset = skipCString(parse, skipCString(parse, 5));
+  const count = parse.readUInt16BE(offset);
+  for (let i = 0; i < count; i++) {
+    if (parse.readUInt32BE(offset + 2 + 4 * i) >= FIRST_NON_BUILTIN_OID) return true;
+  }
+  return false;
+}
+
 /**
  * What the server's unnamed prepared statement and unnamed portal may run, followed from the
  * messages the gate forwards (no SQL and no function can create or replace either: they are the
@@ -110,10 +128,10 @@ export class UnnamedStatements {
   private batchStatementFree = true;
   private batchPortalFree = true;
 
-  /** a Parse forwarded; info null: refused (the sentinel fails to parse) */
-  parsed(name: string, info: StatementInfo | null): void {
+  /** a Parse forwarded; info null: refused (the sentinel fails to parse); typedCode: its parameter types may run code (parameterTypesMayRunCode) */
+  parsed(name: string, info: StatementInfo | null, typedCode = false): void {
     if (name !== "" || info === null) return;
-    this.statementFree = !mayRunCode(info);
+    this.statementFree = !typedCode && !mayRunCode(info);
     this.batchStatementFree &&= this.statementFree;
   }
 
