@@ -4,6 +4,7 @@
 
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { SessionPolicy } from "../runtime/engine/types.js";
 import type { Identity } from "../runtime/facts/types.js";
 import type { PgTarget } from "../runtime/postgres/context.js";
 import type { ErrorFields } from "../runtime/postgres/messages.js";
@@ -128,6 +129,26 @@ describe("watchSessionValidity", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe("watchSessionValidity on policy changes", () => {
+  const identity: Identity = { issuer: "i", subject: "s", claims: {} };
+  const noChanges = (): (() => void) => () => undefined;
+
+  it("asks the policy once when it starts: a bundle that landed between the login and the session's start is not missed", () => {
+    const ended: ErrorFields[] = [];
+    watchSessionValidity({ openSession: () => ({ ok: false, reason: "x" }), policyChanges: noChanges }, { identity, connection: "c", target: T }, (f) => ended.push(f));
+    expect(ended).toMatchObject([{ severity: "FATAL", code: "28000", message: expect.stringMatching(/no longer lets this identity use "c"/) }]);
+  });
+
+  it("keeps the session when the policy still lets it in, or when every connection is refused for the gateway's own state", () => {
+    const ended: ErrorFields[] = [];
+    const allowed = watchSessionValidity({ openSession: () => ({ ok: true, session: {} as SessionPolicy }), policyChanges: noChanges }, { identity, connection: "c", target: T }, (f) => ended.push(f));
+    const gatewayWide = watchSessionValidity({ openSession: () => ({ ok: false, reason: "audit", gatewayWide: true }), policyChanges: noChanges }, { identity, connection: "c", target: T }, (f) => ended.push(f));
+    expect(ended).toEqual([]);
+    allowed.stop();
+    gatewayWide.stop();
   });
 });
 

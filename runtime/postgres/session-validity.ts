@@ -7,9 +7,10 @@
 //   new login with the same token would be refused) the session ends with FATAL 28000, whatever
 //   it is doing — a statement running then is canceled upstream rather than left to finish
 //   without authority (the session code sends the cancel).
-// - Policy: on a bundle change the gateway asks the new policy whether this identity may still
-//   use this connection; if not, the session ends the same way. A session that is still allowed
-//   keeps the rules and masks it opened with; new sessions get the new ones.
+// - Policy: on a bundle change, and once when the watch starts (a bundle may land between the
+//   login and the session's start), the gateway asks the policy in force whether this identity
+//   may still use this connection; if not, the session ends the same way. A session that is still
+//   allowed keeps the rules and masks it opened with; new sessions get the new ones.
 // - Connections and issuers (the admin API): when they change, and once when the watch starts
 //   (a change may land between the login and the session's start), the session ends the same
 //   way if its connection is gone or leads to another place (host, port, database, user or
@@ -97,7 +98,11 @@ export function watchSessionValidity(
     if (distrusted !== undefined) ended(`the token is no longer accepted: ${distrusted}`);
   };
 
-  unsubscribePolicy = ctx.policyChanges?.(policyCheck) ?? unsubscribePolicy;
+  if (ctx.policyChanges !== undefined) {
+    unsubscribePolicy = ctx.policyChanges(policyCheck);
+    // a bundle may have landed between the login and now
+    policyCheck();
+  }
   if (ctx.accessChanges !== undefined) {
     unsubscribeAccess = ctx.accessChanges(accessCheck);
     accessCheck();
