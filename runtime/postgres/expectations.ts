@@ -29,7 +29,7 @@ export type Expectation =
    * info: the statement the name stands for once ParseComplete arrives; null when refused (the
    * sentinel never parses). confirmed: called on that ParseComplete (statement-grants.ts).
    */
-  | { kind: "parse"; name: string; info: StatementInfo | null; denied: Buffer | null; confirmed?: () => void }
+  | { kind: "parse"; name: string; info: StatementInfo | null; denied: Buffer | null; confirmed?: (() => void) | undefined }
   /** denied: the statement's latest Parse was refused, so the Bind was sent naming the sentinel (which no statement has) */
   | { kind: "bind"; portal: string; statement: string; denied: Buffer | null }
   /** swallow: the gateway asked (to learn a portal's result formats); the client must not see the answer */

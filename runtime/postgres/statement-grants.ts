@@ -31,13 +31,17 @@ export class StatementGrants {
   /** orders Parses: a confirmation clears only what an earlier Parse left */
   private sequence = 0;
 
-  /** A Parse of `name` forwarded (released by `approval`, if any); returns what to call when the server confirms it. */
-  parsed(name: string, approval?: string): () => void {
+  /**
+   * A Parse of `name` forwarded (released by `approval`, if any); returns what to call when the
+   * server confirms it — nothing when no name has a grant: any grant made later is newer than it.
+   */
+  parsed(name: string, approval?: string): (() => void) | undefined {
+    if (approval === undefined && this.grants.size === 0) return undefined;
     const since = ++this.sequence;
     if (approval !== undefined) {
       this.grants.set(name, { kind: "approved", approval, since });
       this.parsedInBatch.delete(name);
-    } else if (this.grants.size > 0) {
+    } else {
       this.parsedInBatch.add(name);
     }
     return () => {
