@@ -18,6 +18,7 @@ import { startGateway } from "../runtime/gateway/index.js";
 import { startDevIssuer } from "../runtime/identity/index.js";
 import { createLogger } from "../runtime/log.js";
 import { getSession } from "../runtime/audit/index.js";
+import { MAX_REFUSED_TEXT_BYTES } from "../runtime/audit/bounds.js";
 import { startApprovalGateway, startIdentities } from "./support/approval-gateway.js";
 import { writeSelectOnlyBundle } from "./support/select-only-bundle.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
@@ -226,6 +227,6 @@ policy read {
     const [row] = await gw.store.query<{ session_id: string }>(`select session_id from audit_log where type = 'statement' and entry like '%textSha256%' limit 1`);
     const recorded = (await getSession(gw.store, row!.session_id))!.entries.filter((e) => e.type === "statement");
     expect(recorded).toHaveLength(3);
-    for (const entry of recorded) expect(entry.data).toMatchObject({ text: "\u0001".repeat(64 * 1024), textBytes: text.length, decision: "deny" });
+    for (const entry of recorded) expect(entry.data).toMatchObject({ text: "\u0001".repeat(MAX_REFUSED_TEXT_BYTES), textBytes: text.length, decision: "deny" });
   });
 });

@@ -1,6 +1,6 @@
 // What one audit record keeps of what a client chose is bounded (runtime/audit/bounds.ts): a
-// statement's text its first 64 KiB of UTF-8 plus the whole text's length and SHA-256, reasons and
-// errors their first 4 KiB. Every sink gets the same record (the store's chain, the JSON-lines
+// statement's text its first 64 KiB of UTF-8 (4 KiB when the gateway refused to run it) plus the
+// whole text's length and SHA-256, reasons and errors their first 4 KiB. Every sink gets the same record (the store's chain, the JSON-lines
 // file), replay says where a text was cut, and an approval request's audit entry is cut the same
 // way while the request keeps the whole text.
 
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApprovalService } from "../runtime/approvals/index.js";
-import { clipMessage, cutText, MAX_AUDIT_MESSAGE_BYTES, MAX_AUDIT_TEXT_BYTES } from "../runtime/audit/bounds.js";
+import { clipMessage, cutText, MAX_AUDIT_MESSAGE_BYTES, MAX_AUDIT_TEXT_BYTES, MAX_REFUSED_TEXT_BYTES } from "../runtime/audit/bounds.js";
 import { writeData } from "../runtime/audit/entry-json.js";
 import {
   getSession, inProcessWriter, openJsonlAuditFile, replayTranscript, StoreAuditLog, verifyAuditLog,
@@ -86,6 +86,23 @@ describe("the audit port", () => {
     expect(Object.keys(small!)).not.toContain("textBytes");
     expect(Object.keys(small!)).not.toContain("textSha256");
     expect(sink.ended[0]!.error).toMatch(/^x{4096}… \(1000000 bytes, cut\)$/);
+  });
+
+  it("records a refused statement's first 4 KiB with its length and digest; one that ran keeps 64 KiB", () => {
+    const sink = recordingSink();
+    const port = createAuditPort(sink, logger);
+    const text = `delete from orders where note = '${"€".repeat(30_000)}'`;
+    port.statement({ ...event(text), refused: true });
+    port.statement({ ...event("select 1"), refused: true });
+    port.statement({ ...event(text), effect: "allow" });
+    const [refused, small, ran] = sink.statements;
+    const cut = cutText(text, MAX_REFUSED_TEXT_BYTES)!;
+    expect(Buffer.byteLength(cut.text)).toBeGreaterThan(MAX_REFUSED_TEXT_BYTES - 3);
+    expect(refused).toMatchObject({ text: cut.text, textBytes: Buffer.byteLength(text), textSha256: sha256(text), decision: "deny" });
+    expect(small).toMatchObject({ text: "select 1" });
+    expect(Object.keys(small!)).not.toContain("textBytes");
+    expect(ran).toMatchObject({ text: cutText(text)!.text, textBytes: Buffer.byteLength(text), textSha256: sha256(text), decision: "allow" });
+    expect(Buffer.byteLength(ran!.text)).toBeGreaterThan(MAX_AUDIT_TEXT_BYTES - 3);
   });
 
   it("gives the store's chain and the JSON-lines file the same cut record, and replay says it was cut", async () => {

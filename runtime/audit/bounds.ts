@@ -2,7 +2,9 @@
 // choose, up to the gateway's statement limit (runtime/postgres/statement-limit.ts), and its JSON
 // form can be six times its size (a control character is written `\u0001`): a record keeps the
 // text's first 64 KiB of UTF-8, and when that cuts it, the whole text's length and SHA-256 (the
-// digest an approval request of the same text carries as its statementSha256). Reasons and
+// digest an approval request of the same text carries as its statementSha256). A statement the
+// gateway refused to run keeps its first 4 KiB the same way: it changed nothing, and a client
+// sending refused statements as fast as it can should cost the audit log little. Reasons and
 // errors, which can quote the statement (`unterminated quoted string at or near "'…"`), keep
 // their first 4 KiB. A text that fits is taken as it is after one length comparison; only a long
 // one is measured, cut and hashed.
@@ -16,6 +18,8 @@ import { hash } from "node:crypto";
  * half a MiB).
  */
 export const MAX_AUDIT_TEXT_BYTES = 64 * 1024;
+/** The longest text the record of a refused statement (denied, or a review refused) keeps, in UTF-8 bytes. */
+export const MAX_REFUSED_TEXT_BYTES = 4 * 1024;
 /** The longest reason or error message a record keeps, in UTF-8 bytes. */
 export const MAX_AUDIT_MESSAGE_BYTES = 4 * 1024;
 

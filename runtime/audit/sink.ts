@@ -22,7 +22,10 @@ export interface StatementRecord {
   /** who and where, repeated so each line stands alone in an export */
   identity: Pick<Identity, "issuer" | "subject">;
   connection: string;
-  /** the statement or command as received, or its first 64 KiB of UTF-8 when longer (bounds.ts) */
+  /**
+   * the statement or command as received, or its first 64 KiB of UTF-8 when longer — 4 KiB for
+   * one the gateway refused to run (bounds.ts)
+   */
   text: string;
   /** only when `text` was cut: the whole text's length in UTF-8 bytes */
   textBytes?: number;

@@ -4,7 +4,7 @@
 // longer record marks the port unhealthy and the gateway refuses new sessions (fail closed); so
 // does a sink that falls behind its budget, for as long as it is behind.
 
-import { clipMessage, cutText } from "../audit/bounds.js";
+import { clipMessage, cutText, MAX_AUDIT_TEXT_BYTES, MAX_REFUSED_TEXT_BYTES } from "../audit/bounds.js";
 import type { AuditSink } from "../audit/index.js";
 import type { Identity } from "../facts/types.js";
 import type { Logger } from "../log.js";
@@ -76,7 +76,7 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
     statement(event) {
       const open = sessions.get(event.sessionId);
       // what the client chose is kept to a bounded size (bounds.ts): a length check when it fits
-      const cut = cutText(event.text);
+      const cut = cutText(event.text, event.refused === true ? MAX_REFUSED_TEXT_BYTES : MAX_AUDIT_TEXT_BYTES);
       record(sink.statement({
         session: event.sessionId,
         identity: open?.identity ?? { issuer: "", subject: "" },

@@ -101,6 +101,8 @@ export interface StatementAudit {
   rows: number;
   bytes: number;
   durationMs: number;
+  /** the gateway did not run it (denied, or a review refused): its record keeps less of its text */
+  refused?: true;
   /** the upstream or gateway error that ended the statement */
   error?: string;
   /** review: the approval request that released or refused it */

@@ -132,7 +132,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
       const { info, error, approval } = outcome.refused;
       const { decision, text } = info;
       ctx.audit.statement({
-        sessionId, text, effect: decision.effect, rules: decision.rules, reason: decision.reason, rows: 0, bytes: 0, durationMs: 0,
+        sessionId, text, effect: decision.effect, rules: decision.rules, reason: decision.reason, rows: 0, bytes: 0, durationMs: 0, refused: true,
         ...(error !== undefined && { error }), ...(approval !== undefined && { approval }),
       });
     }
