@@ -1,24 +1,30 @@
 // What waits to be written in the store's audit log is bounded (runtime/audit/store-log.ts): a
 // batch holds at most 1 Mi characters of records, so long statements go out in several bounded
-// transactions; past the backlog budget (characters waiting, or the oldest record's age) the log
-// is congested and the gateway refuses new sessions until the writer catches up; past the hard
-// limit records are refused and the log fails for good, though what it accepted is still written.
-// Budgets are small here, and the writer a fake one the test holds: nothing large is allocated.
-// Last, the red team's probe in small: huge statements no longer stop the log.
+// transactions; past half the size budget sessions stop reading their clients until the writer
+// brings it under a quarter; past the backlog budget (characters waiting, or the oldest record's
+// age) the log is congested and the gateway refuses new sessions until the writer catches up;
+// past the hard limit records are refused and the log fails for good, though what it accepted is
+// still written. Budgets are small here, and the writer a fake one the test holds: nothing large
+// is allocated. Then the red team's probe in small: huge statements no longer stop the log. Last,
+// its flood: thousands of refused 64 KiB statements pipelined through the gateway while the
+// PostgreSQL store's writer is stuck slow the client down instead of breaking the log.
 
+import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuditBacklogError, StoreAuditLog, type BatchWriter, type StatementRecord } from "../runtime/audit/index.js";
+import { AuditBacklogError, startWriterThread, StoreAuditLog, verifyAuditLog, type BatchWriter, type StatementRecord } from "../runtime/audit/index.js";
 import type { EntryBatch } from "../runtime/audit/append.js";
+import { teeAuditSink } from "../runtime/audit/tee.js";
 import { createAuditPort } from "../runtime/gateway/audit-port.js";
 import { startGateway } from "../runtime/gateway/index.js";
 import { startDevIssuer } from "../runtime/identity/index.js";
 import { createLogger } from "../runtime/log.js";
 import { getSession } from "../runtime/audit/index.js";
 import { MAX_REFUSED_TEXT_BYTES } from "../runtime/audit/bounds.js";
+import { openStore } from "../runtime/store/index.js";
 import { startApprovalGateway, startIdentities } from "./support/approval-gateway.js";
 import { writeSelectOnlyBundle } from "./support/select-only-bundle.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
@@ -90,6 +96,33 @@ describe("the store audit log's backlog", () => {
     await log.close();
   });
 
+  it("asks sessions to stop reading their clients past half its size budget, until the writer brings it under a quarter", async () => {
+    const writer = heldWriter();
+    const log = new StoreAuditLog(writer, { maxChars: 4 * 1024 * 1024, maxAgeMs: 60_000, refuseChars: 8 * 1024 * 1024 });
+    const tee = teeAuditSink([log]);
+    writer.hold();
+    const accepted: Promise<void>[] = [];
+    for (let i = 0; i < 6; i++) accepted.push(log.statement(statement(i, "x".repeat(300_000))));
+    expect(log.backpressure()).toBeUndefined();
+    expect(tee.backpressure!()).toBeUndefined();
+    for (let i = 6; i < 8; i++) accepted.push(log.statement(statement(i, "x".repeat(300_000))));
+    const drained = log.backpressure();
+    expect(drained).toBeInstanceOf(Promise);
+    expect(log.backpressure()).toBe(drained);
+    expect(tee.backpressure!()).toBeInstanceOf(Promise);
+    expect(log.congestion()).toBeUndefined(); // sessions stop before new ones are refused
+    // two batches of four (1 Mi characters a batch): after the first, 1.2 Mi still wait, over the low-water mark
+    let waitingWhenDrained: number | undefined;
+    void drained!.then(() => void (waitingWhenDrained = log.backlog().records));
+    writer.release();
+    await Promise.all(accepted);
+    await drained;
+    expect(writer.batches.map((b) => b.types.length)).toEqual([4, 4]);
+    expect(waitingWhenDrained).toBe(0);
+    expect(log.backpressure()).toBeUndefined();
+    await log.close();
+  });
+
   it("is congested while its oldest record waits past the age budget", async () => {
     const writer = heldWriter();
     const log = new StoreAuditLog(writer, { maxChars: 1_000_000, maxAgeMs: 30_000, refuseChars: 2_000_000 });
@@ -141,7 +174,8 @@ describe("a gateway whose audit log is behind", () => {
     const issuer = await startDevIssuer();
     await writeSelectOnlyBundle(dir, issuer.issuer);
     const writer = heldWriter();
-    const sink = new StoreAuditLog(writer, { maxChars: 2_000, maxAgeMs: 60_000, refuseChars: 1_000_000 });
+    // behind by age: by size, past half the budget, open sessions would stop reading their clients (below)
+    const sink = new StoreAuditLog(writer, { maxChars: 1_000_000, maxAgeMs: 200, refuseChars: 2_000_000 });
     const gateway = await startGateway({
       file: join(dir, "gateway.yaml"),
       listen: { postgres: { host: "127.0.0.1", port: 0 } },
@@ -161,6 +195,7 @@ describe("a gateway whose audit log is behind", () => {
       writer.hold(); // the store stops answering
       const client = await connect();
       for (let i = 0; i < 10; i++) await client.query(`select ${i} as n`);
+      await new Promise((resolve) => setTimeout(resolve, 250)); // the oldest record waits past the budget
       await expect(connect()).rejects.toThrow('access to "orders" refused: the audit log is behind: connections are refused until it catches up');
       expect((await client.query("select 'still recorded' as n")).rows).toEqual([{ n: "still recorded" }]); // open sessions go on
       writer.release();
@@ -228,5 +263,94 @@ policy read {
     const recorded = (await getSession(gw.store, row!.session_id))!.entries.filter((e) => e.type === "statement");
     expect(recorded).toHaveLength(3);
     for (const entry of recorded) expect(entry.data).toMatchObject({ text: "\u0001".repeat(MAX_REFUSED_TEXT_BYTES), textBytes: text.length, decision: "deny" });
+  });
+});
+
+describe("a client sending refused statements as fast as it can", () => {
+  const DB = "hoopgate_audit_flood";
+  const STORE_URL = `postgres://postgres@127.0.0.1:5432/${DB}_store`;
+  /** the writers' advisory lock (append.ts): the test holds it, as a replica stuck in a batch would */
+  const APPEND_LOCK = 7_320_114_002;
+  /** a sixty-fourth of the default: the flood's records are about 10 Mi characters, the hard limit 4 Mi */
+  const BUDGET = { maxChars: 2 * 1024 * 1024, maxAgeMs: 60_000, refuseChars: 4 * 1024 * 1024 };
+  const COUNT = 2_500;
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it("is slowed to the writer's pace: every record is written and the log does not fail", async () => {
+    await freshDatabase(DB);
+    await freshDatabase(`${DB}_store`);
+    const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-flood-"));
+    const issuer = await startDevIssuer();
+    await writeSelectOnlyBundle(dir, issuer.issuer);
+    const store = await openStore({ kind: "postgres", url: STORE_URL }, logger);
+    const log = new StoreAuditLog(await startWriterThread(STORE_URL, store.location, logger), BUDGET);
+    const gateway = await startGateway({
+      file: join(dir, "gateway.yaml"),
+      listen: { postgres: { host: "127.0.0.1", port: 0 } },
+      bundle: { location: { kind: "file", path: join(dir, "bundle.json") }, keys: [], reloadIntervalMs: 60_000, allowUnsigned: true },
+      issuers: [{ issuer: issuer.issuer, audience: [issuer.audience], jwks: { url: issuer.jwksUrl } }],
+      connections: { orders: { name: "orders", target: { kind: "postgres", ...PG, database: DB } } },
+      store: { kind: "pglite", dir: join(dir, ".hoopgate") },
+      auth: { allowCleartextOnLoopback: true },
+      log: { level: "silent" },
+    }, { logger, audit: log });
+    const locker = new pg.Client({ ...PG, database: `${DB}_store` });
+    await locker.connect();
+    const text = `delete from orders where note = '${"x".repeat(64 * 1024)}'`;
+    let raw: RawSession | undefined;
+    try {
+      await locker.query(`select pg_advisory_lock(${APPEND_LOCK})`);
+      raw = await RawSession.open({ host: "127.0.0.1", port: gateway.ports.postgres!, user: "bot", database: "orders", password: await issuer.issue({ sub: "bot-1", claims: { role: "bot" } }) });
+      const session = raw;
+      let sent = false;
+      const sending = session.sendAll(Array.from({ length: COUNT }, () => serialize.query(text))).then(() => void (sent = true));
+      const codes: string[] = [];
+      const reading = (async () => {
+        while (codes.length < COUNT) {
+          const m = await session.next();
+          if (m.type === "E") codes.push(errorFields(m).C!);
+        }
+        await session.next(); // the last ReadyForQuery
+      })();
+      // a failed assertion below must not leave them rejecting unhandled
+      sending.catch(() => undefined);
+      reading.catch(() => undefined);
+
+      // past the high-water mark (half the size budget) the session stops reading its client
+      for (const deadline = Date.now() + 10_000; log.backlog().chars <= BUDGET.maxChars / 2; await sleep(10)) {
+        if (Date.now() > deadline) throw new Error(`the backlog stayed at ${log.backlog().chars} characters`);
+      }
+      const stalled = log.backlog().records;
+      await sleep(300);
+      expect(log.backlog().records).toBe(stalled);
+      expect(log.backlog().chars).toBeLessThan(BUDGET.maxChars / 2 + 5_000); // the record that crossed it, no more
+      expect(codes.length).toBeLessThan(COUNT / 4);
+      expect(sent).toBe(false); // the client waits on its socket
+      expect(log.congestion()).toBeUndefined(); // other clients still get in
+      expect(log.failed()).toBeUndefined();
+
+      await locker.query(`select pg_advisory_unlock(${APPEND_LOCK})`);
+      await sending;
+      await reading;
+      expect(codes).toEqual(Array.from({ length: COUNT }, () => "42501"));
+    } finally {
+      raw?.close();
+      await locker.end();
+      await gateway.close(); // the sessions' ends are recorded, then the log is closed with everything written
+      await issuer.close();
+    }
+    try {
+      expect(log.failed()).toBeUndefined();
+      expect(await store.query(`select type, count(*)::int as n from audit_log group by type order by type`))
+        .toEqual([{ type: "session_ended", n: 1 }, { type: "session_started", n: 1 }, { type: "statement", n: COUNT }]);
+      expect(await verifyAuditLog(store)).toMatchObject({ ok: true, entries: COUNT + 2 });
+      const [row] = await store.query<{ entry: string }>(`select entry from audit_log where type = 'statement' order by seq desc limit 1`);
+      expect(JSON.parse(row!.entry).data).toMatchObject({
+        text: text.slice(0, MAX_REFUSED_TEXT_BYTES), textBytes: text.length, textSha256: createHash("sha256").update(text).digest("hex"), decision: "deny",
+      });
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,9 @@
 // of one per event-loop turn. Each batch is one synchronous append: batches land in order, and
 // whatever is still buffered when the process exits is written by an `exit` hook, so close(),
 // process.exit() and an uncaught exception all keep every accepted record. A write error makes
-// every later record fail, so callers fail closed instead of losing records silently.
+// every later record fail, so callers fail closed instead of losing records silently. What waits
+// is at most a buffer's worth, written on this thread: the file never falls behind, so it asks for
+// no backpressure (sink.ts).
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import { mkdir } from "node:fs/promises";

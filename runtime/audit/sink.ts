@@ -72,6 +72,12 @@ export interface AuditSink {
    * its budget (store-log.ts) — if so; absent or undefined: it keeps up.
    */
   congestion?(): Error | undefined;
+  /**
+   * While records wait past the sink's high-water mark, a promise that resolves once they are back
+   * under its low-water mark: sessions stop reading their clients until then, so no client outruns
+   * the writer. Absent or undefined: it keeps up (a sink that writes synchronously always does).
+   */
+  backpressure?(): Promise<void> | undefined;
   /** writes out everything accepted, then releases the sink */
   close(): Promise<void>;
 }

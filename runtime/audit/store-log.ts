@@ -10,12 +10,14 @@
 // What waits to be written is bounded. Each record is counted at its size — the characters of its
 // text, messages and captured output (which audit-port.ts and the capture keep bounded), a few
 // additions — and a batch holds at most 1 Mi of them, so long statements go out in several
-// transactions of bounded size. Past the backlog budget — 32 Mi characters waiting, or the oldest record
-// waiting 30 s (a stuck or far-behind writer) — the log is congested: congestion() says so and the
-// gateway refuses new sessions, while records are still taken and written; it recovers once the
-// writer is back under half of both. Past 128 Mi characters a record is refused: the log has then
-// lost a record, and like a failed batch it refuses every later one (what it accepted is still
-// written).
+// transactions of bounded size. Past half the budget's characters (16 Mi, the high-water mark)
+// backpressure() tells the sessions to stop reading their clients until the writer is back under a
+// quarter (8 Mi, the low-water mark), so no client can send statements faster than they are
+// recorded. Past the backlog budget — 32 Mi characters waiting, or the oldest record waiting 30 s
+// (a stuck or far-behind writer) — the log is congested: congestion() says so and the gateway
+// refuses new sessions, while records are still taken and written; it recovers once the writer is
+// back under half of both. Past 128 Mi characters a record is refused: the log has then lost a
+// record, and like a failed batch it refuses every later one (what it accepted is still written).
 
 import type { Store } from "../store/types.js";
 import { appendBatch, emptyBatch, RECORD_TYPES, type EntryBatch } from "./append.js";
@@ -40,7 +42,7 @@ export class AuditBacklogError extends Error {}
 
 /** How far the writer may fall behind (see the head of this file). */
 export interface BacklogBudget {
-  /** characters of records waiting past which the log is congested */
+  /** characters of records waiting past which the log is congested; sessions stop reading their clients past half of it */
   maxChars: number;
   /** how long the oldest record may wait before the log is congested */
   maxAgeMs: number;
@@ -122,6 +124,8 @@ export class StoreAuditLog implements AuditSink {
   private backlogRecords = 0;
   private backlogChars = 0;
   private congested: Error | undefined;
+  /** set while the backlog is past its high-water mark; resolved once it is back under the low-water mark */
+  private pressure: { drained: Promise<void>; resolve(): void } | undefined;
 
   constructor(
     private readonly writer: BatchWriter,
@@ -174,6 +178,16 @@ export class StoreAuditLog implements AuditSink {
       this.congested = undefined;
     }
     return this.congested;
+  }
+
+  /** past the high-water mark (half the size budget): a promise that resolves once the backlog is under the low-water mark (a quarter) */
+  backpressure(): Promise<void> | undefined {
+    if (this.pressure === undefined && this.backlogChars > this.budget.maxChars / 2) {
+      let resolve!: () => void;
+      const drained = new Promise<void>((r) => (resolve = r));
+      this.pressure = { drained, resolve };
+    }
+    return this.pressure?.drained;
   }
 
   /** waits for everything accepted, then releases the writer; the store itself is closed by its owner */
@@ -245,6 +259,10 @@ export class StoreAuditLog implements AuditSink {
     this.inWriter = undefined;
     this.backlogRecords -= pending.batch.types.length;
     this.backlogChars -= pending.chars;
+    if (this.pressure !== undefined && this.backlogChars <= this.budget.maxChars / 4) {
+      this.pressure.resolve();
+      this.pressure = undefined;
+    }
     pending.settle(error);
   }
 }

@@ -18,6 +18,15 @@ export function teeAuditSink(sinks: readonly AuditSink[]): AuditSink {
       }
       return undefined;
     },
+    backpressure: () => {
+      // asked before each client message: nothing is allocated while every sink keeps up
+      let waits: Promise<void>[] | undefined;
+      for (const sink of sinks) {
+        const drained = sink.backpressure?.();
+        if (drained !== undefined) (waits ??= []).push(drained);
+      }
+      return waits === undefined ? undefined : Promise.all(waits).then(() => undefined);
+    },
     close: () => all((s) => s.close()),
   };
 }

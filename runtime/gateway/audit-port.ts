@@ -1,8 +1,9 @@
 // The proxy's fire-and-forget audit events, recorded through an AuditSink. Each statement
 // record repeats who and where (so every line stands alone) and keeps a bounded part of what the
 // client chose (runtime/audit/bounds.ts), the same record for every sink. A sink that can no
-// longer record marks the port unhealthy and the gateway refuses new sessions (fail closed); so
-// does a sink that falls behind its budget, for as long as it is behind.
+// longer record marks the port unhealthy and the gateway refuses new sessions (fail closed). A
+// sink that falls behind its budget refuses new sessions for as long as it is behind, and one past
+// its high-water mark makes sessions stop reading their clients until it drains.
 
 import { clipMessage, cutText, MAX_AUDIT_TEXT_BYTES, MAX_REFUSED_TEXT_BYTES } from "../audit/bounds.js";
 import type { AuditSink } from "../audit/index.js";
@@ -51,6 +52,7 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
       }
       return now;
     },
+    backpressure: () => sink.backpressure?.(),
     drain(timeoutMs) {
       if (sessions.size === 0) return Promise.resolve();
       return new Promise((resolve) => {

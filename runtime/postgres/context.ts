@@ -166,6 +166,12 @@ export interface ProxyAudit {
   sessionStarted(event: SessionAuditStart): void;
   statement(event: StatementAudit): void;
   sessionEnded(event: SessionAuditEnd): void;
+  /**
+   * While the audit log's backlog is past its high-water mark, a promise that resolves once it
+   * has drained: the session reads nothing more from its client until then. Absent or undefined:
+   * go on.
+   */
+  backpressure?(): Promise<void> | undefined;
 }
 
 /** Counters the API's /metrics exposes (runtime/api/metrics.ts implements it). */

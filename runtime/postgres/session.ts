@@ -2,7 +2,9 @@
 // upstream → rewriter → client — with backpressure both ways. Any protocol error ends this
 // session only. A statement held — for the catalog to judge what it stores, or for approval —
 // stops the client pump (the client's later messages wait) until it is decided; results of
-// earlier statements keep flowing meanwhile.
+// earlier statements keep flowing meanwhile. So does an audit log whose backlog is past its
+// high-water mark, until it drains: a client cannot send statements faster than they are
+// recorded.
 
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
@@ -143,6 +145,25 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   /** what the client sent while a statement was held, processed once it is decided */
   const waiting: Buffer[] = [];
   let waitingBytes = 0;
+  /** set while the client is not read for the audit log's backlog: what the framer holds waits */
+  let auditWait: Promise<void> | undefined;
+  /** reads the client again, unless a held statement or the audit log's backlog still stops it */
+  const resumeClient = (): void => {
+    if (!holding && auditWait === undefined && !ended) socket.resume();
+  };
+  /** true while the audit log's backlog stops the client: the socket is paused until it drains */
+  const auditBehind = (): boolean => {
+    if (auditWait !== undefined) return true;
+    const drained = ctx.audit.backpressure?.();
+    if (drained === undefined) return false;
+    socket.pause();
+    auditWait = drained.then(() => {
+      auditWait = undefined;
+      fromClient(null);
+      resumeClient();
+    });
+    return true;
+  };
   /** chunk null: go on with what the framer still holds */
   const fromClient = (chunk: Buffer | null): void => {
     if (ended) return;
@@ -156,7 +177,10 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
       }
       if (chunk !== null) clientFramer.push(chunk);
       const forward: Buffer[] = [];
-      for (let piece = clientFramer.next(); piece !== null; piece = clientFramer.next()) {
+      for (;;) {
+        if (auditBehind()) break;
+        const piece = clientFramer.next();
+        if (piece === null) break;
         if (piece.kind !== "message") throw new FramingError("unexpected raw bytes");
         if (piece.type === TERMINATE) {
           writeAll(server, forward);
@@ -174,7 +198,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
       }
       if (!writeAll(server, forward)) {
         socket.pause();
-        server.once("drain", () => socket.resume());
+        server.once("drain", resumeClient);
       }
     } catch (err) {
       fail(err);
@@ -208,7 +232,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
       waitingBytes -= next.length;
       fromClient(next);
     }
-    if (!holding) socket.resume();
+    resumeClient();
   };
 
   const decideHeld = async (held: HeldMessage): Promise<GateOutcome> => {

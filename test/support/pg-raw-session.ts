@@ -46,6 +46,20 @@ export class RawSession {
     this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
   }
 
+  /** sends the frames in order, waiting whenever the gateway stops reading (the socket's buffer is full) */
+  async sendAll(frames: Iterable<Buffer>): Promise<void> {
+    for (const frame of frames) {
+      if (this.failure !== undefined) throw this.failure;
+      if (!this.socket.write(frame)) await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.socket.off("drain", done).off("close", done);
+          resolve();
+        };
+        this.socket.on("drain", done).on("close", done);
+      });
+    }
+  }
+
   /** the messages up to and including the n-th ReadyForQuery */
   async untilReady(n = 1): Promise<Message[]> {
     const out: Message[] = [];
