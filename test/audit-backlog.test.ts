@@ -142,6 +142,8 @@ describe("the store audit log's backlog", () => {
     const writer = heldWriter();
     const log = new StoreAuditLog(writer, { maxChars: 50_000, maxAgeMs: 60_000, refuseChars: 100_000 });
     const port = createAuditPort(log, logger);
+    let ended = 0;
+    port.onFailure(() => void (ended += 1));
     writer.hold();
     const accepted: Promise<void>[] = [];
     let last: Promise<void> | undefined;
@@ -160,6 +162,9 @@ describe("the store audit log's backlog", () => {
     await Promise.all(accepted);
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(port.failure()).toBe(refused); // a record was lost: for good, not only while behind
+    expect(ended).toBe(1); // open sessions end
+    port.onFailure(() => void (ended += 1));
+    expect(ended).toBe(2); // and one that starts now at once
     expect(writer.batches.flatMap((b) => b.types)).toHaveLength(accepted.length);
     await expect(log.close()).rejects.toBe(refused);
   });

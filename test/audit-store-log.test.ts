@@ -2,7 +2,7 @@
 // PGlite on the gateway's thread. Everything accepted before close() is written as one chain
 // that verifies; a batch the store refuses fails its records, every later one and close() (fail
 // closed); on PostgreSQL a dropped connection is replaced, and a gateway whose audit log failed
-// refuses new sessions.
+// refuses new sessions and ends the open ones.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -165,7 +165,7 @@ describe("the writer thread on PostgreSQL", () => {
       .rejects.toThrow(/^the audit log in store postgres:\/\/127\.0\.0\.1:1\/nowhere cannot be opened: store .* is not reachable/);
   });
 
-  it("makes a gateway refuse new sessions once a batch fails", async () => {
+  it("makes a gateway refuse new sessions and end the open ones once a batch fails", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-gw-"));
     const issuer = await startDevIssuer();
     await writeSelectOnlyBundle(dir, issuer.issuer);
@@ -184,19 +184,22 @@ describe("the writer thread on PostgreSQL", () => {
       await client.connect();
       return client;
     };
+    /** the first error the session reports (the gateway's FATAL when it ends it; the connection's end follows) */
+    const endOf = (client: pg.Client): Promise<Error & { code?: string }> => new Promise((resolve) => client.on("error", resolve));
     try {
       const client = await connect();
-      client.on("error", () => undefined); // the gateway may end it first when the test fails
+      const idle = await connect();
+      const ended = [endOf(client), endOf(idle)];
       expect((await client.query("select 1 as n")).rows).toEqual([{ n: 1 }]);
       await store.exec(REFUSE);
       await client.query("select 2 as n"); // recorded, in a batch the store refuses
-      // the batch is written within the writer's interval; until then sessions are still let in
-      let refusal: string | undefined;
-      for (const deadline = Date.now() + 5000; refusal === undefined && Date.now() < deadline; ) {
-        refusal = await connect().then((c) => c.end().then(() => undefined), (err: Error) => err.message);
+      // the batch is written within the writer's interval: then both sessions end, the idle one too
+      for (const error of await Promise.all(ended)) {
+        expect(error).toMatchObject({ code: "58000", message: "session ended: the audit log cannot be written, so statements can no longer be recorded" });
       }
-      expect(refusal).toBe('access to "orders" refused: the audit log cannot be written: connections are refused');
+      await expect(connect()).rejects.toThrow('access to "orders" refused: the audit log cannot be written: connections are refused');
       await client.end();
+      await idle.end();
     } finally {
       await gateway.close();
       await store.exec(`drop trigger if exists refuse_audit on audit_log; drop function if exists refuse_audit()`);

@@ -1,9 +1,9 @@
 // The proxy's fire-and-forget audit events, recorded through an AuditSink. Each statement
 // record repeats who and where (so every line stands alone) and keeps a bounded part of what the
 // client chose (runtime/audit/bounds.ts), the same record for every sink. A sink that can no
-// longer record marks the port unhealthy and the gateway refuses new sessions (fail closed). A
-// sink that falls behind its budget refuses new sessions for as long as it is behind, and one past
-// its high-water mark makes sessions stop reading their clients until it drains.
+// longer record marks the port unhealthy: the gateway refuses new sessions and the open ones end
+// (fail closed). A sink that falls behind its budget refuses new sessions for as long as it is
+// behind, and one past its high-water mark makes sessions stop reading their clients until it drains.
 
 import { clipMessage, cutText, MAX_AUDIT_TEXT_BYTES, MAX_REFUSED_TEXT_BYTES } from "../audit/bounds.js";
 import type { AuditSink } from "../audit/index.js";
@@ -27,6 +27,8 @@ interface OpenSession {
 export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
   const sessions = new Map<string, OpenSession>();
   let failed: Error | undefined;
+  /** the open sessions' onFailure listeners */
+  const onFailure = new Set<() => void>();
   let drained: (() => void) | undefined;
   /** a batching sink hands every record of one batch the same promise: one handler is enough */
   let watched: Promise<void> | undefined;
@@ -36,7 +38,9 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
     write.catch((error: unknown) => {
       if (failed !== undefined) return;
       failed = error instanceof Error ? error : new Error(String(error));
-      logger.error({ err: failed }, "audit sink failed: new sessions are refused");
+      logger.error({ err: failed, sessions: onFailure.size }, "audit sink failed: new sessions are refused and open ones end");
+      for (const listener of [...onFailure]) listener();
+      onFailure.clear();
     });
   };
   /** the congestion last seen, to log when it starts and ends */
@@ -53,6 +57,14 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
       return now;
     },
     backpressure: () => sink.backpressure?.(),
+    onFailure(listener) {
+      if (failed !== undefined) {
+        listener();
+        return () => undefined;
+      }
+      onFailure.add(listener);
+      return () => void onFailure.delete(listener);
+    },
     drain(timeoutMs) {
       if (sessions.size === 0) return Promise.resolve();
       return new Promise((resolve) => {

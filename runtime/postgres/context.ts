@@ -172,6 +172,11 @@ export interface ProxyAudit {
    * go on.
    */
   backpressure?(): Promise<void> | undefined;
+  /**
+   * Calls `listener` once the audit log can no longer record (at once if it already cannot);
+   * returns the unsubscribe. Open sessions then end.
+   */
+  onFailure?(listener: () => void): () => void;
 }
 
 /** Counters the API's /metrics exposes (runtime/api/metrics.ts implements it). */

@@ -4,7 +4,7 @@
 // stops the client pump (the client's later messages wait) until it is decided; results of
 // earlier statements keep flowing meanwhile. So does an audit log whose backlog is past its
 // high-water mark, until it drains: a client cannot send statements faster than they are
-// recorded.
+// recorded. An audit log that can no longer record ends the session.
 
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
@@ -121,13 +121,19 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     log.error({ err }, "session failed");
     end({ severity: "FATAL", code: "XX000", message: "internal gateway error" });
   };
-  // the token's expiry, a policy change or an admin change to its connection or issuer ends the session; a statement running then is canceled
-  const validity = watchSessionValidity(ctx, client, (fields) => {
+  /** ends the session at once: a statement running then is canceled, not left to finish */
+  const endNow = (fields: ErrorFields): void => {
     if (queue.peek() !== undefined && upstream.backendKey !== null) {
       void sendCancel({ host: client.target.host, port: client.target.port, tls: client.target.tls, ...upstream.backendKey });
     }
     end(fields);
-  });
+  };
+  // the token's expiry, a policy change or an admin change to its connection or issuer ends the session
+  const validity = watchSessionValidity(ctx, client, endNow);
+  // so does an audit log that can no longer record: what the session did next would go unrecorded
+  const stopAuditWatch = ctx.audit.onFailure?.(() =>
+    endNow({ severity: "FATAL", code: "58000", message: "session ended: the audit log cannot be written, so statements can no longer be recorded" }),
+  );
 
   const take = (outcome: GateOutcome, forward: Buffer[]): void => {
     if (outcome.refused !== undefined) {
@@ -355,6 +361,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     if (upstream.pending.length > 0) fromServer(upstream.pending);
   });
   validity.stop();
+  stopAuditWatch?.();
   if (key !== null) deps.cancels.unregister(key.pid);
   ctx.metrics?.sessionClosed();
   ctx.audit.sessionEnded({
