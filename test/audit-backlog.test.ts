@@ -26,7 +26,7 @@ import { getSession } from "../runtime/audit/index.js";
 import { MAX_REFUSED_TEXT_BYTES } from "../runtime/audit/bounds.js";
 import { openStore } from "../runtime/store/index.js";
 import { startApprovalGateway, startIdentities } from "./support/approval-gateway.js";
-import { writeSelectOnlyBundle } from "./support/select-only-bundle.js";
+import { selectOnlyGatewayConfig } from "./support/select-only-bundle.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
 import { errorFields, RawSession, serialize } from "./support/pg-raw-session.js";
 
@@ -177,20 +177,10 @@ describe("a gateway whose audit log is behind", () => {
     await freshDatabase(DB);
     const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-backlog-"));
     const issuer = await startDevIssuer();
-    await writeSelectOnlyBundle(dir, issuer.issuer);
     const writer = heldWriter();
     // behind by age: by size, past half the budget, open sessions would stop reading their clients (below)
     const sink = new StoreAuditLog(writer, { maxChars: 1_000_000, maxAgeMs: 200, refuseChars: 2_000_000 });
-    const gateway = await startGateway({
-      file: join(dir, "gateway.yaml"),
-      listen: { postgres: { host: "127.0.0.1", port: 0 } },
-      bundle: { location: { kind: "file", path: join(dir, "bundle.json") }, keys: [], reloadIntervalMs: 60_000, allowUnsigned: true },
-      issuers: [{ issuer: issuer.issuer, audience: [issuer.audience], jwks: { url: issuer.jwksUrl } }],
-      connections: { orders: { name: "orders", target: { kind: "postgres", ...PG, database: DB } } },
-      store: { kind: "pglite", dir: join(dir, ".hoopgate") },
-      auth: { allowCleartextOnLoopback: true },
-      log: { level: "silent" },
-    }, { logger, audit: sink });
+    const gateway = await startGateway(await selectOnlyGatewayConfig(dir, issuer, DB, { kind: "pglite", dir: join(dir, ".hoopgate") }), { logger, audit: sink });
     const connect = async (): Promise<pg.Client> => {
       const client = new pg.Client({ host: "127.0.0.1", port: gateway.ports.postgres, database: "orders", user: "bot", password: await issuer.issue({ sub: "bot-1", claims: { role: "bot" } }) });
       await client.connect();
@@ -286,19 +276,9 @@ describe("a client sending refused statements as fast as it can", () => {
     await freshDatabase(`${DB}_store`);
     const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-flood-"));
     const issuer = await startDevIssuer();
-    await writeSelectOnlyBundle(dir, issuer.issuer);
     const store = await openStore({ kind: "postgres", url: STORE_URL }, logger);
     const log = new StoreAuditLog(await startWriterThread(STORE_URL, store.location, logger), BUDGET);
-    const gateway = await startGateway({
-      file: join(dir, "gateway.yaml"),
-      listen: { postgres: { host: "127.0.0.1", port: 0 } },
-      bundle: { location: { kind: "file", path: join(dir, "bundle.json") }, keys: [], reloadIntervalMs: 60_000, allowUnsigned: true },
-      issuers: [{ issuer: issuer.issuer, audience: [issuer.audience], jwks: { url: issuer.jwksUrl } }],
-      connections: { orders: { name: "orders", target: { kind: "postgres", ...PG, database: DB } } },
-      store: { kind: "pglite", dir: join(dir, ".hoopgate") },
-      auth: { allowCleartextOnLoopback: true },
-      log: { level: "silent" },
-    }, { logger, audit: log });
+    const gateway = await startGateway(await selectOnlyGatewayConfig(dir, issuer, DB, { kind: "pglite", dir: join(dir, ".hoopgate") }), { logger, audit: log });
     const locker = new pg.Client({ ...PG, database: `${DB}_store` });
     await locker.connect();
     const text = `delete from orders where note = '${"x".repeat(64 * 1024)}'`;

@@ -15,7 +15,7 @@ import { startGateway } from "../runtime/gateway/index.js";
 import { startDevIssuer } from "../runtime/identity/index.js";
 import { createLogger } from "../runtime/log.js";
 import { openStore, type Store } from "../runtime/store/index.js";
-import { writeSelectOnlyBundle } from "./support/select-only-bundle.js";
+import { selectOnlyGatewayConfig } from "./support/select-only-bundle.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
 
 const logger = createLogger({ level: "silent" });
@@ -168,17 +168,7 @@ describe("the writer thread on PostgreSQL", () => {
   it("makes a gateway refuse new sessions and end the open ones once a batch fails", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-gw-"));
     const issuer = await startDevIssuer();
-    await writeSelectOnlyBundle(dir, issuer.issuer);
-    const gateway = await startGateway({
-      file: join(dir, "gateway.yaml"),
-      listen: { postgres: { host: "127.0.0.1", port: 0 } },
-      bundle: { location: { kind: "file", path: join(dir, "bundle.json") }, keys: [], reloadIntervalMs: 60_000, allowUnsigned: true },
-      issuers: [{ issuer: issuer.issuer, audience: [issuer.audience], jwks: { url: issuer.jwksUrl } }],
-      connections: { orders: { name: "orders", target: { kind: "postgres", ...PG, database: DB } } },
-      store: { kind: "postgres", url: URL },
-      auth: { allowCleartextOnLoopback: true },
-      log: { level: "silent" },
-    }, { logger });
+    const gateway = await startGateway(await selectOnlyGatewayConfig(dir, issuer, DB, { kind: "postgres", url: URL }), { logger });
     const connect = async (): Promise<pg.Client> => {
       const client = new pg.Client({ host: "127.0.0.1", port: gateway.ports.postgres, database: "orders", user: "bot", password: await issuer.issue({ sub: "bot-1", claims: { role: "bot" } }) });
       await client.connect();

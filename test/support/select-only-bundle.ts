@@ -1,10 +1,13 @@
 // A bundle file for tests that start the whole gateway from a config: connection `orders`,
-// where identities with the claim role = bot may run SELECT.
+// where identities with the claim role = bot may run SELECT; and such a config.
 
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { compileSources } from "../../compiler/index.js";
 import { canonicalJson } from "../../runtime/bundle/canonical.js";
+import type { GatewayConfig, StoreConfig } from "../../runtime/config/types.js";
+import type { DevIssuer } from "../../runtime/identity/index.js";
+import { PG } from "./pg-gateway.js";
 
 /** writes `bundle.json` into `dir` for tokens of `issuer`; returns its path */
 export async function writeSelectOnlyBundle(dir: string, issuer: string): Promise<string> {
@@ -23,4 +26,21 @@ policy read {
   const path = join(dir, "bundle.json");
   await writeFile(path, canonicalJson(compiled.bundle));
   return path;
+}
+
+/**
+ * The config of a gateway on a free loopback port serving `orders` (the machine's PostgreSQL
+ * database `database`) with the select-only bundle, written into `dir`, for tokens of `issuer`.
+ */
+export async function selectOnlyGatewayConfig(dir: string, issuer: DevIssuer, database: string, store: StoreConfig): Promise<GatewayConfig> {
+  return {
+    file: join(dir, "gateway.yaml"),
+    listen: { postgres: { host: "127.0.0.1", port: 0 } },
+    bundle: { location: { kind: "file", path: await writeSelectOnlyBundle(dir, issuer.issuer) }, keys: [], reloadIntervalMs: 60_000, allowUnsigned: true },
+    issuers: [{ issuer: issuer.issuer, audience: [issuer.audience], jwks: { url: issuer.jwksUrl } }],
+    connections: { orders: { name: "orders", target: { kind: "postgres", ...PG, database } } },
+    store,
+    auth: { allowCleartextOnLoopback: true },
+    log: { level: "silent" },
+  };
 }
