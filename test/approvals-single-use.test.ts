@@ -9,7 +9,7 @@ import { compileSources } from "../compiler/index.js";
 import { loadEngine } from "../runtime/engine/index.js";
 import { decide, heldRequest, startApprovalGateway, startIdentities, type ApprovalGateway, type Identities } from "./support/approval-gateway.js";
 import { freshDatabase, dropDatabase, PG } from "./support/pg-gateway.js";
-import { errorFields, RawSession, serialize } from "./support/pg-raw-session.js";
+import { errorFields, RawSession, serialize, type Message } from "./support/pg-raw-session.js";
 
 const DB = "hoopgate_approvals_once";
 const STORE_DB = "hoopgate_approvals_once_store";
@@ -68,7 +68,18 @@ async function pendingFor(statement: string): Promise<string> {
   }
 }
 
-function errorOf(messages: { type: string; body: Buffer }[]): Record<string, string> | undefined {
+function openRaw(): Promise<RawSession> {
+  return ids.token("writer").then((password) => RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password }));
+}
+
+/** a Parse of `text` as `name`, held until a dba approves it; the answers to it and its Sync */
+async function parseApproved(raw: RawSession, name: string, text: string): Promise<Message[]> {
+  const parsed = raw.run(serialize.parse({ name, text }), serialize.sync());
+  expect((await decide(gw.api, await pendingFor(text), "approve", await ids.token("dba", "alice"))).status).toBe(200);
+  return parsed;
+}
+
+function errorOf(messages: Message[]): Record<string, string> | undefined {
   const error = messages.find((m) => m.type === "E");
   return error === undefined ? undefined : errorFields(error);
 }
@@ -110,23 +121,14 @@ describe("an approval runs its statement once", () => {
 
   it("the unnamed statement, bound again without a new Parse", async () => {
     await fill("once_unnamed");
-    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: await ids.token("writer") });
+    const raw = await openRaw();
     try {
       const running = raw.run(serialize.parse({ text: "DELETE FROM once_unnamed" }), serialize.bind({}), serialize.execute({}), serialize.sync());
-      const pending = async (): Promise<string> => {
-        for (;;) {
-          const list = (await (await fetch(`${gw.api.url}/api/approvals?state=pending`, { headers: { authorization: `Bearer ${await ids.token("dba", "alice")}` } })).json()) as { approvals: { id: string; statement: string }[] };
-          const found = list.approvals.find((a) => a.statement === "DELETE FROM once_unnamed");
-          if (found !== undefined) return found.id;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      };
-      expect((await decide(gw.api, await pending(), "approve", await ids.token("dba", "alice"))).status).toBe(200);
+      expect((await decide(gw.api, await pendingFor("DELETE FROM once_unnamed"), "approve", await ids.token("dba", "alice"))).status).toBe(200);
       expect((await running).find((m) => m.type === "C")?.body.toString()).toContain("DELETE 5");
       await fill("once_unnamed");
       const again = await raw.run(serialize.bind({}), serialize.execute({}), serialize.sync());
-      const error = again.find((m) => m.type === "E");
-      expect(error === undefined ? undefined : errorFields(error)).toMatchObject({ C: "42501", M: expect.stringMatching(/was used by this statement's first execution/) });
+      expect(errorOf(again)).toMatchObject({ C: "42501", M: expect.stringMatching(/was used by this statement's first execution/) });
       expect(await count("once_unnamed")).toBe(5);
     } finally {
       raw.close();
@@ -135,11 +137,9 @@ describe("an approval runs its statement once", () => {
 
   it("a failed Parse of the approved name does not free it: the approval still runs once", async () => {
     await fill("once_reparsed");
-    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: await ids.token("writer") });
+    const raw = await openRaw();
     try {
-      const parsed = raw.run(serialize.parse({ name: "w", text: "DELETE FROM once_reparsed" }), serialize.sync());
-      expect((await decide(gw.api, await pendingFor("DELETE FROM once_reparsed"), "approve", await ids.token("dba", "alice"))).status).toBe(200);
-      expect((await parsed).some((m) => m.type === "1")).toBe(true);
+      expect((await parseApproved(raw, "w", "DELETE FROM once_reparsed")).some((m) => m.type === "1")).toBe(true);
       // the server keeps the approved statement: a Parse of the same name fails (42P05)
       const again = await raw.run(serialize.parse({ name: "w", text: "SELECT 1" }), serialize.bind({ statement: "w" }), serialize.execute({}), serialize.sync());
       expect(errorOf(again)).toMatchObject({ C: "42P05" });
@@ -161,11 +161,9 @@ describe("an approval runs its statement once", () => {
 
   it("SQL EXECUTE cannot run a statement an approval released for its Bind", async () => {
     await fill("once_executed");
-    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: await ids.token("writer") });
+    const raw = await openRaw();
     try {
-      const parsed = raw.run(serialize.parse({ name: "w2", text: "DELETE FROM once_executed" }), serialize.sync());
-      expect((await decide(gw.api, await pendingFor("DELETE FROM once_executed"), "approve", await ids.token("dba", "alice"))).status).toBe(200);
-      await parsed;
+      await parseApproved(raw, "w2", "DELETE FROM once_executed");
       for (const sql of ["EXECUTE w2", "EXPLAIN ANALYZE EXECUTE w2", "SELECT 1; EXECUTE w2"]) {
         expect(errorOf(await raw.run(serialize.query(sql)))).toMatchObject({ C: "42501", M: expect.stringMatching(/released by approval request apr_[0-9a-f]+ for one execution through the protocol/) });
       }
@@ -253,7 +251,7 @@ describe("a request is for the review rules it was asked under", () => {
 describe("EXECUTE of a name whose latest Parse the gateway refused", () => {
   it("does not run the older statement the server kept under that name", async () => {
     await fill("once_refused");
-    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: await ids.token("writer") });
+    const raw = await openRaw();
     try {
       // allowed, then a Parse of the same name the policy refuses: the server keeps the first
       await raw.run(serialize.parse({ name: "d1", text: "DELETE FROM once_refused WHERE id = $1" }), serialize.sync());
