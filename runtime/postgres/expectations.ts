@@ -23,8 +23,11 @@ export interface StatementInfo {
 // `reportsCode` on a query or sync: messages that may run code (which may change a setting) were
 // sent before it, after the previous such boundary (a query: or it runs code itself); the server
 // reports changed settings just before the ReadyForQuery that answers it.
+//
+// `copyEnds` on a query, execute or sync: how many CopyDone/CopyFail the client had sent before
+// it (absent: none), to tell which Syncs a server in COPY FROM STDIN ignores.
 export type Expectation =
-  | { kind: "query"; info: StatementInfo; denied: Buffer | null; started: number; reportsCode?: true }
+  | { kind: "query"; info: StatementInfo; denied: Buffer | null; started: number; reportsCode?: true; copyEnds?: number }
   /**
    * info: the statement the name stands for once ParseComplete arrives; null when refused (the
    * sentinel never parses). confirmed: called on that ParseComplete (statement-grants.ts).
@@ -34,10 +37,10 @@ export type Expectation =
   | { kind: "bind"; portal: string; statement: string; denied: Buffer | null }
   /** swallow: the gateway asked (to learn a portal's result formats); the client must not see the answer */
   | { kind: "describe"; target: "S" | "P"; name: string; swallow: boolean }
-  | { kind: "execute"; portal: string; started: number }
+  | { kind: "execute"; portal: string; started: number; copyEnds?: number }
   /** swallow: the gateway closed it (a statement an approval released, once run); the client must not see the answer */
   | { kind: "close"; target: "S" | "P"; name: string; swallow?: true }
-  | { kind: "sync"; reportsCode?: true };
+  | { kind: "sync"; reportsCode?: true; copyEnds?: number };
 
 /**
  * A FIFO with O(1) shift. It also knows whether code that may have changed a setting ran
@@ -57,6 +60,13 @@ export class ExpectationQueue {
    * no Sync sent after it yet. What the client sends meanwhile gets no answer, a Query included.
    */
   private skipping = false;
+  /** CopyDone and CopyFail messages the client sent */
+  private copyEnds = 0;
+  /**
+   * the server is in COPY FROM STDIN until the client's next CopyDone or CopyFail, which has not
+   * been sent yet: a Sync sent meanwhile is ignored by the server (and gets no answer)
+   */
+  private copyIn = false;
 
   /** the next message pushed may run code (call before pushing it) */
   codeMayRun(): void {
@@ -71,7 +81,16 @@ export class ExpectationQueue {
     return this.codeOpen || this.reportsDue > 0;
   }
 
+  /** the client sent CopyDone or CopyFail: the end of the COPY FROM STDIN the server is in, if any */
+  copyEnded(): void {
+    this.copyEnds += 1;
+    this.copyIn = false;
+  }
+
   push(item: Expectation): void {
+    if (this.copyEnds > 0 && (item.kind === "query" || item.kind === "execute" || item.kind === "sync")) item.copyEnds = this.copyEnds;
+    // PostgreSQL ignores Sync (and Flush) in COPY FROM STDIN, for clients that send them without noticing the COPY
+    if (this.copyIn && item.kind === "sync") return;
     if (this.skipping) {
       // the server skips it: no answer comes, and none may be paired with it
       if (item.kind !== "sync") return;
@@ -99,6 +118,52 @@ export class ExpectationQueue {
       this.head = 0;
     }
     return item;
+  }
+
+  /**
+   * The server entered COPY FROM STDIN for the statement at the head (its CopyInResponse): the
+   * Syncs the client sent after that statement and before its next CopyDone or CopyFail are
+   * ignored by the server, so they expect no answer — those queued are dropped, those still to
+   * come are not queued (a Sync's report of code that ran passes to the next query or sync).
+   */
+  copyInStarted(): void {
+    const head = this.items[this.head];
+    const sent = head?.kind === "query" || head?.kind === "execute" ? (head.copyEnds ?? 0) : 0;
+    let reports = false;
+    for (let i = this.head + 1; i < this.items.length; ) {
+      const item = this.items[i]!;
+      if ((item.kind === "query" || item.kind === "execute" || item.kind === "sync") && (item.copyEnds ?? 0) > sent) break;
+      if (item.kind !== "sync") {
+        i += 1;
+        continue;
+      }
+      if (item.reportsCode === true) {
+        reports = true;
+        this.reportsDue -= 1;
+      }
+      this.items.splice(i, 1);
+    }
+    if (reports) this.reportAtNext();
+    if (this.copyEnds === sent) this.copyIn = true;
+  }
+
+  /** an error ends a COPY FROM STDIN the server was in: a later Sync is read (and answered) again */
+  copyInFailed(): void {
+    this.copyIn = false;
+  }
+
+  /** the next query or sync in the queue reports code that ran, or the next one pushed */
+  private reportAtNext(): void {
+    for (let i = this.head + 1; i < this.items.length; i++) {
+      const item = this.items[i]!;
+      if (item.kind !== "query" && item.kind !== "sync") continue;
+      if (item.reportsCode !== true) {
+        item.reportsCode = true;
+        this.reportsDue += 1;
+      }
+      return;
+    }
+    this.codeOpen = true;
   }
 
   /**

@@ -109,8 +109,12 @@ export class QueryGate {
         return { forward: [frame] };
       case "F":
         return this.refuseWhole("fastpath function calls are not allowed through the gateway");
+      case "c":
+      case "f":
+        this.queue.copyEnded();
+        return { forward: [frame] };
       default:
-        // Flush, Terminate and the COPY FROM STDIN stream need no decision.
+        // Flush, Terminate and CopyData need no decision.
         return { forward: [frame] };
     }
   }

@@ -284,7 +284,8 @@ export class ResultRewriter {
         this.queryPlan = null;
         this.copyPlan = null;
         this.copying = false;
-        if (head?.kind !== "execute") return frame;
+        if (head?.kind === "query") return frame;
+        if (head?.kind !== "execute") throw desync("CommandComplete, EmptyQueryResponse or PortalSuspended", head);
         queue.shift();
         const info = this.portals.get(head.portal) ?? null;
         this.finishUnit(info ?? unknownPortal(head.portal), head.started);
@@ -325,8 +326,12 @@ export class ResultRewriter {
         return this.scrub === null ? frame : scrubMessage(frame, this.scrub, this.statementOf([head]));
       case "A":
         return this.scrub === null ? frame : scrubNotification(frame, this.scrub);
+      case "G":
+        if (head?.kind !== "query" && head?.kind !== "execute") throw desync("CopyInResponse", head);
+        queue.copyInStarted();
+        return frame;
       default:
-        // CopyIn/CopyDone, FunctionCallResponse
+        // CopyDone, FunctionCallResponse
         return frame;
     }
   }
@@ -416,6 +421,7 @@ export class ResultRewriter {
     const upstream = shown === fields ? frame : encodeFields(ERROR, shown);
     this.unitError = fieldValue(shown, "M");
     // an error ends the statement's result (and a COPY): rows may only follow a new RowDescription
+    queue.copyInFailed();
     this.queryPlan = null;
     this.copyPlan = null;
     this.copying = false;
