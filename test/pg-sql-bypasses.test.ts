@@ -35,6 +35,10 @@ group oncall {
   issuer = "${issuer}"
   when   = claims.role == "oncall"
 }
+group builders {
+  issuer = "${issuer}"
+  when   = claims.role == "builder"
+}
 
 # DML with a WHERE, SET allowed by the policy (what the facts refuse is refused whatever it says)
 policy app-rw {
@@ -58,6 +62,14 @@ policy support-reads-customers {
   subjects    = [group.support]
   connections = [connection.fixdb]
   allow when sql.command in [select, show] and sql.tables within ["customers", "public.customers"]
+}
+
+# may create objects, never reach server files: the functions DDL binds count as calls
+policy builders-no-files {
+  subjects    = [group.builders]
+  connections = [connection.fixdb]
+  deny  when sql.functions has_any ["pg_read_file", "pg_read_binary_file", "lo_import", "lo_export"] { reason = "no server files" }
+  allow when sql.command in [select, create]
 }
 
 policy insert-only {
@@ -217,6 +229,35 @@ describe("reads the facts could not see", () => {
     const [qualified, bare] = await run("reader", "SELECT rolname, rolpassword FROM pg_catalog.pg_authid", "SELECT rolname, rolpassword FROM pg_authid WHERE rolname = 'postgres'");
     expect(qualified).toMatch(/E:42501 statement denied: password hashes/);
     expect(bare).toMatch(/E:42501 statement denied: password hashes/);
+  });
+});
+
+describe("functions bound by DDL", () => {
+  it("denies CREATE OPERATOR and CREATE AGGREGATE binding a denied function, so no later statement reads the file", async () => {
+    await direct.query("drop operator if exists !!! (none, text); drop operator if exists !#! (none, int4); drop operator if exists ### (oid, text); drop aggregate if exists rt4_rf(text)");
+    const [allowed, allowedUse, operator, use, aggregate, aggregateUse, quoted, loExport] = await run(
+      "builder",
+      "CREATE OPERATOR !#! (RIGHTARG = int4, FUNCTION = int4abs)",
+      "SELECT !#! -5",
+      "CREATE OPERATOR !!! (RIGHTARG = text, FUNCTION = pg_read_file)",
+      "SELECT !!! '/etc/passwd'",
+      "CREATE AGGREGATE rt4_rf(text) (SFUNC = textcat, STYPE = text, INITCOND = '', FINALFUNC = pg_read_file)",
+      "SELECT rt4_rf('/etc/passwd')",
+      "CREATE AGGREGATE rt4_rf(text) (SFUNC = textcat, STYPE = text, INITCOND = '', FINALFUNC = 'pg_catalog.pg_read_file')",
+      "CREATE OPERATOR ### (LEFTARG = oid, RIGHTARG = text, FUNCTION = lo_export)",
+    );
+    expect(allowed).toContain("C:CREATE OPERATOR");
+    expect(allowedUse).toContain("D:5");
+    for (const denied of [operator, aggregate, loExport]) expect(denied).toMatch(/E:42501 statement denied: no server files/);
+    // a string names one function, dots and all: PostgreSQL looks up "pg_catalog.pg_read_file" and finds none
+    expect(quoted).not.toContain("C:CREATE AGGREGATE");
+    for (const failed of [use, aggregateUse]) {
+      expect(failed).toMatch(/E:42883/);
+      expect(failed).not.toContain("root:");
+    }
+    const made = await direct.query("select (select count(*) from pg_operator where oprname in ('!!!', '###'))::int as ops, (select count(*) from pg_proc where proname = 'rt4_rf')::int as aggs");
+    expect(made.rows[0]).toEqual({ ops: 0, aggs: 0 });
+    await direct.query("drop operator if exists !#! (none, int4)");
   });
 });
 

@@ -227,6 +227,9 @@ describe("functions", () => {
     ["DO $$ BEGIN PERFORM pg_read_file('x'); END $$", []],
     ["SELECT extract(year FROM now())", ["extract", "now", "pg_catalog.extract"]],
     ["SELECT x::regclass FROM t", []],
+    // bound by DDL for the server to call later (test/sql-named-functions.test.ts)
+    ["CREATE OPERATOR !!! (RIGHTARG = text, FUNCTION = pg_catalog.pg_read_file)", ["pg_catalog.pg_read_file", "pg_read_file"]],
+    ["CREATE AGGREGATE rf(text) (SFUNC = textcat, STYPE = text, FINALFUNC = 'lo_export')", ["lo_export", "textcat"]],
   ])("%s", (sql, functions) => {
     expect(only(sql).functions).toEqual(functions);
   });

@@ -104,6 +104,65 @@ describe("refused builtins named in DDL", () => {
   });
 });
 
+describe("functions DDL binds are in the functions fact", () => {
+  function functions(sql: string): string[] {
+    const f = extractSqlFacts(sql);
+    if (!f.ok) throw new Error(`${sql}: ${f.error}`);
+    return [...new Set(f.statements.flatMap((s) => s.functions))].sort();
+  }
+
+  it.each([
+    // RT4: a deny list of sql.functions did not see these
+    ["CREATE OPERATOR !!! (RIGHTARG = text, FUNCTION = pg_read_file)", ["pg_read_file"]],
+    ["CREATE AGGREGATE rf(text) (SFUNC = textcat, STYPE = text, INITCOND = '', FINALFUNC = pg_read_file)", ["pg_read_file", "textcat"]],
+    ["CREATE OPERATOR ### (LEFTARG = oid, RIGHTARG = text, FUNCTION = lo_export)", ["lo_export"]],
+    // qualified like a call; a string is one name
+    ["CREATE OPERATOR ### (LEFTARG = oid, RIGHTARG = text, PROCEDURE = pg_catalog.lo_export, RESTRICT = eqsel, COMMUTATOR = ###)", ["eqsel", "lo_export", "pg_catalog.lo_export"]],
+    ["CREATE AGGREGATE rf(text) (SFUNC = textcat, STYPE = text, FINALFUNC = 'pg_read_file')", ["pg_read_file", "textcat"]],
+    ["CREATE AGGREGATE a(int) (SFUNC = f1, STYPE = int, COMBINEFUNC = f2, SERIALFUNC = f3, DESERIALFUNC = f4, MSFUNC = f5, MINVFUNC = f6, MSTYPE = int, MFINALFUNC = f7, SORTOP = <)", ["f1", "f2", "f3", "f4", "f5", "f6", "f7"]],
+    ["CREATE AGGREGATE a (BASETYPE = text, SFUNC1 = f1, STYPE1 = text, INITCOND1 = 'x')", ["f1"]],
+    ["ALTER OPERATOR ### (oid, text) SET (RESTRICT = lo_unlink, JOIN = eqjoinsel)", ["eqjoinsel", "lo_unlink"]],
+    ["CREATE TYPE t (INPUT = pg_read_file, OUTPUT = textout, RECEIVE = r, SEND = s, TYPMOD_IN = ti, TYPMOD_OUT = tu, ANALYZE = a, SUBSCRIPT = sb, INTERNALLENGTH = variable, ELEMENT = int4)", ["a", "pg_read_file", "r", "s", "sb", "textout", "ti", "tu"]],
+    ["ALTER TYPE t SET (RECEIVE = r, STORAGE = plain)", ["r"]],
+    ["CREATE TYPE r AS RANGE (SUBTYPE = int4, SUBTYPE_DIFF = int4mi, CANONICAL = c)", ["c", "int4mi"]],
+    ["CREATE TEXT SEARCH PARSER p (START = s, GETTOKEN = g, END = e, LEXTYPES = l, HEADLINE = h)", ["e", "g", "h", "l", "s"]],
+    ["CREATE TEXT SEARCH TEMPLATE t (INIT = i, LEXIZE = l)", ["i", "l"]],
+    ["CREATE CAST (text AS int) WITH FUNCTION s.f(text)", ["f", "s.f"]],
+    ["CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW EXECUTE FUNCTION trg('a')", ["trg"]],
+    ["CREATE SCHEMA s CREATE TRIGGER t AFTER INSERT ON x EXECUTE FUNCTION trg()", ["trg"]],
+    ["CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION evt()", ["evt"]],
+    ["CREATE OPERATOR CLASS c FOR TYPE int USING btree AS OPERATOR 1 <, FUNCTION 1 pg_catalog.btint4cmp(int, int), STORAGE int", ["btint4cmp", "pg_catalog.btint4cmp"]],
+    ["ALTER OPERATOR FAMILY f USING btree ADD FUNCTION 1 (int, int) lo_unlink(int, int)", ["lo_unlink"]],
+    ["CREATE CONVERSION c FOR 'UTF8' TO 'LATIN1' FROM utf8_to_iso8859_1", ["utf8_to_iso8859_1"]],
+    ["CREATE LANGUAGE l HANDLER h INLINE i VALIDATOR s.v", ["h", "i", "s.v", "v"]],
+    ["CREATE TRANSFORM FOR int LANGUAGE sql (FROM SQL WITH FUNCTION a(internal), TO SQL WITH FUNCTION b(internal))", ["a", "b"]],
+    ["CREATE FOREIGN DATA WRAPPER w HANDLER h VALIDATOR v", ["h", "v"]],
+    ["ALTER FOREIGN DATA WRAPPER w NO HANDLER VALIDATOR v", ["v"]],
+    ["CREATE ACCESS METHOD m TYPE TABLE HANDLER heap_tableam_handler", ["heap_tableam_handler"]],
+    ["CREATE FUNCTION f() RETURNS int SUPPORT sup LANGUAGE sql AS 'select 1'", ["sup"]],
+    ["ALTER FUNCTION f() SUPPORT sup", ["sup"]],
+    // the builtin under another name: renamed, or bound to its C symbol (reported as written)
+    ["ALTER FUNCTION pg_read_file(text) RENAME TO rf", ["pg_read_file"]],
+    ["CREATE FUNCTION rf(text) RETURNS text LANGUAGE internal AS 'pg_read_file_all'", ["pg_read_file_all"]],
+    ["CREATE FUNCTION pg_read_file(text) RETURNS text LANGUAGE internal", ["pg_read_file"]],
+    // types, operators and values are not functions
+    ["CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq, COMMUTATOR = ===, NEGATOR = !==)", ["int4eq"]],
+    ["CREATE TYPE t AS (a int, b text)", []],
+    ["CREATE COLLATION c (LOCALE = 'C')", []],
+    ["ALTER TABLE pg_read_file RENAME TO x", []],
+    ["DROP FUNCTION pg_read_file(text)", []],
+  ])("%s", (sql, expected) => {
+    expect(functions(sql)).toEqual(expected);
+  });
+
+  it("keeps DDL out of the template cache: a function named by a string is a literal", () => {
+    expect(functions("CREATE AGGREGATE rt4(text) (SFUNC = textcat, STYPE = text, FINALFUNC = 'textcat')")).toEqual(["textcat"]);
+    expect(functions("CREATE AGGREGATE rt4(text) (SFUNC = textcat, STYPE = text, FINALFUNC = 'pg_read_file')")).toEqual(["pg_read_file", "textcat"]);
+    expect(functions("ALTER OPERATOR ### (oid, text) SET (RESTRICT = 'eqsel')")).toEqual(["eqsel"]);
+    expect(functions("ALTER OPERATOR ### (oid, text) SET (RESTRICT = 'lo_unlink')")).toEqual(["lo_unlink"]);
+  });
+});
+
 describe("rules and views over the settings relations", () => {
   it.each([
     // RT2-5 (b): PostgreSQL 15 turns the table into a view over pg_settings, whose UPDATE runs set_config

@@ -6,7 +6,7 @@ export interface SqlStatementFacts {
   command: SqlCommand;
   /** relations read or written: bare (`users`) and qualified (`public.users`), deduplicated, sorted */
   tables: string[];
-  /** functions called: bare and qualified, deduplicated, sorted */
+  /** functions called, and those DDL binds for the server to call later: bare and qualified, deduplicated, sorted */
   functions: string[];
   /** every UPDATE/DELETE/MERGE/upsert it runs restricts its rows (docs/sql-facts.md); true for other commands */
   hasWhere: boolean;

@@ -65,7 +65,7 @@ export const ATTRIBUTES: readonly AttrSpec[] = [
   { name: "time.weekday", type: oneOf(WEEKDAYS), stage: "command", doc: "mon … sun (UTC)" },
   { name: "sql.command", type: oneOf(SQL_COMMANDS), stage: "postgres", requires: "postgres", doc: "the statement's command" },
   { name: "sql.tables", type: set, stage: "postgres", requires: "postgres", doc: "relations read or written, bare and qualified" },
-  { name: "sql.functions", type: set, stage: "postgres", requires: "postgres", doc: "functions called, bare and qualified" },
+  { name: "sql.functions", type: set, stage: "postgres", requires: "postgres", doc: "functions called or bound by DDL (CREATE OPERATOR … FUNCTION = f), bare and qualified" },
   { name: "sql.has_where", type: bool, stage: "postgres", requires: "postgres", doc: "UPDATE/DELETE has a non-constant WHERE" },
   { name: "sql.copy", type: oneOf(SQL_COPY_KINDS), stage: "postgres", requires: "postgres", doc: "direction and endpoint of COPY" },
   { name: "sql.text", type: str, stage: "postgres", requires: "postgres", doc: "the statement's text" },

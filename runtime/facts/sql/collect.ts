@@ -1,4 +1,5 @@
-// One walk over a statement's tree: relations, called functions, operators and casts, the
+// One walk over a statement's tree: relations, called functions (and those DDL binds for the
+// server to call later: named-functions.ts), operators and casts, the
 // data-modifying statements it executes (the outer one, those in CTEs, COPY (query), EXPLAIN
 // ANALYZE, and those PREPARE and DECLARE store to run later; an INSERT … ON CONFLICT DO UPDATE
 // is an update), and what it stores (stores.ts).
@@ -10,6 +11,7 @@ import type {
 import { explainExecutes } from "./command.js";
 import { isObject, kindOf, nameParts, nodeAs, type JsonObject } from "./ast.js";
 import { addAttributes, addCast, addOperators } from "./indirect.js";
+import { boundFunctions } from "./named-functions.js";
 import { objectNameRelation, qualifiedNames, rangeVarNames } from "./names.js";
 import { addRelation, cteScope, emptyFindings, enterNode, fieldScope, TOP_SCOPE, type StoreFindings, type StoreScope } from "./stores.js";
 
@@ -111,6 +113,8 @@ function visitBody(body: JsonObject, kind: string | undefined, ctx: Context, inF
     addAttributes(kind, body, out.attributes);
     const syntax = syntaxFunction(kind, body);
     if (syntax !== undefined) out.functions.add(syntax);
+    // DDL binding a function for the server to call later (CREATE OPERATOR … FUNCTION = f): reported as a call of it
+    for (const parts of boundFunctions(kind, body)) for (const name of qualifiedNames(parts)) out.functions.add(name);
     if (STORED.has(kind)) out.stored = true;
     addSessionNames(kind, body, out);
   }

@@ -54,10 +54,12 @@ const FUNCTION_OBJECTS = new Set(["OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT
 const C_LANGUAGES = new Set(["internal", "c"]);
 
 interface Reference {
-  /** the function's name as written (last part) */
-  name: string;
+  /** the name as written, every part (a string given for a name is one part) */
+  parts: string[];
   /** where: the definition entry, or the clause */
   where: string;
+  /** the server calls (or, renamed, keeps callable) a function of this name: not a type, operator or value */
+  binds: boolean;
 }
 
 /** Why the statement node may not run, or undefined: it names no refused builtin where the server will call it. */
@@ -65,12 +67,13 @@ export function namedFunctionProblem(kind: string, body: JsonObject): string | u
   const label = LABELS[kind];
   if (label === undefined) return undefined;
   for (const ref of references(kind, body)) {
-    const why = refusedReason(ref.name);
+    const name = ref.parts.at(-1)!;
+    const why = refusedReason(name);
     if (why !== undefined && kind === "RenameStmt") {
-      return `renaming ${ref.name}() is not allowed through the gateway: it would go on under a name the gateway does not refuse, and ${why}`;
+      return `renaming ${name}() is not allowed through the gateway: it would go on under a name the gateway does not refuse, and ${why}`;
     }
     if (why !== undefined) {
-      return `${label(body)} naming ${ref.name}() (${ref.where}) is not allowed through the gateway: the server would call it later with no call the gateway sees, and ${why}`;
+      return `${label(body)} naming ${name}() (${ref.where}) is not allowed through the gateway: the server would call it later with no call the gateway sees, and ${why}`;
     }
   }
   const symbol = kind === "CreateFunctionStmt" ? cSymbol(body) : undefined;
@@ -79,6 +82,28 @@ export function namedFunctionProblem(kind: string, body: JsonObject): string | u
     return `a function bound to the C symbol ${symbol} (${builtin}) is not allowed through the gateway: it is ${builtin}() under another name, and ${refusedReason(builtin)!}`;
   }
   return undefined;
+}
+
+/**
+ * The functions a DDL statement node binds for the server to call later (or renames), as name
+ * parts (`collect.ts` reports them in the `functions` fact like calls): the function-valued
+ * definition entries (SFUNC, FINALFUNC, FUNCTION, RESTRICT, INPUT …, whatever their value's
+ * spelling: a string is one name), a cast's, trigger's, conversion's, transform's function, the
+ * handlers of languages, foreign-data wrappers and access methods, an operator class's FUNCTION
+ * items, a SUPPORT function, a renamed function, and a LANGUAGE internal or C function's C symbol
+ * (with the refused builtin it stands for, when C_SYMBOLS knows it). Types, operators and values
+ * named in the same statements are not functions and are left out.
+ */
+export function boundFunctions(kind: string, body: JsonObject): string[][] {
+  if (LABELS[kind] === undefined) return [];
+  const out = references(kind, body).filter((ref) => ref.binds && ref.parts.at(-1) !== "").map((ref) => ref.parts);
+  const symbol = kind === "CreateFunctionStmt" ? cSymbol(body) : undefined;
+  if (symbol !== undefined) {
+    out.push([symbol]);
+    const builtin = C_SYMBOLS.get(symbol);
+    if (builtin !== undefined) out.push([builtin]);
+  }
+  return out;
 }
 
 /** why calling `name` is refused (lexer-settings.ts, hidden-queries.ts), or undefined */
@@ -109,35 +134,36 @@ const LABELS: Readonly<Record<string, (body: JsonObject) => string>> = {
 
 function references(kind: string, body: JsonObject): Reference[] {
   const out: Reference[] = [];
-  const add = (value: unknown, where: string): void => {
-    const name = lastName(value);
-    if (name !== undefined) out.push({ name, where });
+  const add = (value: unknown, where: string, binds = true): void => {
+    const parts = nameOf(value);
+    if (parts !== undefined && parts.length > 0) out.push({ parts, where, binds });
   };
-  const entries = (list: unknown, only?: ReadonlySet<string>): void => {
+  /** `functions`: the entries whose value is a function's name (undefined: every entry) */
+  const entries = (list: unknown, functions: ReadonlySet<string> | undefined, only?: ReadonlySet<string>): void => {
     if (!Array.isArray(list)) return;
     for (const item of list) {
       const entry = nodeAs(item, "DefElem");
       const name = entry?.defname?.toLowerCase();
       if (entry === undefined || name === undefined || VALUES.has(name)) continue;
-      if (only === undefined || only.has(name)) add(entry.arg, name);
+      if (only === undefined || only.has(name)) add(entry.arg, name, functions === undefined || functions.has(name));
     }
   };
   switch (kind) {
     case "DefineStmt":
-      entries(body.definition);
+      entries(body.definition, FUNCTION_ENTRIES);
       break;
     case "AlterOperatorStmt":
     case "AlterTypeStmt":
-      entries(body.options);
+      entries(body.options, FUNCTION_ENTRIES);
       break;
     case "CreateRangeStmt":
-      entries(body.params);
+      entries(body.params, FUNCTION_ENTRIES);
       break;
     case "CreateFunctionStmt":
-      entries(body.options, SUPPORT);
+      entries(body.options, undefined, SUPPORT);
       break;
     case "AlterFunctionStmt":
-      entries(body.actions, SUPPORT);
+      entries(body.actions, undefined, SUPPORT);
       break;
     case "CreateCastStmt":
       add(body.func, "WITH FUNCTION");
@@ -148,7 +174,10 @@ function references(kind: string, body: JsonObject): Reference[] {
       break;
     case "CreateOpClassStmt":
     case "AlterOpFamilyStmt":
-      for (const item of Array.isArray(body.items) ? body.items : []) add(nodeAs(item, "CreateOpClassItem")?.name, "FUNCTION item");
+      for (const item of Array.isArray(body.items) ? body.items : []) {
+        const opclassItem = nodeAs(item, "CreateOpClassItem");
+        add(opclassItem?.name, opclassItem?.itemtype === OPCLASS_ITEM_FUNCTION ? "FUNCTION item" : "OPERATOR item", opclassItem?.itemtype === OPCLASS_ITEM_FUNCTION);
+      }
       break;
     case "CreateConversionStmt":
       add(body.func_name, "FROM");
@@ -164,7 +193,7 @@ function references(kind: string, body: JsonObject): Reference[] {
       break;
     case "CreateFdwStmt":
     case "AlterFdwStmt":
-      entries(body.func_options);
+      entries(body.func_options, undefined);
       break;
     case "CreateAmStmt":
       add(body.handler_name, "HANDLER");
@@ -177,22 +206,36 @@ function references(kind: string, body: JsonObject): Reference[] {
 }
 
 const SUPPORT: ReadonlySet<string> = new Set(["support"]);
+/**
+ * Definition entries whose value is a function (PostgreSQL 15): CREATE AGGREGATE's, CREATE
+ * OPERATOR's and ALTER OPERATOR's, CREATE TYPE's and ALTER TYPE's, a range type's, a text
+ * search parser's and template's. The others name types, operators, collations or options.
+ */
+const FUNCTION_ENTRIES: ReadonlySet<string> = new Set([
+  "sfunc", "sfunc1", "finalfunc", "combinefunc", "serialfunc", "deserialfunc", "msfunc", "minvfunc", "mfinalfunc",
+  "function", "procedure", "restrict", "join",
+  "input", "output", "receive", "send", "typmod_in", "typmod_out", "analyze", "subscript",
+  "canonical", "subtype_diff",
+  "start", "gettoken", "end", "headline", "lextypes", "init", "lexize",
+]);
+/** CreateOpClassItem.itemtype of a FUNCTION item (1: OPERATOR, 3: STORAGE) */
+const OPCLASS_ITEM_FUNCTION = 2;
 /** definition entries whose value is a value (an aggregate's initial state, a type's default), never a name */
 const VALUES: ReadonlySet<string> = new Set(["initcond", "initcond1", "minitcond", "default"]);
 
 /**
- * The last part of a name as the grammar gives it: a TypeName (`SFUNC = set_config`), a string
+ * A name's parts as the grammar gives them: a TypeName (`SFUNC = set_config`), a string
  * (`SFUNC = 'set_config'`, one name whatever it holds), a List or a bare array of String nodes, an
  * ObjectWithArgs (wrapped or bare).
  */
-function lastName(value: unknown): string | undefined {
-  if (Array.isArray(value)) return nameParts(value as Node[])?.at(-1);
+function nameOf(value: unknown): string[] | undefined {
+  if (Array.isArray(value)) return nameParts(value as Node[]);
   if (!isObject(value)) return undefined;
   const string = nodeAs(value, "String");
-  if (string !== undefined) return string.sval;
+  if (string !== undefined) return string.sval === undefined ? undefined : [string.sval];
   const parts = nodeAs(value, "TypeName")?.names ?? nodeAs(value, "List")?.items ?? nodeAs(value, "ObjectWithArgs")?.objname
     ?? (Array.isArray(value.objname) ? (value.objname as Node[]) : undefined);
-  return nameParts(parts)?.at(-1);
+  return nameParts(parts);
 }
 
 /**
