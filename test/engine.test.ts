@@ -207,6 +207,12 @@ describe("decisions", () => {
     expect(d.statements).toEqual([{ command: "vacuum", tables: [], functions: [], effect: "deny", rules: [], reason: "no policy allows vacuum on orders-db" }]);
   });
 
+  it("passes the names EXECUTE, FETCH and MOVE use on to the statement's decision", async () => {
+    const session = open(await loadEngine(fixture), ci, "orders-db");
+    const d = session.decideSqlFacts({ ok: true, statements: [stmt("other", { fetches: ["c1"] }), stmt("execute", { executes: ["p"] }), stmt("other")] }, noon);
+    expect(d.statements.map((s) => [s.fetches, s.executes])).toEqual([[["c1"], undefined], [undefined, ["p"]], [undefined, undefined]]);
+  });
+
   it("takes the most restrictive statement of a multi-statement query", async () => {
     const session = open(await loadEngine(fixture), ci, "orders-db");
     const mixed = session.decideSqlFacts({ ok: true, statements: [stmt("select"), stmt("update", { hasWhere: false }), stmt("insert")] }, noon);

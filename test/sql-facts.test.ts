@@ -301,6 +301,32 @@ describe("sessionNames: prepared statements and cursors a statement may create, 
   });
 });
 
+describe("executes and fetches: the prepared statements and cursors a statement runs or reads", () => {
+  it.each([
+    ["SELECT 1", undefined, undefined],
+    ["DECLARE c CURSOR FOR SELECT 1", undefined, undefined],
+    ["CLOSE c", undefined, undefined],
+    ["EXECUTE p(1)", ["p"], undefined],
+    ["EXPLAIN ANALYZE EXECUTE p", ["p"], undefined],
+    ["FETCH ALL FROM c", undefined, ["c"]],
+    ["FETCH NEXT c1", undefined, ["c1"]],
+    ["FETCH 5 IN C2", undefined, ["c2"]],
+    ['FETCH BACKWARD 2 FROM "C2"', undefined, ["C2"]],
+    ["MOVE ALL IN c", undefined, ["c"]],
+    ["MOVE LAST FROM c3", undefined, ["c3"]],
+  ])("%s", (sql, executes, fetches) => {
+    const facts = only(sql);
+    expect(facts.executes).toEqual(executes);
+    expect(facts.fetches).toEqual(fetches);
+  });
+
+  it("each statement of a query has its own, frozen", () => {
+    const facts = extractSqlFacts("FETCH 1 FROM a; MOVE 1 IN b; EXECUTE p");
+    expect(facts.ok && facts.statements.map((s) => s.fetches)).toEqual([["a"], ["b"], undefined]);
+    expect(facts.ok && Object.isFrozen(facts.statements[0]!.fetches)).toBe(true);
+  });
+});
+
 describe("SQL/JSON syntax a PostgreSQL 15 server reads as a function call", () => {
   it.each([
     ["SELECT json_scalar(1)", ["json_scalar"]],

@@ -78,6 +78,7 @@ export function decideSqlQuery(table: RuleTable, record: AttributeRecord, connec
     if (statement.rebinds !== undefined) decision.rebinds = true;
     if (statement.definesCode !== undefined) decision.definesCode = true;
     if (statement.executes !== undefined) decision.executes = statement.executes;
+    if (statement.fetches !== undefined) decision.fetches = statement.fetches;
     decisions.push(decision);
   }
   return combine(outcomes, decisions);

@@ -23,6 +23,8 @@ export interface StatementDecision {
   definesCode?: true;
   /** the prepared statements EXECUTE runs: for the proxy, no policy attribute */
   executes?: string[];
+  /** the cursors FETCH and MOVE read: for the proxy, no policy attribute */
+  fetches?: string[];
   effect: Effect;
   /** ids of the rules that decided this statement (the denying, reviewing or allowing ones) */
   rules: string[];

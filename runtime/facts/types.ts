@@ -29,6 +29,8 @@ export interface SqlStatementFacts {
   definesCode?: true;
   /** the prepared statements `EXECUTE` runs (no `sql.*` attribute; absent when none) */
   executes?: string[];
+  /** the cursors (portals) `FETCH` and `MOVE` read (no `sql.*` attribute; absent when none) */
+  fetches?: string[];
   /** this statement's own text (a slice of the query) */
   text: string;
 }

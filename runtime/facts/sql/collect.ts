@@ -5,7 +5,7 @@
 // is an update), and what it stores (stores.ts).
 
 import type {
-  CallStmt, ClosePortalStmt, CommentStmt, DeallocateStmt, DeclareCursorStmt, DeleteStmt, DiscardStmt, DropStmt, ExecuteStmt, FuncCall, InsertStmt, JsonFuncExpr, MergeStmt, Node,
+  CallStmt, ClosePortalStmt, CommentStmt, DeallocateStmt, DeclareCursorStmt, DeleteStmt, DiscardStmt, DropStmt, ExecuteStmt, FetchStmt, FuncCall, InsertStmt, JsonFuncExpr, MergeStmt, Node,
   ObjectType, PrepareStmt, RangeVar, UpdateStmt, WithClause,
 } from "libpg-query";
 import { explainExecutes } from "./command.js";
@@ -41,6 +41,8 @@ export interface Collected {
   portalNames: Set<string>;
   /** prepared statements EXECUTE runs */
   executes: Set<string>;
+  /** cursors FETCH and MOVE read */
+  fetches: Set<string>;
 }
 
 interface Context {
@@ -72,7 +74,7 @@ const FROM_FIELDS = new Set(["fromClause", "usingClause", "sourceRelation"]);
 export function collect(stmt: Node): Collected {
   const out: Collected = {
     tables: new Set(), functions: new Set(), operators: new Set(), casts: new Set(), attributes: new Set(), stored: false, writes: [], store: emptyFindings(), hasCte: false,
-    statementNames: new Set(), portalNames: new Set(), executes: new Set(),
+    statementNames: new Set(), portalNames: new Set(), executes: new Set(), fetches: new Set(),
   };
   visit(stmt, { ctes: new Set(), executed: true, store: TOP_SCOPE }, false, out);
   return out;
@@ -168,6 +170,10 @@ function addSessionNames(kind: string, body: JsonObject, out: Collected): void {
       break;
     case "ExecuteStmt":
       if ((body as ExecuteStmt).name !== undefined) out.executes.add((body as ExecuteStmt).name!);
+      break;
+    case "FetchStmt":
+      // FETCH and MOVE (ismove) both name the cursor; the grammar always requires the name
+      if ((body as FetchStmt).portalname !== undefined) out.fetches.add((body as FetchStmt).portalname!);
       break;
     case "DeclareCursorStmt":
       out.portalNames.add((body as DeclareCursorStmt).portalname ?? "*");

@@ -61,6 +61,7 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
     ...(REBINDING.has(kindOf(stmt) ?? "") ? { rebinds: true as const } : {}),
     ...(DEFINING_CODE.has(kindOf(stmt) ?? "") ? { definesCode: true as const } : {}),
     ...(found.executes.size > 0 ? { executes: [...found.executes].sort() } : {}),
+    ...(found.fetches.size > 0 ? { fetches: [...found.fetches].sort() } : {}),
     ...(found.statementNames.size > 0 || found.portalNames.size > 0
       ? { sessionNames: { statements: [...found.statementNames].sort(), portals: [...found.portalNames].sort() } }
       : {}),

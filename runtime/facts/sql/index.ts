@@ -69,6 +69,7 @@ function freezeStatement(s: SqlStatementFacts): void {
     Object.freeze(s.indirect);
   }
   if (s.executes !== undefined) Object.freeze(s.executes);
+  if (s.fetches !== undefined) Object.freeze(s.fetches);
   if (s.stores !== undefined) {
     Object.freeze(s.stores.from);
     for (const target of s.stores.targets) {
