@@ -26,6 +26,7 @@ const SQL_TABLES = slot("sql.tables");
 const SQL_FUNCTIONS = slot("sql.functions");
 const SQL_HAS_WHERE = slot("sql.has_where");
 const SQL_COPY = slot("sql.copy");
+const SQL_STORES = slot("sql.stores");
 const SQL_TEXT = slot("sql.text");
 const SQL_STATEMENTS = slot("sql.statements");
 const SSH_KIND = slot("ssh.kind");
@@ -92,6 +93,7 @@ export function setSqlStatement(record: AttributeRecord, statement: SqlStatement
   record[SQL_FUNCTIONS] = statement.functions;
   record[SQL_HAS_WHERE] = statement.hasWhere;
   record[SQL_COPY] = statement.copy;
+  record[SQL_STORES] = statement.stores !== undefined;
   record[SQL_TEXT] = statement.text;
   record[SQL_STATEMENTS] = count;
 }

@@ -13,7 +13,7 @@ export interface SqlStatementFacts {
   copy?: SqlCopyKind;
   /** what the statement runs without naming it as a function (no `sql.*` attribute); absent when nothing */
   indirect?: SqlIndirect;
-  /** values the statement keeps beyond the rows its client receives (no `sql.*` attribute); absent when it keeps none */
+  /** values the statement keeps beyond the rows its client receives (`sql.stores` is whether there are any); absent when it keeps none */
   stores?: SqlStores;
   /** prepared statements and cursors the statement may create, replace or drop (no `sql.*` attribute); absent when none */
   sessionNames?: SqlSessionNames;

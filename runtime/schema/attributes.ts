@@ -68,6 +68,7 @@ export const ATTRIBUTES: readonly AttrSpec[] = [
   { name: "sql.functions", type: set, stage: "postgres", requires: "postgres", doc: "functions called or bound by DDL (CREATE OPERATOR … FUNCTION = f), bare and qualified" },
   { name: "sql.has_where", type: bool, stage: "postgres", requires: "postgres", doc: "UPDATE/DELETE has a non-constant WHERE" },
   { name: "sql.copy", type: oneOf(SQL_COPY_KINDS), stage: "postgres", requires: "postgres", doc: "direction and endpoint of COPY" },
+  { name: "sql.stores", type: bool, stage: "postgres", requires: "postgres", doc: "the statement keeps values or changes state beyond its result: INSERT/UPDATE/MERGE, CREATE TABLE AS, COPY to a file, a builtin that stores (nextval, lo_unlink, pg_notify, advisory locks…)" },
   { name: "sql.text", type: str, stage: "postgres", requires: "postgres", doc: "the statement's text" },
   { name: "sql.statements", type: num, stage: "postgres", requires: "postgres", doc: "statements in the query" },
   { name: "ssh.kind", type: oneOf(SSH_KINDS), stage: "ssh", requires: "ssh", doc: "exec | shell | sftp | port_forward | agent_forward | x11" },
