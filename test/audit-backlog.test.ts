@@ -271,6 +271,45 @@ describe("a client sending refused statements as fast as it can", () => {
   const COUNT = 2_500;
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+  it("pipelining tiny Executes of a long statement (a 64 KiB record from 20 bytes each) is bounded too: no deadlock, no failed log", async () => {
+    // in flight at once: 128 unanswered messages per session, about 4 Mi characters of records here
+    const budget = { maxChars: 2 * 1024 * 1024, maxAgeMs: 60_000, refuseChars: 16 * 1024 * 1024 };
+    const executes = 1_000;
+    await freshDatabase(DB);
+    await freshDatabase(`${DB}_store`);
+    const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-amplify-"));
+    const issuer = await startDevIssuer();
+    const store = await openStore({ kind: "postgres", url: STORE_URL }, logger);
+    const log = new StoreAuditLog(await startWriterThread(STORE_URL, store.location, logger), budget);
+    const gateway = await startGateway(await selectOnlyGatewayConfig(dir, issuer, DB, { kind: "pglite", dir: join(dir, ".hoopgate") }), { logger, audit: log });
+    const text = `select 1 as one /* ${"x".repeat(48 * 1024)} */`;
+    let raw: RawSession | undefined;
+    try {
+      raw = await RawSession.open({ host: "127.0.0.1", port: gateway.ports.postgres!, user: "bot", database: "orders", password: await issuer.issue({ sub: "bot-1", claims: { role: "bot" } }) });
+      // one write, one Sync at the end: the server holds its answers until a Sync or Flush
+      const frames = [serialize.parse({ text })];
+      for (let i = 0; i < executes; i++) frames.push(serialize.bind({}), serialize.execute({}));
+      frames.push(serialize.sync());
+      const sending = raw.sendAll(frames);
+      const answers = await raw.untilReady();
+      await sending;
+      expect(answers.filter((m) => m.type === "E")).toEqual([]);
+      expect(answers.filter((m) => m.type === "D")).toHaveLength(executes);
+      expect(log.failed()).toBeUndefined();
+    } finally {
+      raw?.close();
+      await gateway.close();
+      await issuer.close();
+    }
+    try {
+      expect(log.failed()).toBeUndefined();
+      expect(await store.query(`select count(*)::int as n from audit_log where type = 'statement'`)).toEqual([{ n: executes }]);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("is slowed to the writer's pace: every record is written and the log does not fail", async () => {
     await freshDatabase(DB);
     await freshDatabase(`${DB}_store`);

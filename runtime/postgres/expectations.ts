@@ -104,6 +104,11 @@ export class ExpectationQueue {
     this.items.push(item);
   }
 
+  /** expectations not answered yet */
+  get outstanding(): number {
+    return this.items.length - this.head;
+  }
+
   peek(): Expectation | undefined {
     return this.items[this.head];
   }

@@ -7,6 +7,7 @@
 // recorded. An audit log that can no longer record ends the session.
 
 import { randomUUID } from "node:crypto";
+import { serialize } from "pg-protocol";
 import type { Socket } from "node:net";
 import type { AcceptedClient } from "./client-startup.js";
 import { sendCancel, type CancelRegistry } from "./cancel.js";
@@ -24,6 +25,16 @@ import { watchSessionValidity } from "./session-validity.js";
 import { MAX_CLIENT_MESSAGE, statementLimits, statementTooLarge } from "./statement-limit.js";
 
 const TERMINATE = 0x58;
+/**
+ * Messages a client may have waiting for their answers (Parse, Bind, Execute, Sync, Query …)
+ * before the gateway stops reading it until half are answered. Each Execute of a long statement
+ * becomes an audit record of up to 64 KiB when its answer comes back, from a few bytes sent: the
+ * bound keeps what one session can put in flight — records, and the answers it has not read — to
+ * a few MiB. Drivers pipeline far less (pgjdbc's batches, libpq's pipeline mode wait for answers
+ * at about this depth).
+ */
+const MAX_UNANSWERED = 128;
+const FLUSH = serialize.flush();
 
 export interface SessionDeps {
   ctx: ProxyContext;
@@ -154,8 +165,30 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   /** set while the client is not read for the audit log's backlog: what the framer holds waits */
   let auditWait: Promise<void> | undefined;
   /** reads the client again, unless a held statement or the audit log's backlog still stops it */
+  /** set while the client is not read because it has too many messages unanswered */
+  let pipelineFull = false;
   const resumeClient = (): void => {
-    if (!holding && auditWait === undefined && !ended) socket.resume();
+    if (!holding && auditWait === undefined && !pipelineFull && !ended) socket.resume();
+  };
+  /**
+   * true while the client has MAX_UNANSWERED messages waiting for their answers: the socket is
+   * paused until half are answered. The server holds its answers in the extended protocol until a
+   * Sync or Flush, so pausing sends a Flush after what `forward` holds (it has no answer).
+   */
+  const pipelineBehind = (forward: Buffer[]): boolean => {
+    if (pipelineFull) return true;
+    if (queue.outstanding < MAX_UNANSWERED) return false;
+    pipelineFull = true;
+    socket.pause();
+    forward.push(FLUSH);
+    return true;
+  };
+  /** after answers went out: reads the client again once half its unanswered messages are answered */
+  const pipelineDrained = (): void => {
+    if (!pipelineFull || queue.outstanding > MAX_UNANSWERED / 2) return;
+    pipelineFull = false;
+    fromClient(null);
+    resumeClient();
   };
   /** true while the audit log's backlog stops the client: the socket is paused until it drains */
   const auditBehind = (): boolean => {
@@ -184,7 +217,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
       if (chunk !== null) clientFramer.push(chunk);
       const forward: Buffer[] = [];
       for (;;) {
-        if (auditBehind()) break;
+        if (auditBehind() || pipelineBehind(forward)) break;
         const piece = clientFramer.next();
         if (piece === null) break;
         if (piece.kind !== "message") throw new FramingError("unexpected raw bytes");
@@ -302,6 +335,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   const toClient = (out: Buffer[]): boolean => {
     const written = writeAll(socket, out);
     flushNotice();
+    pipelineDrained();
     if (!written) {
       server.pause();
       socket.once("drain", () => server.resume());
