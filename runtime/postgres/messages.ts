@@ -10,6 +10,13 @@ export interface ErrorFields {
   hint?: string;
 }
 
+/** The session must end: the upstream stream can no longer be followed, or a limit was passed. */
+export class SessionEnd extends Error {
+  constructor(readonly fields: ErrorFields) {
+    super(fields.message);
+  }
+}
+
 function message(type: string, body: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + body.length);
   out[0] = type.charCodeAt(0);

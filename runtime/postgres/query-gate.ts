@@ -22,6 +22,7 @@ import type { ExpectationQueue, StatementInfo } from "./expectations.js";
 import { copyOutLayout } from "./copy-format.js";
 import { errorResponse, readCString, skipCString } from "./messages.js";
 import { lexerSensitivity, mayRunCode, parameterTypesMayRunCode, UnnamedStatements } from "./pipeline-barrier.js";
+import { checkName, MAX_NAMES } from "./name-limits.js";
 import { StatementGrants } from "./statement-grants.js";
 import { bareName, statementNames } from "./statement-names.js";
 import { maskedColumnsByTable, refusalByName, type MaskedColumns } from "./masks/mask-refusals.js";
@@ -89,7 +90,8 @@ export class QueryGate {
       case "D": {
         const target = frame[5] === 0x53 ? "S" : "P";
         const name = readCString(frame, 6).value;
-        if (target === "P") this.describedPortals.add(name);
+        checkName(name);
+        if (target === "P") this.describe(name);
         this.queue.push({ kind: "describe", target, name, swallow: false });
         return { forward: [frame] };
       }
@@ -98,6 +100,7 @@ export class QueryGate {
       case "C": {
         const target = frame[5] === 0x53 ? "S" : "P";
         const name = readCString(frame, 6).value;
+        checkName(name);
         if (target === "P") this.describedPortals.delete(name);
         this.queue.push({ kind: "close", target, name });
         return { forward: [frame] };
@@ -173,6 +176,7 @@ export class QueryGate {
   }
 
   private parse(frame: Buffer): GateOutcome {
+    checkName(readCString(frame, 5).value);
     const start = skipCString(frame, 5);
     const end = skipCString(frame, start);
     const text = frame.toString("utf8", start, end - 1);
@@ -207,6 +211,8 @@ export class QueryGate {
   private bind(frame: Buffer): GateOutcome {
     const portal = readCString(frame, 5);
     const statement = readCString(frame, portal.next).value;
+    checkName(portal.value);
+    checkName(statement);
     this.describedPortals.delete(portal.value);
     const grant = this.grants.bind(statement);
     const refused = grant.kind === "refused" ? grant.error : null;
@@ -220,6 +226,7 @@ export class QueryGate {
 
   private execute(frame: Buffer): GateOutcome {
     const portal = readCString(frame, 5).value;
+    checkName(portal);
     const forward: Buffer[] = [];
     if (this.masking) {
       const described = this.describedPortals.has(portal);
@@ -231,7 +238,7 @@ export class QueryGate {
       }
       // Masking needs the portal's row description (its result formats); ask for it when the client did not.
       if (!described) {
-        this.describedPortals.add(portal);
+        this.describe(portal);
         this.queue.push({ kind: "describe", target: "P", name: portal, swallow: true });
         forward.push(serialize.describe({ type: "P", name: portal }));
       }
@@ -247,6 +254,12 @@ export class QueryGate {
       forward.push(serialize.close({ type: "S", name: spent }));
     }
     return { forward };
+  }
+
+  /** the portal's row description is asked for; forgetting which were (past MAX_NAMES) only makes the gateway ask again */
+  private describe(portal: string): void {
+    if (this.describedPortals.size >= MAX_NAMES) this.describedPortals.clear();
+    this.describedPortals.add(portal);
   }
 
   private refuseWhole(reason: string): GateOutcome {

@@ -22,7 +22,8 @@ import { BACKEND_TYPES, Framer, FramingError } from "./framing.js";
 import { parameterStatusProblem } from "./lexer-guard.js";
 import type { ColumnMasks } from "./masks/mask-columns.js";
 import { decodeRowDescription } from "./masks/mask-columns.js";
-import { decodeFieldList, fieldValue, type ErrorFields } from "./messages.js";
+import { decodeFieldList, fieldValue, SessionEnd, type ErrorFields } from "./messages.js";
+import { MAX_NAMES, MAX_PREPARED_TEXT, tooMuch } from "./name-limits.js";
 import { encodeFields, parameterValueProblem, scrubFields, scrubMessage, scrubNotification, scrubParameterStatus, valueDetector, type ScrubOptions } from "./masks/message-scrub.js";
 import { OutputCapture } from "./output-capture.js";
 import { RowPlanCache } from "./masks/row-plan-cache.js";
@@ -33,13 +34,6 @@ const ERROR = 0x45; // ErrorResponse
 const IDLE = 0x49; // ReadyForQuery: not in a transaction
 /** ReadyForQuery's transaction status: idle, in a transaction, in a failed one */
 const READY_STATUS: ReadonlySet<number | undefined> = new Set([0x49, 0x54, 0x45]);
-
-/** The session must end: the upstream stream can no longer be followed, or a limit was passed. */
-export class SessionEnd extends Error {
-  constructor(readonly fields: ErrorFields) {
-    super(fields.message);
-  }
-}
 
 export interface StatementResult {
   info: StatementInfo;
@@ -81,7 +75,7 @@ export class ResultRewriter {
    * (BindComplete, from its statement's). Absent or null: not known (null keeps the unnamed
    * statement's and portal's entries in place, which every round of a pgbench-like client reuses).
    */
-  private readonly statements = new Map<string, StatementInfo | null>();
+  private readonly statements = new PreparedStatements();
   private readonly portals = new Map<string, StatementInfo | null>();
   private queryPlan: RowMaskPlan | null = null;
   private copyPlan: CopyMaskPlan | null = null;
@@ -251,6 +245,8 @@ export class ResultRewriter {
         queue.shift();
         head.confirmed?.();
         this.statements.set(head.name, head.info);
+        if (this.statements.size > MAX_NAMES) throw tooMuch(`more than ${MAX_NAMES} prepared statements`);
+        if (this.statements.text > MAX_PREPARED_TEXT) throw tooMuch(`prepared statements holding more than ${MAX_PREPARED_TEXT} characters of text`);
         // judged now, so the statement's runs find the answer ready (touched())
         if (head.info !== null) void this.options.columnMasks?.mayRunOpaqueCode(head.info);
         return frame;
@@ -264,6 +260,7 @@ export class ResultRewriter {
         if (head?.kind !== "bind") throw desync("BindComplete", head);
         queue.shift();
         this.portals.set(head.portal, head.denied === null ? (this.statements.get(head.statement) ?? null) : null);
+        if (this.portals.size > MAX_NAMES) throw tooMuch(`more than ${MAX_NAMES} portals`);
         this.portalPlans.delete(head.portal);
         return frame;
       case "H":
@@ -604,6 +601,26 @@ function limit(message: string): SessionEnd {
 }
 
 /** `name` is no longer known; the unnamed one's entry stays in place (null), as every round reuses it */
+/** Prepared statements by name, as the server confirmed them, with the characters of text they hold. */
+class PreparedStatements extends Map<string, StatementInfo | null> {
+  text = 0;
+
+  override set(name: string, info: StatementInfo | null): this {
+    this.text += (info?.text.length ?? 0) - (super.get(name)?.text.length ?? 0);
+    return super.set(name, info);
+  }
+
+  override delete(name: string): boolean {
+    this.text -= super.get(name)?.text.length ?? 0;
+    return super.delete(name);
+  }
+
+  override clear(): void {
+    this.text = 0;
+    super.clear();
+  }
+}
+
 function forget(names: Map<string, StatementInfo | null>, name: string): void {
   if (name === "") {
     if (names.get("") != null) names.set("", null);

@@ -15,6 +15,7 @@
 // fail, the approval is used by whatever the name then binds, never by more than one execution.
 
 import { errorResponse } from "./messages.js";
+import { MAX_NAMES, tooMuch } from "./name-limits.js";
 
 type Grant =
   | { kind: "refused"; error: Buffer; since: number }
@@ -52,6 +53,7 @@ export class StatementGrants {
 
   /** A Parse of `name` refused: the sentinel sent instead fails, so whatever the server held under the name stays. */
   refused(name: string, error: Buffer): void {
+    if (this.grants.size >= MAX_NAMES && !this.grants.has(name)) throw tooMuch(`more than ${MAX_NAMES} prepared statement names refused or approved`);
     this.grants.set(name, { kind: "refused", error, since: ++this.sequence });
     this.parsedInBatch.delete(name);
   }

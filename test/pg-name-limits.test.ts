@@ -1,0 +1,115 @@
+// What a session may make the gateway remember about names (name-limits.ts): red team round 4
+// grew the gateway's heap until the process died with Parses of unique megabyte-long names, each
+// refused. Through the real gateway against the machine's PostgreSQL: the session that passes a
+// bound ends with FATAL 54000, another session goes on.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_NAME_LENGTH, MAX_NAMES } from "../runtime/postgres/name-limits.js";
+import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { errorFields, RawSession, serialize, type Message } from "./support/pg-raw-session.js";
+
+const DB = "hoopgate_name_limits";
+
+const policy = (issuer: string): string => `
+connection names { kind = postgres }
+group bots {
+  issuer = "${issuer}"
+  when   = claims.role == "bot"
+}
+policy read {
+  subjects    = [group.bots]
+  connections = [connection.names]
+  allow when sql.command == select
+}
+`;
+
+let gw: Gateway;
+
+beforeAll(async () => {
+  await freshDatabase(DB);
+  gw = await startGateway({ policy, targets: { names: { ...PG, database: DB } } });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await dropDatabase(DB);
+});
+
+async function session(): Promise<RawSession> {
+  return RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "bot", database: "names", password: await gw.token("bot") });
+}
+
+/** the messages up to the session's end */
+async function untilClosed(raw: RawSession): Promise<Message[]> {
+  const seen: Message[] = [];
+  for (;;) {
+    try {
+      seen.push(await raw.next());
+    } catch {
+      return seen;
+    }
+  }
+}
+
+function fatal(messages: Message[]): Record<string, string> | undefined {
+  const error = messages.find((m) => m.type === "E" && errorFields(m).S === "FATAL");
+  return error === undefined ? undefined : errorFields(error);
+}
+
+async function stillServes(): Promise<void> {
+  const other = await session();
+  try {
+    const answers = await other.run(serialize.query("SELECT 1"));
+    expect(answers.some((m) => m.type === "D")).toBe(true);
+  } finally {
+    other.close();
+  }
+}
+
+describe("names a session may make the gateway remember", () => {
+  it("a statement or portal name longer than the limit ends the session", async () => {
+    for (const frame of [
+      serialize.parse({ name: "s".repeat(MAX_NAME_LENGTH + 1), text: "SELECT 1" }),
+      serialize.bind({ portal: "p".repeat(MAX_NAME_LENGTH + 1) }),
+      serialize.describe({ type: "P", name: "p".repeat(MAX_NAME_LENGTH + 1) }),
+    ]) {
+      const raw = await session();
+      raw.send(frame, serialize.sync());
+      expect(fatal(await untilClosed(raw))).toMatchObject({ C: "54000", M: expect.stringMatching(/name longer than 1024 characters: session closed/) });
+    }
+    // at the limit it is a name like any other
+    const raw = await session();
+    try {
+      const answers = await raw.run(serialize.parse({ name: "s".repeat(MAX_NAME_LENGTH), text: "SELECT 1" }), serialize.sync());
+      expect(answers.map((m) => m.type)).toEqual(["1", "Z"]);
+    } finally {
+      raw.close();
+    }
+    await stillServes();
+  });
+
+  it(`refused Parses under unique names: past ${MAX_NAMES} the session ends`, async () => {
+    const raw = await session();
+    let refused = 0;
+    const batch = 500;
+    for (let sent = 0; sent <= MAX_NAMES; sent += batch) {
+      const frames: Buffer[] = [];
+      for (let i = sent; i < sent + batch; i++) frames.push(serialize.parse({ name: `n${i}`, text: "DROP TABLE t" }), serialize.sync());
+      await raw.sendAll(frames);
+      if (sent + batch <= MAX_NAMES) refused += (await raw.untilReady(batch)).filter((m) => m.type === "E").length;
+    }
+    expect(refused).toBe(MAX_NAMES);
+    expect(fatal(await untilClosed(raw))).toMatchObject({ C: "54000", M: expect.stringMatching(/more than 10000 prepared statement names refused or approved/) });
+    await stillServes();
+  });
+
+  it("prepared statements holding more than 32 Mi characters of text end the session", async () => {
+    const raw = await session();
+    const text = `SELECT 1 /* ${"x".repeat(1024 * 1024 - 64)} */`;
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 33; i++) frames.push(serialize.parse({ name: `big${i}`, text }), serialize.sync());
+    await raw.sendAll(frames).catch(() => undefined);
+    expect(fatal(await untilClosed(raw))).toMatchObject({ C: "54000", M: expect.stringMatching(/prepared statements holding more than 33554432 characters of text/) });
+    await stillServes();
+  });
+});
