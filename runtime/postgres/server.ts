@@ -3,7 +3,7 @@
 import { createServer, type Socket } from "node:net";
 import { CancelRegistry, sendCancel } from "./cancel.js";
 import { Catalog } from "./masks/catalog.js";
-import { acceptClient, refusal, StartupRefused } from "./client-startup.js";
+import { acceptClient, closeClient, DEFAULT_MAX_CONNECTIONS, DEFAULT_STARTUP_TIMEOUT_MS, StartupRefused } from "./client-startup.js";
 import type { PgTarget, ProxyContext } from "./context.js";
 import { FramingError } from "./framing.js";
 import { errorResponse } from "./messages.js";
@@ -15,6 +15,10 @@ export interface PostgresProxyOptions {
   host?: string;
   /** 0 or absent: any free port */
   port?: number;
+  /** how long a client has to authenticate (limits.startup_timeout); default DEFAULT_STARTUP_TIMEOUT_MS */
+  startupTimeoutMs?: number;
+  /** client connections open at once, in startup or in session (limits.max_connections); default DEFAULT_MAX_CONNECTIONS */
+  maxConnections?: number;
 }
 
 export interface PostgresProxy {
@@ -67,18 +71,19 @@ export async function startPostgresProxy(options: PostgresProxyOptions): Promise
   };
   const unsubscribe = ctx.accessChanges?.(sweep) ?? (() => undefined);
 
+  const startupTimeoutMs = options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS;
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  // acceptClient answers and closes a client whose startup fails, over TLS once negotiated
   const handle = async (socket: Socket): Promise<void> => {
     socket.setNoDelay(true);
     let accepted;
     try {
-      accepted = await acceptClient(socket, ctx);
+      accepted = await acceptClient(socket, ctx, { timeoutMs: startupTimeoutMs });
     } catch (err) {
       if (err instanceof StartupRefused) {
         ctx.logger.info({ client: socket.remoteAddress, code: err.fields.code, ...(err.logDetail !== undefined && { detail: err.logDetail }) }, err.message);
-        socket.end(refusal(err));
       } else if (err instanceof FramingError) {
         ctx.logger.info({ client: socket.remoteAddress }, `startup failed: ${err.message}`);
-        socket.end(errorResponse({ severity: "FATAL", code: "08P01", message: `invalid startup: ${err.message}` }));
       } else {
         ctx.logger.error({ err }, "startup failed");
         socket.destroy();
@@ -86,7 +91,6 @@ export async function startPostgresProxy(options: PostgresProxyOptions): Promise
       return;
     }
     if (accepted.kind === "cancel") {
-      socket.end();
       const upstream = cancels.cancel(accepted.pid, accepted.secret);
       if (upstream !== undefined) await sendCancel(upstream);
       return;
@@ -106,10 +110,26 @@ export async function startPostgresProxy(options: PostgresProxyOptions): Promise
     }
   };
 
+  // Every client connection counts, from accept to close, so connections held in startup (which
+  // cost a TLS handshake and a token verification) are capped as sessions are.
+  let clients = 0;
+  let full = false;
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => undefined);
+    if (clients >= maxConnections) {
+      // once per time the cap is reached, not per refused connection
+      if (!full) ctx.logger.warn({ max: maxConnections }, "too many client connections: refusing new ones (limits.max_connections)");
+      full = true;
+      closeClient(socket, socket, errorResponse({ severity: "FATAL", code: "53300", message: "too many connections: the gateway is serving as many clients as it allows" }));
+      return;
+    }
+    clients += 1;
+    socket.once("close", () => {
+      clients -= 1;
+      if (clients < maxConnections) full = false;
+    });
     handle(socket).catch((err: unknown) => {
       ctx.logger.error({ err }, "session crashed");
       socket.destroy();

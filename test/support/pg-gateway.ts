@@ -53,6 +53,9 @@ export interface GatewayOptions {
   allowCleartextOnLoopback?: boolean;
   /** the issuer's clock skew; default the verifier's (30 s) */
   clockSkewSeconds?: number;
+  /** the listener's limits.startup_timeout and limits.max_connections; default the proxy's */
+  startupTimeoutMs?: number;
+  maxConnections?: number;
 }
 
 async function compile(policy: (issuer: string) => string, issuer: DevIssuer) {
@@ -87,7 +90,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger: createLogger({ level: "silent" }),
     ...(options.tls ? { tls: options.tls } : {}),
   };
-  const proxy = await startPostgresProxy({ context });
+  const proxy = await startPostgresProxy({
+    context,
+    ...(options.startupTimeoutMs !== undefined && { startupTimeoutMs: options.startupTimeoutMs }),
+    ...(options.maxConnections !== undefined && { maxConnections: options.maxConnections }),
+  });
   return {
     proxy,
     issuer,

@@ -26,7 +26,16 @@ export class PacketReader {
     this.wake();
   };
 
-  constructor(private readonly socket: Socket, private readonly timeoutMs: number) {
+  /**
+   * `timeoutMs`: how long each packet may take to arrive. `deadline` (a `Date.now()` time), when
+   * given, bounds them all: a client's whole startup has one deadline, however it spaces its
+   * packets (client-startup.ts).
+   */
+  constructor(
+    private readonly socket: Socket,
+    private readonly timeoutMs: number,
+    private readonly deadline = Number.POSITIVE_INFINITY,
+  ) {
     socket.on("data", this.onData);
     socket.on("end", this.onEnd);
     socket.on("close", this.onEnd);
@@ -71,7 +80,7 @@ export class PacketReader {
   }
 
   private async want(n: number): Promise<void> {
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = Math.min(Date.now() + this.timeoutMs, this.deadline);
     while (this.size < n) {
       if (this.ended) throw this.ended;
       const left = deadline - Date.now();
