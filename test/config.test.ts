@@ -87,7 +87,7 @@ describe("loadConfig", () => {
     expect(config.store).toEqual({ kind: "postgres", url: "postgres://hoopgate@store.internal/hoopgate" });
     expect(config.auth).toEqual({ allowCleartextOnLoopback: false });
     expect(config.tls).toBeUndefined();
-    expect(config.limits).toEqual({ maxStatementBytes: 1024 * 1024 });
+    expect(config.limits).toEqual({ maxStatementBytes: 1024 * 1024, startupTimeoutMs: 15_000, maxConnections: 1000 });
   });
 
   it("loads JSON, inline keys, durations, TLS, audit and defaults", async () => {
@@ -127,7 +127,7 @@ describe("loadConfig", () => {
   it("takes limits.max_statement_size in KiB, MiB or bytes, from 1KiB to 64MiB", async () => {
     for (const [size, bytes] of [["8MiB", 8 * 1024 * 1024], ["512KiB", 512 * 1024], [65536, 65536], ["64MiB", 64 * 1024 * 1024], ["1KiB", 1024]] as const) {
       const config = await loadConfig(await write(`listen: { postgres: 127.0.0.1:1 }\nlimits: { max_statement_size: ${size} }\n`), {});
-      expect(config.limits).toEqual({ maxStatementBytes: bytes });
+      expect(config.limits?.maxStatementBytes).toBe(bytes);
     }
     const refused = async (size: string): Promise<string[]> => problems(`listen: { postgres: 127.0.0.1:1 }\nlimits: { max_statement_size: ${size} }\n`);
     expect(await refused("8MB")).toEqual(["limits.max_statement_size: must be a size such as 512KiB, 8MiB or a number of bytes"]);
@@ -135,7 +135,20 @@ describe("loadConfig", () => {
     expect(await refused("1023")).toEqual(["limits.max_statement_size: must be at least 1KiB"]);
     expect(await refused("65MiB")).toEqual(["limits.max_statement_size: must be at most 64MiB (the largest message a client may send)"]);
     expect(await problems(`listen: { postgres: 127.0.0.1:1 }\nlimits: { max_statement: 1MiB }\n`))
-      .toEqual(["limits.max_statement: unknown key (expected one of: max_statement_size)"]);
+      .toEqual(["limits.max_statement: unknown key (expected one of: max_statement_size, startup_timeout, max_connections)"]);
+  });
+
+  it("takes limits.startup_timeout (1s to 10m, default 15s) and limits.max_connections (at least 1, default 1000)", async () => {
+    const limits = async (text: string) => (await loadConfig(await write(`listen: { postgres: 127.0.0.1:1 }\nlimits: ${text}\n`), {})).limits;
+    expect(await limits("{ startup_timeout: 30s, max_connections: 50 }")).toEqual({ maxStatementBytes: 1024 * 1024, startupTimeoutMs: 30_000, maxConnections: 50 });
+    expect((await limits("{ startup_timeout: 1s }"))?.startupTimeoutMs).toBe(1000);
+    expect((await limits("{ startup_timeout: 600 }"))?.startupTimeoutMs).toBe(600_000);
+    const refused = async (text: string): Promise<string[]> => problems(`listen: { postgres: 127.0.0.1:1 }\nlimits: ${text}\n`);
+    expect(await refused("{ startup_timeout: 500ms }")).toEqual(["limits.startup_timeout: must be at least 1s"]);
+    expect(await refused("{ startup_timeout: 11m }")).toEqual(["limits.startup_timeout: must be at most 10m"]);
+    expect(await refused("{ startup_timeout: soon }")).toEqual(["limits.startup_timeout: must be a duration such as 500ms, 30s, 15m, 2h or a number of seconds"]);
+    expect(await refused("{ max_connections: 0 }")).toEqual(["limits.max_connections: must be at least 1"]);
+    expect(await refused("{ max_connections: many }")).toEqual(["limits.max_connections: must be a whole number"]);
   });
 
   it("names the key of a bad connection target", async () => {

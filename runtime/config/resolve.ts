@@ -10,6 +10,7 @@ import { keyPath, type ConfigIssue, type KeySegment } from "./errors.js";
 import { errorCode, resolveSecret } from "./secrets.js";
 import { tlsProblems } from "./upstream-tls.js";
 import { DEFAULT_MAX_STATEMENT_BYTES, MAX_CLIENT_MESSAGE } from "../postgres/statement-limit.js";
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_STARTUP_TIMEOUT_MS } from "../postgres/client-startup.js";
 import { checkPublicJwk, durationMs, isLoopbackHost, parseBundleUrl, parseHostPort, parseJwksUrl, parseTarget, sizeBytes, type Parsed } from "./values.js";
 import type {
   AdminAuthConfig,
@@ -29,6 +30,9 @@ const TOKEN_KEY_TYPES = ["RSA", "EC", "OKP"];
 const DEFAULT_RELOAD_MS = 30_000;
 /** a statement limit below this would refuse ordinary statements */
 const MIN_STATEMENT_LIMIT = 1024;
+/** PostgreSQL's bounds for authentication_timeout */
+const MIN_STARTUP_TIMEOUT_MS = 1000;
+const MAX_STARTUP_TIMEOUT_MS = 600_000;
 
 type Raw<K extends keyof RawConfig> = NonNullable<RawConfig[K]>;
 
@@ -241,7 +245,11 @@ class Resolver {
     const maxStatementBytes = size === undefined ? DEFAULT_MAX_STATEMENT_BYTES : sizeBytes(size);
     if (maxStatementBytes < MIN_STATEMENT_LIMIT) this.fail(["limits", "max_statement_size"], "must be at least 1KiB");
     if (maxStatementBytes > MAX_CLIENT_MESSAGE) this.fail(["limits", "max_statement_size"], "must be at most 64MiB (the largest message a client may send)");
-    return { maxStatementBytes };
+    const timeout = raw?.startup_timeout;
+    const startupTimeoutMs = timeout === undefined ? DEFAULT_STARTUP_TIMEOUT_MS : durationMs(timeout);
+    if (startupTimeoutMs < MIN_STARTUP_TIMEOUT_MS) this.fail(["limits", "startup_timeout"], "must be at least 1s");
+    if (startupTimeoutMs > MAX_STARTUP_TIMEOUT_MS) this.fail(["limits", "startup_timeout"], "must be at most 10m");
+    return { maxStatementBytes, startupTimeoutMs, maxConnections: raw?.max_connections ?? DEFAULT_MAX_CONNECTIONS };
   }
 
   async store(raw: string | undefined): Promise<StoreConfig> {

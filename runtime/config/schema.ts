@@ -32,7 +32,7 @@ export interface RawConfig {
   tls?: { cert_file: string; key_file: string };
   auth?: { allow_cleartext_on_loopback?: boolean };
   audit?: { file: string };
-  limits?: { max_statement_size?: string | number };
+  limits?: { max_statement_size?: string | number; startup_timeout?: string | number; max_connections?: number };
   log?: { level?: LogLevel };
   admin?: { token?: string; issuer?: string; group?: string };
 }
@@ -137,7 +137,7 @@ export const configSchema = object(
     tls: object({ cert_file: NON_EMPTY, key_file: NON_EMPTY }, ["cert_file", "key_file"]),
     auth: object({ allow_cleartext_on_loopback: { type: "boolean" } }),
     audit: object({ file: NON_EMPTY }, ["file"]),
-    limits: object({ max_statement_size: SIZE }),
+    limits: object({ max_statement_size: SIZE, startup_timeout: DURATION, max_connections: { type: "integer", minimum: 1 } }),
     log: object({ level: { enum: [...LOG_LEVELS] } }),
     admin: object({ token: NON_EMPTY, issuer: NON_EMPTY, group: NON_EMPTY }),
   },

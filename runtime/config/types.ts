@@ -112,6 +112,10 @@ export interface GatewayConfig {
 export interface LimitsConfig {
   /** the largest Query or Parse message a client may send (runtime/postgres/statement-limit.ts) */
   maxStatementBytes: number;
+  /** how long a PostgreSQL client has from connecting to being authenticated (runtime/postgres/client-startup.ts) */
+  startupTimeoutMs: number;
+  /** PostgreSQL client connections open at once, in startup or in session (runtime/postgres/server.ts) */
+  maxConnections: number;
 }
 
 export interface AdminAuthConfig {

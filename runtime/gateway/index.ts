@@ -108,7 +108,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     };
     const ports: Gateway["ports"] = {};
     if (config.listen.postgres !== undefined) {
-      const proxy = await startPostgresProxy({ context, host: config.listen.postgres.host, port: config.listen.postgres.port });
+      const proxy = await startPostgresProxy({
+        context, host: config.listen.postgres.host, port: config.listen.postgres.port,
+        ...(config.limits !== undefined && { startupTimeoutMs: config.limits.startupTimeoutMs, maxConnections: config.limits.maxConnections }),
+      });
       cleanups.push(() => proxy.close());
       ports.postgres = proxy.port;
       logger.info({ host: config.listen.postgres.host, port: proxy.port, tls: config.tls !== undefined }, "postgres listener ready");
