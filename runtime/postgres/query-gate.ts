@@ -59,6 +59,12 @@ export class QueryGate {
    * it, would run it again otherwise).
    */
   private readonly approvedPortals = new Map<string, string>();
+  /**
+   * Named portals bound through the protocol (until the client closes them): SQL FETCH and MOVE
+   * share their namespace, and would run a portal's statement with only the FETCH recorded.
+   * Past MAX_NAMES no more are told apart: every FETCH and MOVE is refused.
+   */
+  private readonly boundPortals = new Set<string>();
   /** what the unnamed statement and portal may run, for the pipeline barrier */
   private readonly unnamed = new UnnamedStatements();
   private readonly maskedColumns: MaskedColumns;
@@ -101,7 +107,10 @@ export class QueryGate {
         const target = frame[5] === 0x53 ? "S" : "P";
         const name = readCString(frame, 6).value;
         checkName(name);
-        if (target === "P") this.describedPortals.delete(name);
+        if (target === "P") {
+          this.describedPortals.delete(name);
+          this.boundPortals.delete(name);
+        }
         this.queue.push({ kind: "close", target, name });
         return { forward: [frame] };
       }
@@ -214,6 +223,7 @@ export class QueryGate {
     checkName(portal.value);
     checkName(statement);
     this.describedPortals.delete(portal.value);
+    if (portal.value !== "" && this.boundPortals.size <= MAX_NAMES) this.boundPortals.add(portal.value);
     const grant = this.grants.bind(statement);
     const refused = grant.kind === "refused" ? grant.error : null;
     if (grant.kind === "approved" && statement !== "") this.approvedPortals.set(portal.value, statement);
@@ -301,6 +311,14 @@ export class QueryGate {
         break;
       }
     }
+    if (info.decision.effect !== "deny" && this.boundPortals.size > 0) {
+      const overflow = this.boundPortals.size > MAX_NAMES;
+      const name = fetchedNames(decision).find((n) => overflow || this.boundPortals.has(n));
+      if (name !== undefined) {
+        const why = overflow ? `this session bound more than ${MAX_NAMES} named portals through the protocol, and cursor "${name}" may be one` : `cursor "${name}" is a portal bound through the protocol`;
+        info.decision = { ...decision, effect: "deny", reason: `${why}: run it with Execute, not SQL FETCH or MOVE (the gateway records a portal's statement at its Execute)` };
+      }
+    }
     // a statement held for review runs once approved: its COPY is checked before anyone is asked
     if (info.decision.effect !== "deny") this.checkCopy(info);
     if (this.maskedColumns.size > 0 && info.decision.effect !== "deny") this.checkColumnMasks(info);
@@ -361,6 +379,13 @@ function executedNames(decision: Decision): readonly string[] {
   const { statements } = decision;
   if (statements.length === 1) return statements[0]!.executes ?? [];
   return statements.flatMap((s) => s.executes ?? []);
+}
+
+/** the cursors the query's FETCHes and MOVEs read */
+function fetchedNames(decision: Decision): readonly string[] {
+  const { statements } = decision;
+  if (statements.length === 1) return statements[0]!.fetches ?? [];
+  return statements.flatMap((s) => s.fetches ?? []);
 }
 
 /** PREPARE: the statement stores a named prepared statement (DEALLOCATE names one too; `*`: DO, CALL, DISCARD ALL) */

@@ -1,0 +1,92 @@
+// SQL FETCH and MOVE share the portal namespace with the protocol's Bind: `MOVE ALL IN q` ran
+// the UPDATE a protocol portal q was bound to, and only the MOVE was recorded (red team round
+// 4; an approved statement's portal the same, without its approval id). The gateway records a
+// portal's statement at its Execute, so FETCH and MOVE of a portal bound through the protocol
+// are refused; SQL cursors work as before. Against the machine's real PostgreSQL.
+
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { errorFields, RawSession, rowsOf, serialize, type Message } from "./support/pg-raw-session.js";
+
+const DB = "hoopgate_fetch_portals";
+
+const policy = (issuer: string): string => `
+connection cursors { kind = postgres }
+group bots {
+  issuer = "${issuer}"
+  when   = claims.role == "bot"
+}
+policy work {
+  subjects    = [group.bots]
+  connections = [connection.cursors]
+  allow when sql.command in [select, update, begin, commit, rollback, other]
+}
+`;
+
+let gw: Gateway;
+let direct: pg.Client;
+
+beforeAll(async () => {
+  await freshDatabase(DB);
+  direct = new pg.Client({ ...PG, database: DB });
+  await direct.connect();
+  gw = await startGateway({ policy, targets: { cursors: { ...PG, database: DB } } });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await direct?.end();
+  await dropDatabase(DB);
+});
+
+beforeEach(async () => {
+  await direct.query("drop table if exists items; create table items (id int); insert into items select generate_series(1, 5)");
+});
+
+async function session(): Promise<RawSession> {
+  return RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "bot", database: "cursors", password: await gw.token("bot") });
+}
+
+function errorOf(messages: Message[]): Record<string, string> | undefined {
+  const error = messages.find((m) => m.type === "E");
+  return error === undefined ? undefined : errorFields(error);
+}
+
+async function ids(): Promise<number[]> {
+  return (await direct.query<{ id: number }>("select id from items order by id")).rows.map((r) => r.id);
+}
+
+describe("SQL FETCH and MOVE of a portal bound through the protocol", () => {
+  it("are refused: the portal's UPDATE does not run under a FETCH's record", async () => {
+    for (const sql of ["MOVE ALL IN q", "FETCH ALL FROM q", "SELECT 1; FETCH 1 IN \"q\""]) {
+      const raw = await session();
+      try {
+        await raw.run(serialize.query("BEGIN"));
+        const bound = await raw.run(serialize.parse({ text: "UPDATE items SET id = id + 100 WHERE id > 0 RETURNING id" }), serialize.bind({ portal: "q" }), serialize.sync());
+        expect(errorOf(bound)).toBeUndefined();
+        expect(errorOf(await raw.run(serialize.query(sql)))).toMatchObject({ C: "42501", M: expect.stringMatching(/cursor "q" is a portal bound through the protocol: run it with Execute/) });
+        await raw.run(serialize.query("ROLLBACK"));
+      } finally {
+        raw.close();
+      }
+      expect(await ids()).toEqual([1, 2, 3, 4, 5]);
+    }
+  });
+
+  it("leave SQL cursors alone, also one named like a portal the client closed", async () => {
+    const raw = await session();
+    try {
+      await raw.run(serialize.query("BEGIN"));
+      await raw.run(serialize.parse({ text: "SELECT id FROM items" }), serialize.bind({ portal: "c" }), serialize.close({ type: "P", name: "c" }), serialize.sync());
+      expect(errorOf(await raw.run(serialize.query("DECLARE c CURSOR FOR SELECT id FROM items ORDER BY id")))).toBeUndefined();
+      const fetched = await raw.run(serialize.query("FETCH 2 FROM c"));
+      expect(rowsOf(fetched)).toEqual([["1"], ["2"]]);
+      expect(errorOf(await raw.run(serialize.query("MOVE 1 IN c")))).toBeUndefined();
+      expect(rowsOf(await raw.run(serialize.query("FETCH ALL FROM c")))).toEqual([["4"], ["5"]]);
+      await raw.run(serialize.query("COMMIT"));
+    } finally {
+      raw.close();
+    }
+  });
+});
