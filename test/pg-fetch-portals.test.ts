@@ -2,7 +2,9 @@
 // the UPDATE a protocol portal q was bound to, and only the MOVE was recorded (red team round
 // 4; an approved statement's portal the same, without its approval id). The gateway records a
 // portal's statement at its Execute, so FETCH and MOVE of a portal bound through the protocol
-// are refused; SQL cursors work as before. Against the machine's real PostgreSQL.
+// are refused; SQL cursors work as before. A statement's row limit counts every Execute of its
+// portal, not each one alone (red team round 4: 100 Executes of 10 rows passed a limit of 10).
+// Against the machine's real PostgreSQL.
 
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -21,6 +23,7 @@ policy work {
   subjects    = [group.bots]
   connections = [connection.cursors]
   allow when sql.command in [select, update, begin, commit, rollback, other]
+  limit rows = 3 per statement
 }
 `;
 
@@ -84,6 +87,41 @@ describe("SQL FETCH and MOVE of a portal bound through the protocol", () => {
       expect(rowsOf(fetched)).toEqual([["1"], ["2"]]);
       expect(errorOf(await raw.run(serialize.query("MOVE 1 IN c")))).toBeUndefined();
       expect(rowsOf(await raw.run(serialize.query("FETCH ALL FROM c")))).toEqual([["4"], ["5"]]);
+      await raw.run(serialize.query("COMMIT"));
+    } finally {
+      raw.close();
+    }
+  });
+});
+
+describe("a statement's row limit", () => {
+  it("counts the rows of every Execute of its portal", async () => {
+    const raw = await session();
+    await raw.run(serialize.query("BEGIN"));
+    const first = await raw.run(serialize.parse({ text: "SELECT id FROM items ORDER BY id" }), serialize.bind({ portal: "p" }), serialize.execute({ portal: "p", rows: 2 }), serialize.sync());
+    expect(rowsOf(first)).toEqual([["1"], ["2"]]);
+    expect(first.some((m) => m.type === "s")).toBe(true);
+    raw.send(serialize.execute({ portal: "p", rows: 2 }), serialize.sync());
+    const seen: Message[] = [];
+    for (;;) {
+      try {
+        seen.push(await raw.next());
+      } catch {
+        break;
+      }
+    }
+    expect(rowsOf(seen).length).toBeLessThanOrEqual(1);
+    expect(errorOf(seen)).toMatchObject({ S: "FATAL", C: "54000", M: expect.stringMatching(/row limit of 3 per statement exceeded/) });
+  });
+
+  it("starts again for a portal bound anew", async () => {
+    const raw = await session();
+    try {
+      await raw.run(serialize.query("BEGIN"));
+      await raw.run(serialize.parse({ name: "s", text: "SELECT id FROM items ORDER BY id" }), serialize.bind({ portal: "p", statement: "s" }), serialize.execute({ portal: "p", rows: 2 }), serialize.sync());
+      await raw.run(serialize.close({ type: "P", name: "p" }), serialize.sync());
+      const again = await raw.run(serialize.bind({ portal: "p", statement: "s" }), serialize.execute({ portal: "p", rows: 3 }), serialize.sync());
+      expect(rowsOf(again)).toEqual([["1"], ["2"], ["3"]]);
       await raw.run(serialize.query("COMMIT"));
     } finally {
       raw.close();

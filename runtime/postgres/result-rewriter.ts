@@ -29,6 +29,7 @@ import { OutputCapture } from "./output-capture.js";
 import { RowPlanCache } from "./masks/row-plan-cache.js";
 
 const D = 0x44; // DataRow
+const PORTAL_SUSPENDED = 0x73;
 const COPY_DATA = 0x64;
 const ERROR = 0x45; // ErrorResponse
 const IDLE = 0x49; // ReadyForQuery: not in a transaction
@@ -87,6 +88,11 @@ export class ResultRewriter {
   private clientWhole = true;
   private unitRows = 0;
   private unitBytes = 0;
+  /**
+   * Portals suspended by an Execute's row count, with the rows and bytes their earlier Executes
+   * returned: a statement's limits count all of them, not one Execute's.
+   */
+  private readonly suspended = new Map<string, { rows: number; bytes: number }>();
   private unitError: string | undefined;
   private readonly capture = new OutputCapture();
   private readonly plans = new RowPlanCache();
@@ -190,7 +196,7 @@ export class ResultRewriter {
   private rowsLeft(): number {
     const { rowsPerStatement, rowsPerSession } = this.options.limits;
     let left = Number.MAX_SAFE_INTEGER;
-    if (rowsPerStatement !== undefined) left = Math.min(left, rowsPerStatement - this.unitRows);
+    if (rowsPerStatement !== undefined) left = Math.min(left, rowsPerStatement - this.unitRows - (this.earlier()?.rows ?? 0));
     if (rowsPerSession !== undefined) left = Math.min(left, rowsPerSession - this.sessionRows);
     return Math.max(left, 1);
   }
@@ -201,10 +207,18 @@ export class ResultRewriter {
     this.unitBytes += bytes;
     this.sessionBytes += bytes;
     const { rowsPerStatement, rowsPerSession, bytesPerStatement, bytesPerSession } = this.options.limits;
-    if (rowsPerStatement !== undefined && this.unitRows > rowsPerStatement) throw limit(`row limit of ${rowsPerStatement} per statement exceeded`);
+    const earlier = this.earlier();
+    if (rowsPerStatement !== undefined && this.unitRows + (earlier?.rows ?? 0) > rowsPerStatement) throw limit(`row limit of ${rowsPerStatement} per statement exceeded`);
     if (rowsPerSession !== undefined && this.sessionRows > rowsPerSession) throw limit(`row limit of ${rowsPerSession} per session exceeded`);
-    if (bytesPerStatement !== undefined && this.unitBytes > bytesPerStatement) throw limit(`byte limit of ${bytesPerStatement} per statement exceeded`);
+    if (bytesPerStatement !== undefined && this.unitBytes + (earlier?.bytes ?? 0) > bytesPerStatement) throw limit(`byte limit of ${bytesPerStatement} per statement exceeded`);
     if (bytesPerSession !== undefined && this.sessionBytes > bytesPerSession) throw limit(`byte limit of ${bytesPerSession} per session exceeded`);
+  }
+
+  /** what the portal being executed returned before it was last suspended, if it was */
+  private earlier(): { rows: number; bytes: number } | undefined {
+    if (this.suspended.size === 0) return undefined;
+    const head = this.options.queue.peek();
+    return head?.kind === "execute" ? this.suspended.get(head.portal) : undefined;
   }
 
   /** a DataRow of a masked session (other sessions stream them) */
@@ -260,6 +274,7 @@ export class ResultRewriter {
         if (head?.kind !== "bind") throw desync("BindComplete", head);
         queue.shift();
         this.portals.set(head.portal, head.denied === null ? (this.statements.get(head.statement) ?? null) : null);
+        if (this.suspended.size > 0) this.suspended.delete(head.portal);
         if (this.portals.size > MAX_NAMES) throw tooMuch(`more than ${MAX_NAMES} portals`);
         this.portalPlans.delete(head.portal);
         return frame;
@@ -283,6 +298,12 @@ export class ResultRewriter {
         this.copying = false;
         if (head?.kind === "query") return frame;
         if (head?.kind !== "execute") throw desync("CommandComplete, EmptyQueryResponse or PortalSuspended", head);
+        if (type === PORTAL_SUSPENDED) {
+          const earlier = this.suspended.get(head.portal);
+          this.suspended.set(head.portal, { rows: (earlier?.rows ?? 0) + this.unitRows, bytes: (earlier?.bytes ?? 0) + this.unitBytes });
+        } else if (this.suspended.size > 0) {
+          this.suspended.delete(head.portal);
+        }
         queue.shift();
         const info = this.portals.get(head.portal) ?? null;
         this.finishUnit(info ?? unknownPortal(head.portal), head.started);
@@ -536,6 +557,7 @@ export class ResultRewriter {
 
   private forgetPortal(name: string): void {
     forget(this.portals, name);
+    if (this.suspended.size > 0) this.suspended.delete(name);
     this.portalPlans.delete(name);
   }
 
@@ -545,6 +567,7 @@ export class ResultRewriter {
    * an Execute, after which the gate describes the others again.
    */
   private transactionEnded(): void {
+    if (this.suspended.size > 0) this.suspended.clear();
     const portals = this.portals;
     if (portals.size === 0) return;
     // the usual case, the unnamed portal alone, without reallocating the map
