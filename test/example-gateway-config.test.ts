@@ -25,7 +25,7 @@ describe("examples/gateway.yaml", () => {
     expect(config.connections.bastion?.privateKey).toBe(ENV.BASTION_SSH_KEY);
     expect(config.auth.allowCleartextOnLoopback).toBe(false);
     expect(config.audit?.file).toBe(join(import.meta.dirname, "..", "examples", ".hoopgate", "audit.jsonl"));
-    expect(config.limits).toEqual({ maxStatementBytes: 1024 * 1024 });
+    expect(config.limits).toEqual({ maxStatementBytes: 1024 * 1024, startupTimeoutMs: 15_000, maxConnections: 1000 });
   });
 
   it("names the missing secret when the environment lacks it", async () => {
