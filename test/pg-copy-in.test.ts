@@ -5,9 +5,8 @@
 // rows (red team round 4: a stray Sync shifted every later record by one, and the last
 // statement went unrecorded). Against the machine's real PostgreSQL.
 
-import pg from "pg";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { gatewayFixture } from "./support/pg-gateway.js";
 import { errorFields, RawSession, serialize, type Message } from "./support/pg-raw-session.js";
 
 const DB = "hoopgate_copy_in";
@@ -25,28 +24,14 @@ policy load {
 }
 `;
 
-let gw: Gateway;
-let direct: pg.Client;
-
-beforeAll(async () => {
-  await freshDatabase(DB);
-  direct = new pg.Client({ ...PG, database: DB });
-  await direct.connect();
-  gw = await startGateway({ policy, targets: { copydb: { ...PG, database: DB } } });
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await direct?.end();
-  await dropDatabase(DB);
-});
+const fixture = gatewayFixture(DB, "copydb", policy);
 
 beforeEach(async () => {
-  await direct.query("drop table if exists loaded, victims; create table loaded (id int); create table victims (id int); insert into victims select generate_series(1, 5)");
+  await fixture.direct.query("drop table if exists loaded, victims; create table loaded (id int); create table victims (id int); insert into victims select generate_series(1, 5)");
 });
 
-async function session(): Promise<RawSession> {
-  return RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "bot", database: "copydb", password: await gw.token("bot") });
+function session(): Promise<RawSession> {
+  return fixture.session("bot");
 }
 
 async function until(raw: RawSession, type: string): Promise<Message[]> {
@@ -62,14 +47,14 @@ const tags = (messages: Message[]): string[] => messages.filter((m) => m.type ==
 
 /** the records of statements that ran after the COPY, as text → rows */
 function recordsAfter(from: number): [string, number][] {
-  return gw.statements.slice(from).map((s) => [s.text, s.rows]);
+  return fixture.gw.statements.slice(from).map((s) => [s.text, s.rows]);
 }
 
 describe("Syncs sent during COPY FROM STDIN", () => {
   it("a Sync between the data and CopyDone (simple protocol): one ReadyForQuery, every later statement recorded as itself", async () => {
     const raw = await session();
     try {
-      const from = gw.statements.length;
+      const from = fixture.gw.statements.length;
       raw.send(serialize.query("COPY loaded FROM STDIN"));
       await until(raw, "G");
       raw.send(data("7\n"), serialize.sync(), serialize.copyDone());
@@ -92,7 +77,7 @@ describe("Syncs sent during COPY FROM STDIN", () => {
     for (const pipelined of [false, true]) {
       const raw = await session();
       try {
-        const from = gw.statements.length;
+        const from = fixture.gw.statements.length;
         const start = [serialize.parse({ text: "COPY loaded FROM STDIN" }), serialize.bind({}), serialize.execute({}), serialize.sync()];
         const rest = [data("1\n2\n"), serialize.copyDone(), serialize.sync()];
         if (pipelined) {
@@ -114,7 +99,7 @@ describe("Syncs sent during COPY FROM STDIN", () => {
       } finally {
         raw.close();
       }
-      await direct.query("truncate loaded; truncate victims; insert into victims select generate_series(1, 5)");
+      await fixture.direct.query("truncate loaded; truncate victims; insert into victims select generate_series(1, 5)");
     }
   });
 
@@ -130,7 +115,7 @@ describe("Syncs sent during COPY FROM STDIN", () => {
       raw.send(data("not a number\n"), serialize.copyDone(), serialize.sync());
       const bad = await raw.untilReady();
       expect(errorFields(bad.find((m) => m.type === "E")!).C).toBe("22P02");
-      const from = gw.statements.length;
+      const from = fixture.gw.statements.length;
       expect(tags(await raw.run(serialize.query("DELETE FROM victims")))).toEqual(["DELETE 5"]);
       expect(recordsAfter(from)).toEqual([["DELETE FROM victims", 0]]);
     } finally {

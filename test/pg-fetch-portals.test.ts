@@ -6,9 +6,8 @@
 // portal, not each one alone (red team round 4: 100 Executes of 10 rows passed a limit of 10).
 // Against the machine's real PostgreSQL.
 
-import pg from "pg";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { gatewayFixture } from "./support/pg-gateway.js";
 import { errorFields, RawSession, rowsOf, serialize, type Message } from "./support/pg-raw-session.js";
 
 const DB = "hoopgate_fetch_portals";
@@ -27,28 +26,14 @@ policy work {
 }
 `;
 
-let gw: Gateway;
-let direct: pg.Client;
-
-beforeAll(async () => {
-  await freshDatabase(DB);
-  direct = new pg.Client({ ...PG, database: DB });
-  await direct.connect();
-  gw = await startGateway({ policy, targets: { cursors: { ...PG, database: DB } } });
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await direct?.end();
-  await dropDatabase(DB);
-});
+const fixture = gatewayFixture(DB, "cursors", policy);
 
 beforeEach(async () => {
-  await direct.query("drop table if exists items; create table items (id int); insert into items select generate_series(1, 5)");
+  await fixture.direct.query("drop table if exists items; create table items (id int); insert into items select generate_series(1, 5)");
 });
 
-async function session(): Promise<RawSession> {
-  return RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "bot", database: "cursors", password: await gw.token("bot") });
+function session(): Promise<RawSession> {
+  return fixture.session("bot");
 }
 
 function errorOf(messages: Message[]): Record<string, string> | undefined {
@@ -57,7 +42,7 @@ function errorOf(messages: Message[]): Record<string, string> | undefined {
 }
 
 async function ids(): Promise<number[]> {
-  return (await direct.query<{ id: number }>("select id from items order by id")).rows.map((r) => r.id);
+  return (await fixture.direct.query<{ id: number }>("select id from items order by id")).rows.map((r) => r.id);
 }
 
 describe("SQL FETCH and MOVE of a portal bound through the protocol", () => {

@@ -2,6 +2,7 @@
 // .hoop text, the real engine and masking, and the proxy in front of the machine's PostgreSQL.
 
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 import { compileSources } from "../../compiler/index.js";
 import { loadEngine } from "../../runtime/engine/index.js";
 import { createTokenVerifier, startDevIssuer, type DevIssuer } from "../../runtime/identity/index.js";
@@ -9,6 +10,7 @@ import { createLogger } from "../../runtime/log.js";
 import type { PgTarget, ProxyAudit, ProxyContext, ProxyTls, StatementAudit } from "../../runtime/postgres/context.js";
 import { createRowMasking } from "../../runtime/postgres/masks/masking-port.js";
 import { startPostgresProxy, type PostgresProxy } from "../../runtime/postgres/server.js";
+import { RawSession } from "./pg-raw-session.js";
 
 export const PG = { host: "127.0.0.1", port: 5432, user: "postgres" };
 
@@ -107,6 +109,50 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       await proxy.close();
       await issuer.close();
+    },
+  };
+}
+
+/** A test file's gateway in front of its own scratch database, and a direct client to that database. */
+export interface GatewayFixture {
+  readonly gw: Gateway;
+  readonly direct: pg.Client;
+  /** a raw protocol session through the gateway as the identity with claim role = `role`, on `connection` */
+  session(role: string): Promise<RawSession>;
+}
+
+/**
+ * Registers the file's beforeAll (a fresh database `db`, a direct client, a gateway serving it as
+ * `connection` under `policy`) and afterAll (all stopped, the database dropped).
+ */
+export function gatewayFixture(db: string, connection: string, policy: (issuer: string) => string): GatewayFixture {
+  let gw: Gateway | undefined;
+  let direct: pg.Client | undefined;
+  beforeAll(async () => {
+    await freshDatabase(db);
+    direct = new pg.Client({ ...PG, database: db });
+    await direct.connect();
+    gw = await startGateway({ policy, targets: { [connection]: { ...PG, database: db } } });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await direct?.end();
+    await dropDatabase(db);
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the gateway fixture is used before its beforeAll ran");
+    return value;
+  };
+  return {
+    get gw() {
+      return started(gw);
+    },
+    get direct() {
+      return started(direct);
+    },
+    async session(role) {
+      const g = started(gw);
+      return RawSession.open({ host: "127.0.0.1", port: g.proxy.port, user: role, database: connection, password: await g.token(role) });
     },
   };
 }
