@@ -128,10 +128,18 @@ describe("command", () => {
     expect(only("DECLARE c CURSOR FOR SELECT * FROM users").command).toBe("other");
   });
 
-  it("does not report writes that are only stored (function bodies, rules, plain EXPLAIN)", () => {
+  it("does not report writes a plain EXPLAIN only plans, or a string function body the parser never reads", () => {
     expect(only("EXPLAIN WITH d AS (DELETE FROM users RETURNING 1) SELECT * FROM d").command).toBe("explain");
-    expect(only("CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC DELETE FROM users; END").command).toBe("create");
-    expect(only("CREATE RULE r AS ON INSERT TO t DO ALSO DELETE FROM users").command).toBe("create");
+    expect(only("CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ DELETE FROM users $$").command).toBe("create");
+  });
+
+  it("reports the writes a rule or a SQL-standard function body stores, as PREPARE's: what later runs them names none", () => {
+    const atomic = only("CREATE FUNCTION wipe() RETURNS void LANGUAGE sql BEGIN ATOMIC DELETE FROM sessions; END");
+    expect([atomic.command, atomic.hasWhere]).toEqual(["delete", false]);
+    const rule = only("CREATE RULE purge AS ON INSERT TO audit_ping DO ALSO DELETE FROM sessions");
+    expect([rule.command, rule.hasWhere]).toEqual(["delete", false]);
+    expect(only("CREATE FUNCTION f(i int) RETURNS void LANGUAGE sql BEGIN ATOMIC UPDATE t SET a = 1 WHERE id = i; END")).toMatchObject({ command: "update", hasWhere: true });
+    expect(only("CREATE FUNCTION two() RETURNS int LANGUAGE sql RETURN 2").command).toBe("create");
   });
 
   it("treats EXPLAIN ANALYZE as the statement it runs, whatever the option's value", () => {

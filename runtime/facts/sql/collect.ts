@@ -61,9 +61,12 @@ const RELATION_OBJECTS: ReadonlySet<ObjectType> = new Set<ObjectType>([
 /**
  * Statements whose inner statement is stored, not run, when they execute. PREPARE and DECLARE
  * are not among them: EXECUTE and FETCH, which run theirs, name nothing, so a write they store
- * is reported when it is stored.
+ * is reported when it is stored. Nor are CREATE RULE and a SQL-standard function body (`BEGIN
+ * ATOMIC … END`, `RETURN …`) for the same reason: the INSERT that fires a rule's `DELETE FROM
+ * sessions`, or the `SELECT wipe()` that runs a function's, names neither. A view's query
+ * cannot write.
  */
-const DEFERRED = new Set(["CreateFunctionStmt", "RuleStmt", "ViewStmt"]);
+const DEFERRED = new Set(["ViewStmt"]);
 
 /** Statements whose rows come from a statement prepared or a cursor declared earlier. */
 const STORED = new Set(["ExecuteStmt", "FetchStmt"]);
