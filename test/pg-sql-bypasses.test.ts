@@ -232,6 +232,25 @@ describe("reads the facts could not see", () => {
   });
 });
 
+describe("writes stored in rules and SQL-standard function bodies", () => {
+  it("are judged when stored: an identity allowed to create, not to delete, cannot store a DELETE for later", async () => {
+    await direct.query("drop function if exists rt4_wipe(); drop table if exists rt4_ping");
+    const [table, fn, rule, harmless] = await run(
+      "builder",
+      "CREATE TABLE rt4_ping (x int)",
+      "CREATE FUNCTION rt4_wipe() RETURNS void LANGUAGE sql BEGIN ATOMIC DELETE FROM victims; END",
+      "CREATE RULE rt4_purge AS ON INSERT TO rt4_ping DO ALSO DELETE FROM victims",
+      "CREATE FUNCTION rt4_two() RETURNS int LANGUAGE sql RETURN 2",
+    );
+    expect(table).toContain("C:CREATE TABLE");
+    for (const refused of [fn, rule]) expect(refused).toMatch(/E:42501 statement denied/);
+    expect(harmless).toContain("C:CREATE FUNCTION");
+    const made = await direct.query("select (select count(*) from pg_proc where proname = 'rt4_wipe')::int as fns, (select count(*) from pg_rules where rulename = 'rt4_purge')::int as rules");
+    expect(made.rows[0]).toEqual({ fns: 0, rules: 0 });
+    await direct.query("drop function if exists rt4_two(); drop table if exists rt4_ping");
+  });
+});
+
 describe("functions bound by DDL", () => {
   it("denies CREATE OPERATOR and CREATE AGGREGATE binding a denied function, so no later statement reads the file", async () => {
     await direct.query("drop operator if exists !!! (none, text); drop operator if exists !#! (none, int4); drop operator if exists ### (oid, text); drop aggregate if exists rt4_rf(text)");
