@@ -4,7 +4,7 @@
 // bound ends with FATAL 54000, another session goes on.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_NAME_LENGTH, MAX_NAMES } from "../runtime/postgres/name-limits.js";
+import { MAX_NAME_LENGTH, MAX_NAMES, MAX_PREPARED } from "../runtime/postgres/name-limits.js";
 import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
 import { errorFields, RawSession, serialize, type Message } from "./support/pg-raw-session.js";
 
@@ -103,13 +103,36 @@ describe("names a session may make the gateway remember", () => {
     await stillServes();
   });
 
-  it("prepared statements holding more than 32 Mi characters of text end the session", async () => {
+  it(`past ${MAX_PREPARED} prepared statements, or 32 Mi characters of their text, the oldest are forgotten: the session goes on`, async () => {
     const raw = await session();
-    const text = `SELECT 1 /* ${"x".repeat(1024 * 1024 - 64)} */`;
-    const frames: Buffer[] = [];
-    for (let i = 0; i < 33; i++) frames.push(serialize.parse({ name: `big${i}`, text }), serialize.sync());
-    await raw.sendAll(frames).catch(() => undefined);
-    expect(fatal(await untilClosed(raw))).toMatchObject({ C: "54000", M: expect.stringMatching(/prepared statements holding more than 33554432 characters of text/) });
-    await stillServes();
+    try {
+      const batch = 1_000;
+      for (let sent = 0; sent <= MAX_PREPARED; sent += batch) {
+        const frames: Buffer[] = [];
+        for (let i = sent; i < sent + batch; i++) frames.push(serialize.parse({ name: `s${i}`, text: `SELECT ${i} AS n` }));
+        frames.push(serialize.sync());
+        await raw.sendAll(frames);
+        await raw.untilReady();
+      }
+      const from = gw.statements.length;
+      // the newest first: running a statement the gateway does not know makes it forget every name
+      for (const name of [`s${MAX_PREPARED + batch - 1}`, "s0"]) {
+        const ran = await raw.run(serialize.bind({ statement: name }), serialize.execute({}), serialize.sync());
+        expect(ran.some((m) => m.type === "D")).toBe(true);
+      }
+      // the oldest is unknown now (its record says so, masks would be the strongest); the newest is known
+      expect(gw.statements.slice(from).map((r) => r.text)).toEqual([`SELECT ${MAX_PREPARED + batch - 1} AS n`, '-- portal "": statement unknown to the gateway']);
+
+      const text = `SELECT 1 /* ${"x".repeat(1024 * 1024 - 64)} */`;
+      const big: Buffer[] = [];
+      for (let i = 0; i < 33; i++) big.push(serialize.parse({ name: `big${i}`, text }), serialize.sync());
+      await raw.sendAll(big);
+      await raw.untilReady(33);
+      const later = gw.statements.length;
+      for (const name of ["big32", "big0"]) await raw.run(serialize.bind({ statement: name }), serialize.execute({}), serialize.sync());
+      expect(gw.statements.slice(later).map((r) => r.text.slice(0, 20))).toEqual(["SELECT 1 /* xxxxxxxx", '-- portal "": statem']);
+    } finally {
+      raw.close();
+    }
   });
 });

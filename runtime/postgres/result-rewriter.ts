@@ -23,7 +23,7 @@ import { parameterStatusProblem } from "./lexer-guard.js";
 import type { ColumnMasks } from "./masks/mask-columns.js";
 import { decodeRowDescription } from "./masks/mask-columns.js";
 import { decodeFieldList, fieldValue, SessionEnd, type ErrorFields } from "./messages.js";
-import { MAX_NAMES, MAX_PREPARED_TEXT, tooMuch } from "./name-limits.js";
+import { MAX_NAMES, MAX_PREPARED, MAX_PREPARED_TEXT, tooMuch } from "./name-limits.js";
 import { encodeFields, parameterValueProblem, scrubFields, scrubMessage, scrubNotification, scrubParameterStatus, valueDetector, type ScrubOptions } from "./masks/message-scrub.js";
 import { OutputCapture } from "./output-capture.js";
 import { RowPlanCache } from "./masks/row-plan-cache.js";
@@ -259,8 +259,6 @@ export class ResultRewriter {
         queue.shift();
         head.confirmed?.();
         this.statements.set(head.name, head.info);
-        if (this.statements.size > MAX_NAMES) throw tooMuch(`more than ${MAX_NAMES} prepared statements`);
-        if (this.statements.text > MAX_PREPARED_TEXT) throw tooMuch(`prepared statements holding more than ${MAX_PREPARED_TEXT} characters of text`);
         // judged now, so the statement's runs find the answer ready (touched())
         if (head.info !== null) void this.options.columnMasks?.mayRunOpaqueCode(head.info);
         return frame;
@@ -624,13 +622,29 @@ function limit(message: string): SessionEnd {
 }
 
 /** `name` is no longer known; the unnamed one's entry stays in place (null), as every round reuses it */
-/** Prepared statements by name, as the server confirmed them, with the characters of text they hold. */
+/**
+ * Prepared statements by name, as the server confirmed them, newest last. Drivers that never
+ * close theirs (porsager's `postgres`, node-postgres' named queries) would grow it without end:
+ * past MAX_PREPARED names or MAX_PREPARED_TEXT characters of text the oldest are forgotten, and
+ * a forgotten name is unknown — the session's strongest masks, "statement unknown" on its record.
+ */
 class PreparedStatements extends Map<string, StatementInfo | null> {
   text = 0;
 
   override set(name: string, info: StatementInfo | null): this {
     this.text += (info?.text.length ?? 0) - (super.get(name)?.text.length ?? 0);
-    return super.set(name, info);
+    // the unnamed statement is set on every round of the extended protocol: it keeps its place
+    if (name !== "") super.delete(name);
+    super.set(name, info);
+    if (this.size > MAX_PREPARED || this.text > MAX_PREPARED_TEXT) this.forgetOldest(name);
+    return this;
+  }
+
+  private forgetOldest(newest: string): void {
+    for (const name of this.keys()) {
+      if (this.size <= MAX_PREPARED && this.text <= MAX_PREPARED_TEXT) return;
+      if (name !== "" && name !== newest) this.delete(name);
+    }
   }
 
   override delete(name: string): boolean {
