@@ -268,6 +268,41 @@ describe("SSLRequest and GSSENCRequest at most once each", () => {
 });
 
 describe("limits.max_connections", () => {
+  it("still serves a CancelRequest at the cap, as PostgreSQL does past max_connections", async () => {
+    const token = await tlsGw.token("bot");
+    const busy = new pg.Client({ host: "127.0.0.1", port: tlsGw.proxy.port, user: "ci", database: "lim", password: token, ssl: { rejectUnauthorized: false } });
+    busy.on("error", () => undefined);
+    await busy.connect();
+    const stalled = [await openRaw(tlsGw.proxy.port), await openRaw(tlsGw.proxy.port)];
+    await sleep(50);
+    try {
+      const started = Date.now();
+      const running = busy.query("select pg_sleep(5)").then(() => undefined, (err: { code?: string }) => err.code);
+      await sleep(300);
+      const key = busy as unknown as { processID: number; secretKey: number };
+      const cancel = Buffer.alloc(16);
+      cancel.writeInt32BE(16, 0);
+      cancel.writeInt32BE(80877102, 4);
+      cancel.writeInt32BE(key.processID, 8);
+      cancel.writeInt32BE(key.secretKey, 12);
+      const canceller = await openRaw(tlsGw.proxy.port);
+      canceller.socket.write(cancel);
+      await canceller.closed;
+      expect(canceller.received()).toHaveLength(0);
+      expect(await running).toBe("57014");
+      expect(Date.now() - started).toBeLessThan(3_000);
+      // anything else is still refused
+      const refused = await openRaw(tlsGw.proxy.port);
+      refused.socket.write(request(SSL_REQUEST));
+      await refused.closed;
+      expect(errorIn(refused.received())).toMatchObject({ C: "53300" });
+    } finally {
+      for (const s of stalled) s.socket.destroy();
+      await busy.end();
+      await sleep(100);
+    }
+  });
+
   it("refuses a connection past the cap with 53300, and takes one again when a client leaves", async () => {
     // tlsGw allows 3: two sessions and one client stalled in startup fill it
     const token = await tlsGw.token("bot");

@@ -13,7 +13,7 @@ import { PacketReader } from "./upstream/packet-reader.js";
 const PROTOCOL_3_0 = 196608;
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
-const CANCEL_REQUEST = 80877102;
+export const CANCEL_REQUEST = 80877102;
 const AUTH_CLEARTEXT = 3;
 /**
  * How long a client has from connecting to being authenticated — every SSLRequest/GSSENCRequest,

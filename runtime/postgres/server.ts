@@ -3,12 +3,15 @@
 import { createServer, type Socket } from "node:net";
 import { CancelRegistry, sendCancel } from "./cancel.js";
 import { Catalog } from "./masks/catalog.js";
-import { acceptClient, closeClient, DEFAULT_MAX_CONNECTIONS, DEFAULT_STARTUP_TIMEOUT_MS, StartupRefused } from "./client-startup.js";
+import { acceptClient, CANCEL_REQUEST, closeClient, DEFAULT_MAX_CONNECTIONS, DEFAULT_STARTUP_TIMEOUT_MS, StartupRefused } from "./client-startup.js";
 import type { PgTarget, ProxyContext } from "./context.js";
 import { FramingError } from "./framing.js";
 import { errorResponse } from "./messages.js";
 import { runSession } from "./session.js";
 import { targetKey } from "./upstream/target-identity.js";
+
+/** how long a connection past the cap may take to say whether it is a CancelRequest */
+const CANCEL_AT_CAPACITY_WAIT_MS = 1_000;
 
 export interface PostgresProxyOptions {
   context: ProxyContext;
@@ -110,6 +113,37 @@ export async function startPostgresProxy(options: PostgresProxyOptions): Promise
     }
   };
 
+  const tooMany = errorResponse({ severity: "FATAL", code: "53300", message: "too many connections: the gateway is serving as many clients as it allows" });
+  /**
+   * Past the cap a CancelRequest (16 bytes, sent at once) is still served, as PostgreSQL serves
+   * it past max_connections: a client must be able to stop a runaway statement when the gateway
+   * is full. Anything else gets 53300 as soon as its first 8 bytes say what it is.
+   */
+  const atCapacity = (socket: Socket): void => {
+    let head = Buffer.alloc(0);
+    const stop = (): void => {
+      clearTimeout(timer);
+      socket.off("data", read);
+    };
+    const refuse = (): void => {
+      stop();
+      closeClient(socket, socket, tooMany);
+    };
+    const read = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 8) return;
+      if (head.readInt32BE(0) !== 16 || head.readInt32BE(4) !== CANCEL_REQUEST) return refuse();
+      if (head.length < 16) return;
+      stop();
+      const upstream = cancels.cancel(head.readInt32BE(8), head.readInt32BE(12));
+      closeClient(socket, socket);
+      if (upstream !== undefined) void sendCancel(upstream);
+    };
+    const timer = setTimeout(refuse, CANCEL_AT_CAPACITY_WAIT_MS);
+    timer.unref();
+    socket.on("data", read);
+  };
+
   // Every client connection counts, from accept to close, so connections held in startup (which
   // cost a TLS handshake and a token verification) are capped as sessions are.
   let clients = 0;
@@ -122,7 +156,7 @@ export async function startPostgresProxy(options: PostgresProxyOptions): Promise
       // once per time the cap is reached, not per refused connection
       if (!full) ctx.logger.warn({ max: maxConnections }, "too many client connections: refusing new ones (limits.max_connections)");
       full = true;
-      closeClient(socket, socket, errorResponse({ severity: "FATAL", code: "53300", message: "too many connections: the gateway is serving as many clients as it allows" }));
+      atCapacity(socket);
       return;
     }
     clients += 1;
