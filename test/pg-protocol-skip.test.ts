@@ -64,4 +64,24 @@ describe("messages the server skips after an extended-protocol error", () => {
       raw.close();
     }
   });
+
+  it("records what ran, whether the skipped Executes were sent before or after the error came back", async () => {
+    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "db", password: await gw.token("masked") });
+    try {
+      const from = gw.statements.length;
+      // the Execute that fails is recorded; those the server skipped after it are not, in one write or after the error
+      await raw.run(serialize.parse({ text: "select 1/(id - 1) from people" }), serialize.bind({}), serialize.execute({}), serialize.bind({}), serialize.execute({}), serialize.sync());
+      raw.send(serialize.parse({ text: "select 2/(id - 1) from people" }), serialize.bind({}), serialize.execute({}), serialize.flush());
+      expect((await raw.next()).type).toBe("1");
+      const seen = [await raw.next(), await raw.next()];
+      expect(seen.map((m) => m.type)).toEqual(["2", "E"]);
+      await raw.run(serialize.bind({}), serialize.execute({}), serialize.sync());
+      expect(gw.statements.slice(from).map((r) => [r.text, r.error])).toEqual([
+        ["select 1/(id - 1) from people", "division by zero"],
+        ["select 2/(id - 1) from people", "division by zero"],
+      ]);
+    } finally {
+      raw.close();
+    }
+  });
 });

@@ -458,36 +458,29 @@ export class ResultRewriter {
   /**
    * An extended-protocol batch the server answered with an error: its first message failed, the
    * rest up to Sync was skipped. No name it parses or binds is stored (a failed Parse of a name
-   * leaves an older statement of that name in place, which the gateway no longer knows); its
-   * Executes are audited with the error, as what the client asked for. Returns the refusal to show
-   * when `ours` (the sentinel's error) answers a refused Parse or Bind.
+   * leaves an older statement of that name in place, which the gateway no longer knows). An
+   * Execute that failed is audited with the error; the skipped ones did not run and are not — how
+   * many of a batch's were sent before the error came back depends on timing. Returns the refusal
+   * to show when `ours` (the sentinel's error) answers a refused Parse or Bind.
    */
   private skipped(batch: readonly Expectation[], ours: boolean): Buffer | null {
     let replacement: Buffer | null = null;
-    // the statements the batch's own Parses and Binds meant, for the audit of its Executes
-    let parsed: Map<string, StatementInfo | null> | undefined;
-    let bound: Map<string, StatementInfo | null> | undefined;
     for (const item of batch) {
       switch (item.kind) {
         case "parse":
           if (item.denied !== null && ours) replacement ??= item.denied;
-          (parsed ??= new Map()).set(item.name, item.info);
           forget(this.statements, item.name);
           break;
-        case "bind": {
+        case "bind":
           if (item.denied !== null && ours) replacement ??= item.denied;
-          const meant = parsed?.has(item.statement) === true ? parsed.get(item.statement)! : (this.statements.get(item.statement) ?? null);
-          (bound ??= new Map()).set(item.portal, item.denied === null ? meant : null);
           this.forgetPortal(item.portal);
           break;
-        }
         case "execute": {
-          // the first message ran (and failed); the others did not
-          const ran = item === batch[0];
-          const info = !ran && bound?.has(item.portal) === true ? bound.get(item.portal)! : (this.portals.get(item.portal) ?? null);
-          this.finishUnit(info ?? (ran ? unknownPortal(item.portal) : null), item.started);
+          if (item !== batch[0]) break;
+          const info = this.portals.get(item.portal) ?? null;
+          this.finishUnit(info ?? unknownPortal(item.portal), item.started);
           // what ran may have changed names before it failed (no waiting for the catalog here)
-          if (ran) this.touched(info, item.portal, false);
+          this.touched(info, item.portal, false);
           break;
         }
         case "close":
