@@ -79,6 +79,38 @@ describe("SQL FETCH and MOVE of a portal bound through the protocol", () => {
   });
 });
 
+describe("SQL cursors named like a protocol portal whose transaction ended", () => {
+  it("are read as usual: the portal went with its transaction", async () => {
+    const raw = await session();
+    try {
+      // the implicit transaction ends at the Sync; an explicit one at COMMIT
+      await raw.run(serialize.parse({ text: "SELECT 1" }), serialize.bind({ portal: "c1" }), serialize.execute({ portal: "c1" }), serialize.sync());
+      await raw.run(serialize.query("BEGIN"));
+      await raw.run(serialize.parse({ text: "SELECT 2" }), serialize.bind({ portal: "c2" }), serialize.sync());
+      expect(errorOf(await raw.run(serialize.query("FETCH ALL FROM c2")))).toMatchObject({ C: "42501" });
+      await raw.run(serialize.query("ROLLBACK"));
+      const [declared, fetched] = [
+        await raw.run(serialize.query("BEGIN; DECLARE c1 CURSOR FOR SELECT id FROM items ORDER BY id; DECLARE c2 CURSOR FOR SELECT 7")),
+        await raw.run(serialize.query("FETCH 1 FROM c1; FETCH 1 FROM c2")),
+      ];
+      expect(errorOf(declared)).toBeUndefined();
+      expect(rowsOf(fetched)).toEqual([["1"], ["7"]]);
+      await raw.run(serialize.query("COMMIT"));
+      // pipelined: the idle ReadyForQuery of the first batch comes back after the second Bind was sent
+      const piped = await raw.run(
+        serialize.parse({ text: "SELECT 3" }), serialize.bind({ portal: "c3" }), serialize.sync(),
+        serialize.query("BEGIN"),
+        serialize.parse({ text: "UPDATE items SET id = id + 100 RETURNING id" }), serialize.bind({ portal: "c3" }), serialize.sync(),
+        serialize.query("FETCH ALL FROM c3"),
+      );
+      expect(errorOf(piped)).toMatchObject({ C: "42501", M: expect.stringMatching(/cursor "c3" is a portal bound through the protocol/) });
+      await raw.run(serialize.query("ROLLBACK"));
+    } finally {
+      raw.close();
+    }
+  });
+});
+
 describe("a statement's row limit", () => {
   it("counts the rows of every Execute of its portal", async () => {
     const raw = await session();

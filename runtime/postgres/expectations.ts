@@ -25,9 +25,10 @@ export interface StatementInfo {
 // reports changed settings just before the ReadyForQuery that answers it.
 //
 // `copyEnds` on a query, execute or sync: how many CopyDone/CopyFail the client had sent before
-// it (absent: none), to tell which Syncs a server in COPY FROM STDIN ignores.
+// it (absent: none), to tell which Syncs a server in COPY FROM STDIN ignores. `seq` on a query or
+// sync: its number among the Syncs and Queries sent, while the gate follows named portals.
 export type Expectation =
-  | { kind: "query"; info: StatementInfo; denied: Buffer | null; started: number; reportsCode?: true; copyEnds?: number }
+  | { kind: "query"; info: StatementInfo; denied: Buffer | null; started: number; reportsCode?: true; copyEnds?: number; seq?: number | undefined }
   /**
    * info: the statement the name stands for once ParseComplete arrives; null when refused (the
    * sentinel never parses). confirmed: called on that ParseComplete (statement-grants.ts).
@@ -40,7 +41,7 @@ export type Expectation =
   | { kind: "execute"; portal: string; started: number; copyEnds?: number }
   /** swallow: the gateway closed it (a statement an approval released, once run); the client must not see the answer */
   | { kind: "close"; target: "S" | "P"; name: string; swallow?: true }
-  | { kind: "sync"; reportsCode?: true; copyEnds?: number };
+  | { kind: "sync"; reportsCode?: true; copyEnds?: number; seq?: number | undefined };
 
 /**
  * A FIFO with O(1) shift. It also knows whether code that may have changed a setting ran

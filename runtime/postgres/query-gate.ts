@@ -60,11 +60,14 @@ export class QueryGate {
    */
   private readonly approvedPortals = new Map<string, string>();
   /**
-   * Named portals bound through the protocol (until the client closes them): SQL FETCH and MOVE
-   * share their namespace, and would run a portal's statement with only the FETCH recorded.
-   * Past MAX_NAMES no more are told apart: every FETCH and MOVE is refused.
+   * Named portals bound through the protocol, with how many Syncs and Queries were sent before
+   * their Bind: SQL FETCH and MOVE share their namespace, and would run a portal's statement with
+   * only the FETCH recorded. A portal lives until the client closes it or its transaction ends
+   * (transactionEnded). Past MAX_NAMES no more are told apart: every FETCH and MOVE is refused.
    */
-  private readonly boundPortals = new Set<string>();
+  private readonly boundPortals = new Map<string, number>();
+  /** Syncs and Queries sent: the ReadyForQuery answering the n-th ends the portals bound before it when it says idle */
+  private synced = 0;
   /** what the unnamed statement and portal may run, for the pipeline barrier */
   private readonly unnamed = new UnnamedStatements();
   private readonly maskedColumns: MaskedColumns;
@@ -117,7 +120,7 @@ export class QueryGate {
       case "S":
         this.unnamed.synced();
         this.grants.synced();
-        this.queue.push({ kind: "sync" });
+        this.queue.push({ kind: "sync", seq: this.sequence() });
         return { forward: [frame] };
       case "F":
         return this.refuseWhole("fastpath function calls are not allowed through the gateway");
@@ -175,12 +178,12 @@ export class QueryGate {
   private forwardQuery(info: StatementInfo, frame: Buffer): GateOutcome {
     if (mayRunCode(info)) this.queue.codeMayRun();
     this.unnamed.query();
-    this.queue.push({ kind: "query", info, denied: null, started: Date.now() });
+    this.queue.push({ kind: "query", info, denied: null, started: Date.now(), seq: this.sequence() });
     return { forward: [frame] };
   }
 
   private refuseQuery(info: StatementInfo, denied: Buffer, error?: string): GateOutcome {
-    this.queue.push({ kind: "query", info, denied, started: Date.now() });
+    this.queue.push({ kind: "query", info, denied, started: Date.now(), seq: this.sequence() });
     return { forward: [serialize.query(this.marker)], refused: error === undefined ? { info } : { info, error } };
   }
 
@@ -223,7 +226,7 @@ export class QueryGate {
     checkName(portal.value);
     checkName(statement);
     this.describedPortals.delete(portal.value);
-    if (portal.value !== "" && this.boundPortals.size <= MAX_NAMES) this.boundPortals.add(portal.value);
+    if (portal.value !== "" && this.boundPortals.size <= MAX_NAMES) this.boundPortals.set(portal.value, this.synced);
     const grant = this.grants.bind(statement);
     const refused = grant.kind === "refused" ? grant.error : null;
     if (grant.kind === "approved" && statement !== "") this.approvedPortals.set(portal.value, statement);
@@ -266,6 +269,17 @@ export class QueryGate {
     return { forward };
   }
 
+  /** a Sync or Query is sent: its number, which its ReadyForQuery reports back, while any named portal is bound */
+  private sequence(): number | undefined {
+    this.synced += 1;
+    return this.boundPortals.size > 0 ? this.synced : undefined;
+  }
+
+  /** The ReadyForQuery answering the `seq`-th Sync or Query said idle: the portals bound before it are gone. */
+  transactionEnded(seq: number): void {
+    for (const [name, before] of this.boundPortals) if (before < seq) this.boundPortals.delete(name);
+  }
+
   /** the portal's row description is asked for; forgetting which were (past MAX_NAMES) only makes the gateway ask again */
   private describe(portal: string): void {
     if (this.describedPortals.size >= MAX_NAMES) this.describedPortals.clear();
@@ -275,7 +289,7 @@ export class QueryGate {
   private refuseWhole(reason: string): GateOutcome {
     const decision: Decision = { effect: "deny", reason, rules: [], approvers: [], statements: [] };
     const info: StatementInfo = { text: "", decision };
-    this.queue.push({ kind: "query", info, denied: this.refusal(decision), started: Date.now() });
+    this.queue.push({ kind: "query", info, denied: this.refusal(decision), started: Date.now(), seq: this.sequence() });
     return { forward: [serialize.query(this.marker)], refused: { info } };
   }
 

@@ -55,6 +55,8 @@ export interface RewriterOptions {
   columnMasks: ColumnMasks | null;
   masking: RowMasking;
   onStatement(result: StatementResult): void;
+  /** a ReadyForQuery said idle, answering the Sync or Query numbered `seq` (QueryGate.transactionEnded) */
+  onIdle?(seq: number): void;
 }
 
 /**
@@ -322,7 +324,10 @@ export class ResultRewriter {
         this.copying = false;
         // the portals bound in the transaction ended with it (only SQL declares a cursor WITH HOLD, and
         // a DECLARE makes its name unknown anyway)
-        if (frame[5] === IDLE) this.transactionEnded();
+        if (frame[5] === IDLE) {
+          this.transactionEnded();
+          if (head.seq !== undefined) this.options.onIdle?.(head.seq);
+        }
         if (head.kind !== "query") return frame;
         // a simple query replaces the unnamed statement and portal
         forget(this.statements, "");

@@ -94,6 +94,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     masks: policy.masks,
     columnMasks,
     masking: ctx.masking,
+    onIdle: (seq) => gate.transactionEnded(seq),
     onStatement: (r) =>
       ctx.audit.statement({
         sessionId, text: r.info.text, effect: r.info.decision.effect, rules: r.info.decision.rules,
