@@ -73,7 +73,7 @@ describe("the store audit log's backlog", () => {
 
   it("is congested past its size budget, so the gateway's port refuses new sessions, and recovers once the writer catches up", async () => {
     const writer = heldWriter();
-    const log = new StoreAuditLog(writer, { maxChars: 100_000, maxAgeMs: 60_000, refuseChars: 1_000_000 });
+    const log = new StoreAuditLog(writer, { maxChars: 100_000, maxAgeMs: 60_000, overloadChars: 1_000_000 });
     const port = createAuditPort(log, logger);
     writer.hold();
     const accepted: Promise<void>[] = [];
@@ -98,7 +98,7 @@ describe("the store audit log's backlog", () => {
 
   it("asks sessions to stop reading their clients past half its size budget, until the writer brings it under a quarter", async () => {
     const writer = heldWriter();
-    const log = new StoreAuditLog(writer, { maxChars: 4 * 1024 * 1024, maxAgeMs: 60_000, refuseChars: 8 * 1024 * 1024 });
+    const log = new StoreAuditLog(writer, { maxChars: 4 * 1024 * 1024, maxAgeMs: 60_000, overloadChars: 8 * 1024 * 1024 });
     const tee = teeAuditSink([log]);
     writer.hold();
     const accepted: Promise<void>[] = [];
@@ -125,7 +125,7 @@ describe("the store audit log's backlog", () => {
 
   it("is congested while its oldest record waits past the age budget", async () => {
     const writer = heldWriter();
-    const log = new StoreAuditLog(writer, { maxChars: 1_000_000, maxAgeMs: 30_000, refuseChars: 2_000_000 });
+    const log = new StoreAuditLog(writer, { maxChars: 1_000_000, maxAgeMs: 30_000, overloadChars: 2_000_000 });
     writer.hold();
     const accepted = log.statement(statement(1));
     const now = Date.now();
@@ -138,35 +138,34 @@ describe("the store audit log's backlog", () => {
     await log.close();
   });
 
-  it("refuses records past its hard limit and fails for good, but writes what it accepted", async () => {
+  it("past its hard limit ends the open sessions and keeps every record; it takes sessions again once it catches up", async () => {
     const writer = heldWriter();
-    const log = new StoreAuditLog(writer, { maxChars: 50_000, maxAgeMs: 60_000, refuseChars: 100_000 });
+    const log = new StoreAuditLog(writer, { maxChars: 50_000, maxAgeMs: 60_000, overloadChars: 100_000 });
     const port = createAuditPort(log, logger);
-    let ended = 0;
-    port.onFailure(() => void (ended += 1));
+    const ends: { code: string; message: string }[] = [];
+    const stop = port.onFailure((end) => void ends.push(end));
     writer.hold();
     const accepted: Promise<void>[] = [];
-    let last: Promise<void> | undefined;
-    for (let i = 0; i < 20 && log.failed() === undefined; i++) {
-      last = log.statement(statement(i, "x".repeat(10_000)));
-      if (log.failed() === undefined) accepted.push(last);
-    }
-    const refused = await last!.then(() => undefined, (err: unknown) => err);
-    expect(accepted.length).toBeGreaterThan(5);
-    expect(refused).toBeInstanceOf(Error);
-    port.statement({ sessionId: "s1", text: "select 1", effect: "allow", rules: [], reason: "", rows: 0, bytes: 0, durationMs: 0 });
-    expect((refused as Error).message).toMatch(/^the audit log in store test:\/\/held fell too far behind: 0\.1 MiB of records were waiting to be written, past the 0\.1 MiB it holds; records are refused$/);
-    expect(log.failed()).toBe(refused);
-    await expect(log.statement(statement(99))).rejects.toBe(refused);
+    for (let i = 0; i < 20; i++) accepted.push(log.statement(statement(i, "x".repeat(10_000))));
+    expect(log.backlog().chars).toBeGreaterThan(100_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ends).toEqual([{ code: "53000", message: "the audit log is too far behind; its records are kept, connect again once it catches up", answerFirst: true }]);
+    expect(log.failed()).toBeUndefined();
+    expect(port.failure()).toBeInstanceOf(AuditBacklogError); // new sessions wait
     writer.release();
     await Promise.all(accepted);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(port.failure()).toBe(refused); // a record was lost: for good, not only while behind
-    expect(ended).toBe(1); // open sessions end
-    port.onFailure(() => void (ended += 1));
-    expect(ended).toBe(2); // and one that starts now at once
-    expect(writer.batches.flatMap((b) => b.types)).toHaveLength(accepted.length);
-    await expect(log.close()).rejects.toBe(refused);
+    expect(writer.batches.flatMap((b) => b.types)).toHaveLength(20); // nothing lost
+    expect(port.failure()).toBeUndefined(); // caught up: sessions are taken again
+    // overloaded again later: told again
+    writer.hold();
+    const again: Promise<void>[] = [];
+    for (let i = 0; i < 12; i++) again.push(log.statement(statement(i, "x".repeat(10_000))));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ends).toHaveLength(2);
+    stop();
+    writer.release();
+    await Promise.all(again);
+    await log.close();
   });
 });
 
@@ -179,7 +178,7 @@ describe("a gateway whose audit log is behind", () => {
     const issuer = await startDevIssuer();
     const writer = heldWriter();
     // behind by age: by size, past half the budget, open sessions would stop reading their clients (below)
-    const sink = new StoreAuditLog(writer, { maxChars: 1_000_000, maxAgeMs: 200, refuseChars: 2_000_000 });
+    const sink = new StoreAuditLog(writer, { maxChars: 1_000_000, maxAgeMs: 200, overloadChars: 2_000_000 });
     const gateway = await startGateway(await selectOnlyGatewayConfig(dir, issuer, DB, { kind: "pglite", dir: join(dir, ".hoopgate") }), { logger, audit: sink });
     const connect = async (): Promise<pg.Client> => {
       const client = new pg.Client({ host: "127.0.0.1", port: gateway.ports.postgres, database: "orders", user: "bot", password: await issuer.issue({ sub: "bot-1", claims: { role: "bot" } }) });
@@ -267,13 +266,13 @@ describe("a client sending refused statements as fast as it can", () => {
   /** the writers' advisory lock (append.ts): the test holds it, as a replica stuck in a batch would */
   const APPEND_LOCK = 7_320_114_002;
   /** a sixty-fourth of the default: the flood's records are about 10 Mi characters, the hard limit 4 Mi */
-  const BUDGET = { maxChars: 2 * 1024 * 1024, maxAgeMs: 60_000, refuseChars: 4 * 1024 * 1024 };
+  const BUDGET = { maxChars: 2 * 1024 * 1024, maxAgeMs: 60_000, overloadChars: 4 * 1024 * 1024 };
   const COUNT = 2_500;
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
   it("pipelining tiny Executes of a long statement (a 64 KiB record from 20 bytes each) is bounded too: no deadlock, no failed log", async () => {
     // in flight at once: 128 unanswered messages per session, about 4 Mi characters of records here
-    const budget = { maxChars: 2 * 1024 * 1024, maxAgeMs: 60_000, refuseChars: 16 * 1024 * 1024 };
+    const budget = { maxChars: 2 * 1024 * 1024, maxAgeMs: 60_000, overloadChars: 16 * 1024 * 1024 };
     const executes = 1_000;
     await freshDatabase(DB);
     await freshDatabase(`${DB}_store`);
@@ -305,6 +304,55 @@ describe("a client sending refused statements as fast as it can", () => {
       expect(log.failed()).toBeUndefined();
       expect(await store.query(`select count(*)::int as n from audit_log where type = 'statement'`)).toEqual([{ n: executes }]);
     } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("past the hard limit the session ends with 53000, and every statement that ran is recorded", async () => {
+    // the writer stalls; one session's messages in flight pass this small hard limit
+    const budget = { maxChars: 2 * 1024 * 1024, maxAgeMs: 60_000, overloadChars: 2 * 1024 * 1024 };
+    await freshDatabase(DB);
+    await freshDatabase(`${DB}_store`);
+    const direct = new pg.Client({ ...PG, database: DB });
+    await direct.connect();
+    await direct.query("create sequence ran");
+    const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-overload-"));
+    const issuer = await startDevIssuer();
+    const store = await openStore({ kind: "postgres", url: STORE_URL }, logger);
+    const log = new StoreAuditLog(await startWriterThread(STORE_URL, store.location, logger), budget);
+    const gateway = await startGateway(await selectOnlyGatewayConfig(dir, issuer, DB, { kind: "pglite", dir: join(dir, ".hoopgate") }), { logger, audit: log });
+    const locker = new pg.Client({ ...PG, database: `${DB}_store` });
+    await locker.connect();
+    const text = `select nextval('ran') /* ${"x".repeat(48 * 1024)} */`;
+    try {
+      await locker.query(`select pg_advisory_lock(${APPEND_LOCK})`);
+      const raw = await RawSession.open({ host: "127.0.0.1", port: gateway.ports.postgres!, user: "bot", database: "orders", password: await issuer.issue({ sub: "bot-1", claims: { role: "bot" } }) });
+      const frames = [serialize.parse({ text })];
+      for (let i = 0; i < 1_000; i++) frames.push(serialize.bind({}), serialize.execute({}));
+      frames.push(serialize.sync());
+      void raw.sendAll(frames).catch(() => undefined);
+      let fatal: Record<string, string> | undefined;
+      for (;;) {
+        const m = await raw.next().catch(() => undefined);
+        if (m === undefined) break;
+        if (m.type === "E") fatal = errorFields(m);
+      }
+      expect(fatal).toMatchObject({ S: "FATAL", C: "53000", M: expect.stringMatching(/the audit log is too far behind; its records are kept/) });
+      expect(log.failed()).toBeUndefined();
+      await locker.query(`select pg_advisory_unlock(${APPEND_LOCK})`);
+    } finally {
+      await locker.end();
+      await gateway.close();
+      await issuer.close();
+    }
+    try {
+      expect(log.failed()).toBeUndefined();
+      const ran = Number((await direct.query("select last_value from ran")).rows[0].last_value);
+      expect(ran).toBeGreaterThan(1);
+      expect(await store.query(`select count(*)::int as n from audit_log where type = 'statement'`)).toEqual([{ n: ran }]);
+    } finally {
+      await direct.end();
       await store.close();
       await rm(dir, { recursive: true, force: true });
     }

@@ -73,6 +73,12 @@ export interface AuditSink {
    */
   congestion?(): Error | undefined;
   /**
+   * Calls `listener` each time the records waiting pass the sink's hard limit: the open sessions
+   * should end, so that only what they have in flight still comes (the sink takes it all).
+   * Returns the unsubscribe.
+   */
+  onOverload?(listener: () => void): () => void;
+  /**
    * While records wait past the sink's high-water mark, a promise that resolves once they are back
    * under its low-water mark: sessions stop reading their clients until then, so no client outruns
    * the writer. Absent or undefined: it keeps up (a sink that writes synchronously always does).

@@ -16,8 +16,11 @@
 // recorded. Past the backlog budget — 32 Mi characters waiting, or the oldest record waiting 30 s
 // (a stuck or far-behind writer) — the log is congested: congestion() says so and the gateway
 // refuses new sessions, while records are still taken and written; it recovers once the writer is
-// back under half of both. Past 128 Mi characters a record is refused: the log has then lost a
-// record, and like a failed batch it refuses every later one (what it accepted is still written).
+// back under half of both. Past 128 Mi characters (the hard limit) the log is overloaded: every
+// open session is told to end (onOverload), so only what they had in flight is still to come —
+// a bounded amount (runtime/postgres/session.ts bounds the messages a client has unanswered) —
+// and every record is still taken and written; nothing is lost, and once the writer is back
+// under half the budget new sessions are taken again. Only a failed batch stops the log for good.
 
 import type { Store } from "../store/types.js";
 import { appendBatch, emptyBatch, RECORD_TYPES, type EntryBatch } from "./append.js";
@@ -46,11 +49,11 @@ export interface BacklogBudget {
   maxChars: number;
   /** how long the oldest record may wait before the log is congested */
   maxAgeMs: number;
-  /** characters of records waiting past which records are refused, and the log fails */
-  refuseChars: number;
+  /** characters of records waiting past which the log is overloaded: open sessions end (no new records come but theirs) */
+  overloadChars: number;
 }
 
-export const DEFAULT_BACKLOG_BUDGET: BacklogBudget = { maxChars: 32 * 1024 * 1024, maxAgeMs: 30_000, refuseChars: 128 * 1024 * 1024 };
+export const DEFAULT_BACKLOG_BUDGET: BacklogBudget = { maxChars: 32 * 1024 * 1024, maxAgeMs: 30_000, overloadChars: 128 * 1024 * 1024 };
 
 /** What waits to be written: accepted records not yet committed. */
 export interface Backlog {
@@ -118,8 +121,9 @@ export class StoreAuditLog implements AuditSink {
   private writing: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private failure: Error | undefined;
-  /** records were refused past the budget: every later one is */
-  private overflow: Error | undefined;
+  /** past the hard limit (overloadChars), until the backlog is back under half the size budget */
+  private overloaded = false;
+  private readonly overloadListeners = new Set<() => void>();
   private closed = false;
   private backlogRecords = 0;
   private backlogChars = 0;
@@ -152,9 +156,15 @@ export class StoreAuditLog implements AuditSink {
     return this.push(event.type, event.session, event.data, RECORD_CHARS + stringChars(event.data));
   }
 
-  /** the error that stopped the log, if any: a failed batch, or records refused past the budget */
+  /** the error that stopped the log, if any: a failed batch */
   failed(): Error | undefined {
-    return this.failure ?? this.overflow;
+    return this.failure;
+  }
+
+  /** calls `listener` each time the backlog passes the hard limit: the sessions making records should end */
+  onOverload(listener: () => void): () => void {
+    this.overloadListeners.add(listener);
+    return () => void this.overloadListeners.delete(listener);
   }
 
   /** what waits to be written */
@@ -208,15 +218,15 @@ export class StoreAuditLog implements AuditSink {
 
   /** the record is written as it is when its batch is written: callers hand over fresh objects */
   private push(type: string, session: string | undefined, body: object, chars: number): Promise<void> {
-    const failed = this.failure ?? this.overflow;
-    if (failed) return Promise.reject(failed);
+    if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error("the audit log is closed"));
-    if (this.backlogChars + chars > this.budget.refuseChars) {
-      this.overflow = new Error(
-        `the audit log in store ${this.writer.location} fell too far behind: ${mib(this.backlogChars)} MiB of records were waiting to be written, ` +
-        `past the ${mib(this.budget.refuseChars)} MiB it holds; records are refused`,
-      );
-      return Promise.reject(this.overflow);
+    if (!this.overloaded && this.backlogChars + chars > this.budget.overloadChars) {
+      this.overloaded = true;
+      // after the caller's turn: ending a session from inside its own record would cut its work short
+      const listeners = [...this.overloadListeners];
+      setImmediate(() => {
+        for (const listener of listeners) listener();
+      });
     }
     let pending = this.pending.at(-1);
     if (pending === undefined || full(pending)) {
@@ -263,6 +273,7 @@ export class StoreAuditLog implements AuditSink {
       this.pressure.resolve();
       this.pressure = undefined;
     }
+    if (this.overloaded && this.backlogChars <= this.budget.maxChars / 2) this.overloaded = false;
     pending.settle(error);
   }
 }

@@ -27,6 +27,12 @@ export function teeAuditSink(sinks: readonly AuditSink[]): AuditSink {
       }
       return waits === undefined ? undefined : Promise.all(waits).then(() => undefined);
     },
+    onOverload: (listener) => {
+      const unsubscribe = sinks.map((sink) => sink.onOverload?.(listener));
+      return () => {
+        for (const stop of unsubscribe) stop?.();
+      };
+    },
     close: () => all((s) => s.close()),
   };
 }

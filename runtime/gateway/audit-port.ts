@@ -3,13 +3,14 @@
 // client chose (runtime/audit/bounds.ts), the same record for every sink. A sink that can no
 // longer record marks the port unhealthy: the gateway refuses new sessions and the open ones end
 // (fail closed). A sink that falls behind its budget refuses new sessions for as long as it is
-// behind, and one past its high-water mark makes sessions stop reading their clients until it drains.
+// behind, one past its high-water mark makes sessions stop reading their clients until it drains,
+// and one past its hard limit ends the open sessions while it keeps every record.
 
 import { clipMessage, cutText, MAX_AUDIT_TEXT_BYTES, MAX_REFUSED_TEXT_BYTES } from "../audit/bounds.js";
 import type { AuditSink } from "../audit/index.js";
 import type { Identity } from "../facts/types.js";
 import type { Logger } from "../log.js";
-import type { ProxyAudit } from "../postgres/context.js";
+import type { AuditEnd, ProxyAudit } from "../postgres/context.js";
 
 export interface AuditPort extends ProxyAudit {
   /** the sink's failure, once it rejected a record; or, while it lasts, its congestion (records waiting beyond its budget) */
@@ -28,7 +29,14 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
   const sessions = new Map<string, OpenSession>();
   let failed: Error | undefined;
   /** the open sessions' onFailure listeners */
-  const onFailure = new Set<() => void>();
+  const onFailure = new Set<(end: AuditEnd) => void>();
+  const cannotRecord: AuditEnd = { code: "58000", message: "the audit log cannot be written, so statements can no longer be recorded", answerFirst: false };
+  // past its hard limit the sink still takes every record: ending the sessions making them bounds what comes
+  sink.onOverload?.(() => {
+    logger.error({ sessions: onFailure.size }, "audit log past its hard limit: open sessions end (their records are kept); new ones wait until it catches up");
+    const end: AuditEnd = { code: "53000", message: "the audit log is too far behind; its records are kept, connect again once it catches up", answerFirst: true };
+    for (const listener of [...onFailure]) listener(end);
+  });
   let drained: (() => void) | undefined;
   /** a batching sink hands every record of one batch the same promise: one handler is enough */
   let watched: Promise<void> | undefined;
@@ -39,7 +47,7 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
       if (failed !== undefined) return;
       failed = error instanceof Error ? error : new Error(String(error));
       logger.error({ err: failed, sessions: onFailure.size }, "audit sink failed: new sessions are refused and open ones end");
-      for (const listener of [...onFailure]) listener();
+      for (const listener of [...onFailure]) listener(cannotRecord);
       onFailure.clear();
     });
   };
@@ -59,7 +67,7 @@ export function createAuditPort(sink: AuditSink, logger: Logger): AuditPort {
     backpressure: () => sink.backpressure?.(),
     onFailure(listener) {
       if (failed !== undefined) {
-        listener();
+        listener(cannotRecord);
         return () => undefined;
       }
       onFailure.add(listener);

@@ -173,10 +173,11 @@ export interface ProxyAudit {
    */
   backpressure?(): Promise<void> | undefined;
   /**
-   * Calls `listener` once the audit log can no longer record (at once if it already cannot);
-   * returns the unsubscribe. Open sessions then end.
+   * Calls `listener` with the FATAL to end the session with once the audit log can no longer
+   * record (at once if it already cannot), or when it is so far behind that the sessions making
+   * records must stop; returns the unsubscribe.
    */
-  onFailure?(listener: () => void): () => void;
+  onFailure?(listener: (end: AuditEnd) => void): () => void;
 }
 
 /** Counters the API's /metrics exposes (runtime/api/metrics.ts implements it). */
@@ -222,4 +223,12 @@ export interface ProxyContext {
   /** the largest Query or Parse message a client may send; default 1 MiB (statement-limit.ts) */
   maxStatementBytes?: number;
   logger: Logger;
+}
+
+/** Why the audit log ends the open sessions. */
+export interface AuditEnd {
+  code: string;
+  message: string;
+  /** the log still records: what the session already sent is answered (and recorded) first, as the server runs it anyway */
+  answerFirst: boolean;
 }

@@ -35,6 +35,8 @@ const TERMINATE = 0x58;
  */
 const MAX_UNANSWERED = 128;
 const FLUSH = serialize.flush();
+/** how long a session the audit log ends may take to get the answers to what it sent (a COPY FROM STDIN waits for its client) */
+const ANSWER_FIRST_MS = 10_000;
 
 export interface SessionDeps {
   ctx: ProxyContext;
@@ -142,10 +144,19 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   };
   // the token's expiry, a policy change or an admin change to its connection or issuer ends the session
   const validity = watchSessionValidity(ctx, client, endNow);
-  // so does an audit log that can no longer record: what the session did next would go unrecorded
-  const stopAuditWatch = ctx.audit.onFailure?.(() =>
-    endNow({ severity: "FATAL", code: "58000", message: "session ended: the audit log cannot be written, so statements can no longer be recorded" }),
-  );
+  // so does an audit log that can no longer record (what the session did next would go unrecorded), or is far behind
+  /** set once the session is to end when what it sent is answered (and recorded): nothing more is read from the client */
+  let endWhenAnswered: ErrorFields | undefined;
+  const stopAuditWatch = ctx.audit.onFailure?.(({ code, message, answerFirst }) => {
+    const fields: ErrorFields = { severity: "FATAL", code, message: `session ended: ${message}` };
+    if (!answerFirst || queue.outstanding === 0) return endNow(fields);
+    // the server runs what it was sent whether or not its answers are read: they are read, and recorded, first
+    endWhenAnswered = fields;
+    socket.pause();
+    // in the extended protocol the server holds its answers until a Sync or Flush the client may not have sent
+    server.write(FLUSH);
+    setTimeout(() => endNow(fields), ANSWER_FIRST_MS).unref();
+  });
 
   const take = (outcome: GateOutcome, forward: Buffer[]): void => {
     if (outcome.refused !== undefined) {
@@ -169,7 +180,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   /** set while the client is not read because it has too many messages unanswered */
   let pipelineFull = false;
   const resumeClient = (): void => {
-    if (!holding && auditWait === undefined && !pipelineFull && !ended) socket.resume();
+    if (!holding && auditWait === undefined && !pipelineFull && endWhenAnswered === undefined && !ended) socket.resume();
   };
   /**
    * true while the client has MAX_UNANSWERED messages waiting for their answers: the socket is
@@ -218,7 +229,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
       if (chunk !== null) clientFramer.push(chunk);
       const forward: Buffer[] = [];
       for (;;) {
-        if (auditBehind() || pipelineBehind(forward)) break;
+        if (endWhenAnswered !== undefined || auditBehind() || pipelineBehind(forward)) break;
         const piece = clientFramer.next();
         if (piece === null) break;
         if (piece.kind !== "message") throw new FramingError("unexpected raw bytes");
@@ -336,6 +347,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   const toClient = (out: Buffer[]): boolean => {
     const written = writeAll(socket, out);
     flushNotice();
+    if (endWhenAnswered !== undefined && queue.outstanding === 0) end(endWhenAnswered);
     pipelineDrained();
     if (!written) {
       server.pause();
