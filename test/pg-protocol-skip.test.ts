@@ -76,9 +76,16 @@ describe("messages the server skips after an extended-protocol error", () => {
       const seen = [await raw.next(), await raw.next()];
       expect(seen.map((m) => m.type)).toEqual(["2", "E"]);
       await raw.run(serialize.bind({}), serialize.execute({}), serialize.sync());
+      // a Bind that fails (1/0 folded when the named statement is planned): that statement, once, either way
+      await raw.run(serialize.parse({ name: "a", text: "select 3/0" }), serialize.bind({ statement: "a" }), serialize.execute({}), serialize.sync());
+      raw.send(serialize.parse({ name: "b", text: "select 4/0" }), serialize.bind({ statement: "b" }), serialize.flush());
+      expect([(await raw.next()).type, (await raw.next()).type]).toEqual(["1", "E"]);
+      await raw.run(serialize.execute({}), serialize.sync());
       expect(gw.statements.slice(from).map((r) => [r.text, r.error])).toEqual([
         ["select 1/(id - 1) from people", "division by zero"],
         ["select 2/(id - 1) from people", "division by zero"],
+        ["select 3/0", "division by zero"],
+        ["select 4/0", "division by zero"],
       ]);
     } finally {
       raw.close();

@@ -463,10 +463,11 @@ export class ResultRewriter {
   /**
    * An extended-protocol batch the server answered with an error: its first message failed, the
    * rest up to Sync was skipped. No name it parses or binds is stored (a failed Parse of a name
-   * leaves an older statement of that name in place, which the gateway no longer knows). An
-   * Execute that failed is audited with the error; the skipped ones did not run and are not — how
-   * many of a batch's were sent before the error came back depends on timing. Returns the refusal
-   * to show when `ours` (the sentinel's error) answers a refused Parse or Bind.
+   * leaves an older statement of that name in place, which the gateway no longer knows). The
+   * statement whose Parse, Bind or Execute failed is audited once, with the error; the skipped
+   * Executes did not run and are not — how many of a batch's were sent before the error came
+   * back depends on timing. Returns the refusal to show when `ours` (the sentinel's error)
+   * answers a refused Parse or Bind.
    */
   private skipped(batch: readonly Expectation[], ours: boolean): Buffer | null {
     let replacement: Buffer | null = null;
@@ -474,12 +475,17 @@ export class ResultRewriter {
       switch (item.kind) {
         case "parse":
           if (item.denied !== null && ours) replacement ??= item.denied;
+          // a refused Parse (info null) was audited when it was refused
+          if (item === batch[0] && item.info !== null) this.finishUnit(item.info, Date.now());
           forget(this.statements, item.name);
           break;
-        case "bind":
+        case "bind": {
           if (item.denied !== null && ours) replacement ??= item.denied;
+          const failed = item === batch[0] && item.denied === null ? this.statements.get(item.statement) : undefined;
+          if (failed != null) this.finishUnit(failed, Date.now());
           this.forgetPortal(item.portal);
           break;
+        }
         case "execute": {
           if (item !== batch[0]) break;
           const info = this.portals.get(item.portal) ?? null;
