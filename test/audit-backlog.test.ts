@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuditBacklogError, startWriterThread, StoreAuditLog, verifyAuditLog, type BatchWriter, type StatementRecord } from "../runtime/audit/index.js";
+import { AuditBacklogError, startWriterThread, StoreAuditLog, verifyAuditLog, type BacklogBudget, type BatchWriter, type StatementRecord } from "../runtime/audit/index.js";
 import type { EntryBatch } from "../runtime/audit/append.js";
 import { teeAuditSink } from "../runtime/audit/tee.js";
 import { createAuditPort } from "../runtime/gateway/audit-port.js";
@@ -270,17 +270,23 @@ describe("a client sending refused statements as fast as it can", () => {
   const COUNT = 2_500;
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+  /** a gateway serving DB whose audit log is the store in DB_store, written by its worker thread, with `budget` */
+  async function storeLoggedGateway(prefix: string, budget: BacklogBudget) {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    const issuer = await startDevIssuer();
+    const store = await openStore({ kind: "postgres", url: STORE_URL }, logger);
+    const log = new StoreAuditLog(await startWriterThread(STORE_URL, store.location, logger), budget);
+    const gateway = await startGateway(await selectOnlyGatewayConfig(dir, issuer, DB, { kind: "pglite", dir: join(dir, ".hoopgate") }), { logger, audit: log });
+    return { dir, issuer, store, log, gateway };
+  }
+
   it("pipelining tiny Executes of a long statement (a 64 KiB record from 20 bytes each) is bounded too: no deadlock, no failed log", async () => {
     // in flight at once: 128 unanswered messages per session, about 4 Mi characters of records here
     const budget = { maxChars: 2 * 1024 * 1024, maxAgeMs: 60_000, overloadChars: 16 * 1024 * 1024 };
     const executes = 1_000;
     await freshDatabase(DB);
     await freshDatabase(`${DB}_store`);
-    const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-amplify-"));
-    const issuer = await startDevIssuer();
-    const store = await openStore({ kind: "postgres", url: STORE_URL }, logger);
-    const log = new StoreAuditLog(await startWriterThread(STORE_URL, store.location, logger), budget);
-    const gateway = await startGateway(await selectOnlyGatewayConfig(dir, issuer, DB, { kind: "pglite", dir: join(dir, ".hoopgate") }), { logger, audit: log });
+    const { dir, issuer, store, log, gateway } = await storeLoggedGateway("hoopgate-audit-amplify-", budget);
     const text = `select 1 as one /* ${"x".repeat(48 * 1024)} */`;
     let raw: RawSession | undefined;
     try {
@@ -317,11 +323,7 @@ describe("a client sending refused statements as fast as it can", () => {
     const direct = new pg.Client({ ...PG, database: DB });
     await direct.connect();
     await direct.query("create sequence ran");
-    const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-overload-"));
-    const issuer = await startDevIssuer();
-    const store = await openStore({ kind: "postgres", url: STORE_URL }, logger);
-    const log = new StoreAuditLog(await startWriterThread(STORE_URL, store.location, logger), budget);
-    const gateway = await startGateway(await selectOnlyGatewayConfig(dir, issuer, DB, { kind: "pglite", dir: join(dir, ".hoopgate") }), { logger, audit: log });
+    const { dir, issuer, store, log, gateway } = await storeLoggedGateway("hoopgate-audit-overload-", budget);
     const locker = new pg.Client({ ...PG, database: `${DB}_store` });
     await locker.connect();
     const text = `select nextval('ran') /* ${"x".repeat(48 * 1024)} */`;
@@ -361,11 +363,7 @@ describe("a client sending refused statements as fast as it can", () => {
   it("is slowed to the writer's pace: every record is written and the log does not fail", async () => {
     await freshDatabase(DB);
     await freshDatabase(`${DB}_store`);
-    const dir = await mkdtemp(join(tmpdir(), "hoopgate-audit-flood-"));
-    const issuer = await startDevIssuer();
-    const store = await openStore({ kind: "postgres", url: STORE_URL }, logger);
-    const log = new StoreAuditLog(await startWriterThread(STORE_URL, store.location, logger), BUDGET);
-    const gateway = await startGateway(await selectOnlyGatewayConfig(dir, issuer, DB, { kind: "pglite", dir: join(dir, ".hoopgate") }), { logger, audit: log });
+    const { dir, issuer, store, log, gateway } = await storeLoggedGateway("hoopgate-audit-flood-", BUDGET);
     const locker = new pg.Client({ ...PG, database: `${DB}_store` });
     await locker.connect();
     const text = `delete from orders where note = '${"x".repeat(64 * 1024)}'`;
