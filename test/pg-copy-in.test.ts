@@ -122,4 +122,41 @@ describe("Syncs sent during COPY FROM STDIN", () => {
       raw.close();
     }
   });
+
+  it("a Sync among the data of a COPY that fails on that data: the server would answer it, so it does not get it; every answer stays paired", async () => {
+    for (const extended of [false, true]) {
+      const raw = await session();
+      try {
+        const from = fixture.gw.statements.length;
+        raw.send(...(extended
+          ? [serialize.parse({ text: "COPY loaded FROM STDIN" }), serialize.bind({}), serialize.execute({}), serialize.sync()]
+          : [serialize.query("COPY loaded FROM STDIN")]));
+        await until(raw, "G");
+        raw.send(data("notanint\n"), serialize.sync(), serialize.copyDone(), ...(extended ? [serialize.sync()] : []),
+          serialize.query("SELECT 42"), serialize.query("SELECT 43"));
+        const answers = await raw.untilReady(3);
+        expect(answers.map((m) => m.type).join("")).toMatch(/^E(N)?Z(T?D?C?)+Z(T?D?C?)+Z$/);
+        expect(tags(answers)).toEqual(["SELECT 1", "SELECT 1"]);
+        expect(fixture.gw.statements.slice(from).map((r) => [r.text, r.rows])).toEqual([
+          ["COPY loaded FROM STDIN", 0],
+          ["SELECT 42", 1],
+          ["SELECT 43", 1],
+        ]);
+      } finally {
+        raw.close();
+      }
+    }
+  });
+
+  it("an error answering a message that stands for no statement is not written on the next statement's record", async () => {
+    const raw = await session();
+    try {
+      const from = fixture.gw.statements.length;
+      await raw.run(serialize.describe({ type: "S", name: "nope" }), serialize.sync());
+      await raw.run(serialize.query("SELECT 42"));
+      expect(fixture.gw.statements.slice(from).map((r) => [r.text, r.error])).toEqual([["SELECT 42", undefined]]);
+    } finally {
+      raw.close();
+    }
+  });
 });

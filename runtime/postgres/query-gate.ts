@@ -68,6 +68,8 @@ export class QueryGate {
   private readonly boundPortals = new Map<string, number>();
   /** Syncs and Queries sent: the ReadyForQuery answering the n-th ends the portals bound before it when it says idle */
   private synced = 0;
+  /** the client sent CopyData and not yet CopyDone or CopyFail */
+  private inCopyData = false;
   /** what the unnamed statement and portal may run, for the pipeline barrier */
   private readonly unnamed = new UnnamedStatements();
   private readonly maskedColumns: MaskedColumns;
@@ -118,18 +120,26 @@ export class QueryGate {
         return { forward: [frame] };
       }
       case "S":
+        // A Sync inside a COPY FROM STDIN's data is ignored by a server still copying, and answered
+        // by one whose COPY already failed on that data: which, the gateway cannot tell, so the
+        // server does not get it (it needs none: the Sync after CopyDone ends the batch).
+        if (this.inCopyData) return { forward: [] };
         this.unnamed.synced();
         this.grants.synced();
         this.queue.push({ kind: "sync", seq: this.sequence() });
         return { forward: [frame] };
       case "F":
         return this.refuseWhole("fastpath function calls are not allowed through the gateway");
+      case "d":
+        this.inCopyData = true;
+        return { forward: [frame] };
       case "c":
       case "f":
+        this.inCopyData = false;
         this.queue.copyEnded();
         return { forward: [frame] };
       default:
-        // Flush, Terminate and CopyData need no decision.
+        // Flush and Terminate need no decision.
         return { forward: [frame] };
     }
   }

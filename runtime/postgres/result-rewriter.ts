@@ -90,6 +90,8 @@ export class ResultRewriter {
   private clientWhole = true;
   private unitRows = 0;
   private unitBytes = 0;
+  /** the Query at the head of the queue got its CommandComplete, EmptyQueryResponse or error */
+  private queryAnswered = false;
   /**
    * Portals suspended by an Execute's row count, with the rows and bytes their earlier Executes
    * returned: a statement's limits count all of them, not one Execute's.
@@ -296,7 +298,10 @@ export class ResultRewriter {
         this.queryPlan = null;
         this.copyPlan = null;
         this.copying = false;
-        if (head?.kind === "query") return frame;
+        if (head?.kind === "query") {
+          this.queryAnswered = true;
+          return frame;
+        }
         if (head?.kind !== "execute") throw desync("CommandComplete, EmptyQueryResponse or PortalSuspended", head);
         if (type === PORTAL_SUSPENDED) {
           const earlier = this.suspended.get(head.portal);
@@ -315,6 +320,9 @@ export class ResultRewriter {
       case "Z": {
         if (frame.length !== 6 || !READY_STATUS.has(frame[5])) throw invalid("a ReadyForQuery with an invalid status");
         if (head?.kind === "query") {
+          // a Query is answered (CommandComplete, EmptyQueryResponse or an error) before its ReadyForQuery
+          if (!this.queryAnswered) throw desync("ReadyForQuery before any answer to its Query", head);
+          this.queryAnswered = false;
           this.finishUnit(head.info, head.started);
         } else if (head?.kind !== "sync") {
           throw desync("ReadyForQuery", head);
@@ -447,6 +455,7 @@ export class ResultRewriter {
     this.copyPlan = null;
     this.copying = false;
     if (head?.kind === "query") {
+      this.queryAnswered = true;
       if (ours && head.denied !== null) {
         this.unitError = undefined;
         return head.denied;
@@ -456,6 +465,8 @@ export class ResultRewriter {
     }
     if (head === undefined || head.kind === "sync") return upstream; // e.g. FATAL at shutdown
     const replacement = this.skipped(batch, ours);
+    // nothing the batch meant was recorded (a Describe, a refused or unknown statement): the error is no later statement's
+    if (this.unitError !== undefined) this.finishUnit(null, 0);
     if (ours && replacement === null) throw desync("error naming the refusal sentinel", head);
     return replacement ?? upstream;
   }
