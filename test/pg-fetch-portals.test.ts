@@ -62,6 +62,23 @@ describe("SQL FETCH and MOVE of a portal bound through the protocol", () => {
     }
   });
 
+  it("are refused after a Close the server skipped (an error before it in the batch): the portal is still there", async () => {
+    const raw = await session();
+    try {
+      await raw.run(serialize.query("BEGIN"));
+      await raw.run(serialize.parse({ text: "UPDATE items SET id = id + 100 WHERE id > 0 RETURNING id" }), serialize.bind({ portal: "q" }), serialize.sync());
+      await raw.run(serialize.query("SAVEPOINT s"));
+      const skipped = await raw.run(serialize.parse({ text: "SELEC 1" }), serialize.close({ type: "P", name: "q" }), serialize.sync());
+      expect(errorOf(skipped)).toMatchObject({ C: "42501" }); // refused: the sentinel fails in the server, which skips the Close
+      await raw.run(serialize.query("ROLLBACK TO SAVEPOINT s"));
+      expect(errorOf(await raw.run(serialize.query("FETCH ALL FROM q")))).toMatchObject({ C: "42501", M: expect.stringMatching(/cursor "q" is a portal bound through the protocol/) });
+      await raw.run(serialize.query("COMMIT"));
+    } finally {
+      raw.close();
+    }
+    expect(await ids()).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it("leave SQL cursors alone, also one named like a portal the client closed", async () => {
     const raw = await session();
     try {

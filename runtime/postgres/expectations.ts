@@ -39,8 +39,11 @@ export type Expectation =
   /** swallow: the gateway asked (to learn a portal's result formats); the client must not see the answer */
   | { kind: "describe"; target: "S" | "P"; name: string; swallow: boolean }
   | { kind: "execute"; portal: string; started: number; copyEnds?: number }
-  /** swallow: the gateway closed it (a statement an approval released, once run); the client must not see the answer */
-  | { kind: "close"; target: "S" | "P"; name: string; swallow?: true }
+  /**
+   * swallow: the gateway closed it (a statement an approval released, once run); the client must
+   * not see the answer. bind: the number of the named portal's Bind the gate follows (QueryGate.portalClosed)
+   */
+  | { kind: "close"; target: "S" | "P"; name: string; swallow?: true; bind?: number }
   | { kind: "sync"; reportsCode?: true; copyEnds?: number; seq?: number | undefined };
 
 /**

@@ -62,10 +62,12 @@ export class QueryGate {
   /**
    * Named portals bound through the protocol, with how many Syncs and Queries were sent before
    * their Bind: SQL FETCH and MOVE share their namespace, and would run a portal's statement with
-   * only the FETCH recorded. A portal lives until the client closes it or its transaction ends
-   * (transactionEnded). Past MAX_NAMES no more are told apart: every FETCH and MOVE is refused.
+   * only the FETCH recorded. A portal lives until the server confirms the client's Close of it
+   * (portalClosed: a Close after an error is skipped) or its transaction ends (transactionEnded). Past MAX_NAMES no more are told apart: every FETCH and MOVE is refused.
    */
-  private readonly boundPortals = new Map<string, number>();
+  private readonly boundPortals = new Map<string, { since: number; bind: number }>();
+  /** Binds of named portals sent: a CloseComplete frees a name only if no Bind made it anew since the Close */
+  private binds = 0;
   /** Syncs and Queries sent: the ReadyForQuery answering the n-th ends the portals bound before it when it says idle */
   private synced = 0;
   /** the client sent CopyData and not yet CopyDone or CopyFail */
@@ -112,11 +114,9 @@ export class QueryGate {
         const target = frame[5] === 0x53 ? "S" : "P";
         const name = readCString(frame, 6).value;
         checkName(name);
-        if (target === "P") {
-          this.describedPortals.delete(name);
-          this.boundPortals.delete(name);
-        }
-        this.queue.push({ kind: "close", target, name });
+        if (target === "P") this.describedPortals.delete(name);
+        const bound = target === "P" && this.boundPortals.size > 0 ? this.boundPortals.get(name) : undefined;
+        this.queue.push(bound === undefined ? { kind: "close", target, name } : { kind: "close", target, name, bind: bound.bind });
         return { forward: [frame] };
       }
       case "S":
@@ -236,7 +236,7 @@ export class QueryGate {
     checkName(portal.value);
     checkName(statement);
     this.describedPortals.delete(portal.value);
-    if (portal.value !== "" && this.boundPortals.size <= MAX_NAMES) this.boundPortals.set(portal.value, this.synced);
+    if (portal.value !== "" && this.boundPortals.size <= MAX_NAMES) this.boundPortals.set(portal.value, { since: this.synced, bind: ++this.binds });
     const grant = this.grants.bind(statement);
     const refused = grant.kind === "refused" ? grant.error : null;
     if (grant.kind === "approved" && statement !== "") this.approvedPortals.set(portal.value, statement);
@@ -287,7 +287,12 @@ export class QueryGate {
 
   /** The ReadyForQuery answering the `seq`-th Sync or Query said idle: the portals bound before it are gone. */
   transactionEnded(seq: number): void {
-    for (const [name, before] of this.boundPortals) if (before < seq) this.boundPortals.delete(name);
+    for (const [name, { since }] of this.boundPortals) if (since < seq) this.boundPortals.delete(name);
+  }
+
+  /** The server confirmed a Close of portal `name` sent after its Bind numbered `bind`. */
+  portalClosed(name: string, bind: number): void {
+    if (this.boundPortals.get(name)?.bind === bind) this.boundPortals.delete(name);
   }
 
   /** the portal's row description is asked for; forgetting which were (past MAX_NAMES) only makes the gateway ask again */

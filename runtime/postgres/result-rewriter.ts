@@ -57,6 +57,8 @@ export interface RewriterOptions {
   onStatement(result: StatementResult): void;
   /** a ReadyForQuery said idle, answering the Sync or Query numbered `seq` (QueryGate.transactionEnded) */
   onIdle?(seq: number): void;
+  /** the server confirmed the Close of a named portal the gate follows (QueryGate.portalClosed) */
+  onPortalClosed?(name: string, bind: number): void;
 }
 
 /**
@@ -271,6 +273,7 @@ export class ResultRewriter {
         queue.shift();
         if (head.target === "S") forget(this.statements, head.name);
         else this.forgetPortal(head.name);
+        if (head.bind !== undefined) this.options.onPortalClosed?.(head.name, head.bind);
         return head.swallow === true ? null : frame;
       case "2":
         if (head?.kind !== "bind") throw desync("BindComplete", head);

@@ -97,6 +97,7 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
     columnMasks,
     masking: ctx.masking,
     onIdle: (seq) => gate.transactionEnded(seq),
+    onPortalClosed: (name, bind) => gate.portalClosed(name, bind),
     onStatement: (r) =>
       ctx.audit.statement({
         sessionId, text: r.info.text, effect: r.info.decision.effect, rules: r.info.decision.rules,
