@@ -159,4 +159,39 @@ describe("Syncs sent during COPY FROM STDIN", () => {
       raw.close();
     }
   });
+
+  it("a COPY that fails right after CopyInResponse, before reading the Sync sent behind it: the session ends rather than pair answers wrongly", async () => {
+    const raw = await session();
+    const from = fixture.gw.statements.length;
+    // COPY FREEZE fails after CopyInResponse, without reading anything more: the server answers the Sync
+    raw.send(
+      serialize.parse({ text: "COPY loaded FROM STDIN (FREEZE)" }), serialize.bind({}), serialize.execute({}), serialize.sync(),
+      serialize.copyDone(), serialize.query("SELECT 42"), serialize.sync(), serialize.query("SELECT pg_sleep(0.3)"), serialize.sync(),
+    );
+    const seen: Message[] = [];
+    for (;;) {
+      const m = await raw.next().catch(() => undefined);
+      if (m === undefined) break;
+      seen.push(m);
+    }
+    const fatal = seen.find((m) => m.type === "E" && errorFields(m).S === "FATAL");
+    expect(fatal === undefined ? undefined : errorFields(fatal)).toMatchObject({ C: "08P01", M: expect.stringMatching(/COPY FROM STDIN failed after Syncs/) });
+    expect(seen.some((m) => m.type === "D")).toBe(false);
+    // nothing recorded under another statement's text
+    expect(fixture.gw.statements.slice(from).every((r) => r.rows === 0)).toBe(true);
+  });
+
+  it("after a COPY the server ended with an error, the client's next Syncs reach it again (no CopyDone needed)", async () => {
+    const raw = await session();
+    try {
+      raw.send(serialize.query("COPY loaded FROM STDIN"));
+      await until(raw, "G");
+      raw.send(data("bad\n"));
+      await raw.untilReady();
+      const next = await raw.run(serialize.parse({ text: "SELECT 1" }), serialize.bind({}), serialize.execute({}), serialize.sync());
+      expect(tags(next)).toEqual(["SELECT 1"]);
+    } finally {
+      raw.close();
+    }
+  });
 });

@@ -71,6 +71,16 @@ export class ExpectationQueue {
    * been sent yet: a Sync sent meanwhile is ignored by the server (and gets no answer)
    */
   private copyIn = false;
+  /**
+   * Syncs were taken for ignored by a server in COPY FROM STDIN (copyIn, copyInStarted): right if
+   * the COPY ends at the client's CopyDone, wrong if it fails before reading them (a FREEZE check,
+   * a trigger raising) — the server then answers them. Until its CommandComplete.
+   */
+  private syncsTakenIgnored = false;
+  /** the client sent CopyData, and neither CopyDone nor CopyFail since, and no error ended the COPY */
+  private copyDataOpen = false;
+  /** the client sent CopyData since the last CommandComplete or error */
+  private copyDataSent = false;
 
   /** the next message pushed may run code (call before pushing it) */
   codeMayRun(): void {
@@ -89,12 +99,16 @@ export class ExpectationQueue {
   copyEnded(): void {
     this.copyEnds += 1;
     this.copyIn = false;
+    this.copyDataOpen = false;
   }
 
   push(item: Expectation): void {
     if (this.copyEnds > 0 && (item.kind === "query" || item.kind === "execute" || item.kind === "sync")) item.copyEnds = this.copyEnds;
     // PostgreSQL ignores Sync (and Flush) in COPY FROM STDIN, for clients that send them without noticing the COPY
-    if (this.copyIn && item.kind === "sync") return;
+    if (this.copyIn && item.kind === "sync") {
+      this.syncsTakenIgnored = true;
+      return;
+    }
     if (this.skipping) {
       // the server skips it: no answer comes, and none may be paired with it
       if (item.kind !== "sync") return;
@@ -151,14 +165,45 @@ export class ExpectationQueue {
         this.reportsDue -= 1;
       }
       this.items.splice(i, 1);
+      this.syncsTakenIgnored = true;
     }
     if (reports) this.reportAtNext();
     if (this.copyEnds === sent) this.copyIn = true;
   }
 
-  /** an error ends a COPY FROM STDIN the server was in: a later Sync is read (and answered) again */
-  copyInFailed(): void {
+  /** the client is sending a COPY's data: a Sync now is among it (QueryGate keeps it from the server) */
+  get inCopyData(): boolean {
+    return this.copyDataOpen;
+  }
+
+  /** the client sent CopyData */
+  copyData(): void {
+    this.copyDataOpen = true;
+    this.copyDataSent = true;
+  }
+
+  /**
+   * An error (SQLSTATE `code`): it ends a COPY FROM STDIN the server was in (a later Sync is read,
+   * and answered, again). Returns false when Syncs were taken for ignored by that COPY and the
+   * server may have failed before reading them — then it answers them, and answers can no longer
+   * be paired. It read them if it failed on the data, which comes after them: a data or integrity
+   * error (classes 22, 23) after the client sent CopyData. (A trigger raising such a code is code
+   * the policy let run.)
+   */
+  copyInFailed(code: string | undefined): boolean {
+    const paired = !this.syncsTakenIgnored || (this.copyDataSent && code !== undefined && /^2[23]/.test(code));
     this.copyIn = false;
+    this.copyDataOpen = false;
+    this.copyDataSent = false;
+    this.syncsTakenIgnored = false;
+    return paired;
+  }
+
+  /** a CommandComplete: a COPY FROM STDIN ended at the client's CopyDone, every Sync before it read while copying */
+  commandCompleted(): void {
+    this.syncsTakenIgnored = false;
+    this.copyDataOpen = false;
+    this.copyDataSent = false;
   }
 
   /** the next query or sync in the queue reports code that ran, or the next one pushed */

@@ -70,8 +70,6 @@ export class QueryGate {
   private binds = 0;
   /** Syncs and Queries sent: the ReadyForQuery answering the n-th ends the portals bound before it when it says idle */
   private synced = 0;
-  /** the client sent CopyData and not yet CopyDone or CopyFail */
-  private inCopyData = false;
   /** what the unnamed statement and portal may run, for the pipeline barrier */
   private readonly unnamed = new UnnamedStatements();
   private readonly maskedColumns: MaskedColumns;
@@ -123,7 +121,7 @@ export class QueryGate {
         // A Sync inside a COPY FROM STDIN's data is ignored by a server still copying, and answered
         // by one whose COPY already failed on that data: which, the gateway cannot tell, so the
         // server does not get it (it needs none: the Sync after CopyDone ends the batch).
-        if (this.inCopyData) return { forward: [] };
+        if (this.queue.inCopyData) return { forward: [] };
         this.unnamed.synced();
         this.grants.synced();
         this.queue.push({ kind: "sync", seq: this.sequence() });
@@ -131,11 +129,10 @@ export class QueryGate {
       case "F":
         return this.refuseWhole("fastpath function calls are not allowed through the gateway");
       case "d":
-        this.inCopyData = true;
+        this.queue.copyData();
         return { forward: [frame] };
       case "c":
       case "f":
-        this.inCopyData = false;
         this.queue.copyEnded();
         return { forward: [frame] };
       default:

@@ -301,6 +301,7 @@ export class ResultRewriter {
         this.queryPlan = null;
         this.copyPlan = null;
         this.copying = false;
+        queue.commandCompleted();
         if (head?.kind === "query") {
           this.queryAnswered = true;
           return frame;
@@ -453,7 +454,9 @@ export class ResultRewriter {
     const upstream = shown === fields ? frame : encodeFields(ERROR, shown);
     this.unitError = fieldValue(shown, "M");
     // an error ends the statement's result (and a COPY): rows may only follow a new RowDescription
-    queue.copyInFailed();
+    if (!queue.copyInFailed(fieldValue(fields, "C"))) {
+      throw new SessionEnd({ severity: "FATAL", code: "08P01", message: "a COPY FROM STDIN failed after Syncs it was sent that the server may answer or not: the gateway can no longer pair its answers, session closed" });
+    }
     this.queryPlan = null;
     this.copyPlan = null;
     this.copying = false;
