@@ -4,10 +4,9 @@
 // a text pipelined behind it (the pipeline barrier), and TOAST relations. Each test checks the
 // server-side effect: the table not dropped, the setting not changed, the values not read.
 
-import pg from "pg";
 import { serialize } from "pg-protocol";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { gatewayFixture } from "./support/pg-gateway.js";
 import { Bind, Execute, Parse, Query, Sync, trace, Wire } from "./support/pg-wire.js";
 
 const DB = "hoopgate_fix2pipe_barrier";
@@ -65,27 +64,13 @@ policy reporting {
 }
 `;
 
-let gw: Gateway;
-let direct: pg.Client;
-
-beforeAll(async () => {
-  await freshDatabase(DB);
-  direct = new pg.Client({ ...PG, database: DB });
-  await direct.connect();
-  gw = await startGateway({ policy, targets: { barrier: { ...PG, database: DB } } });
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await direct?.end();
-  await dropDatabase(DB);
-});
+const fixture = gatewayFixture(DB, "barrier", policy);
 
 /** a value too large to stay inline, whose start pglz keeps literal */
 const LARGE = "'4111111111111111 ' || (select string_agg(md5(g::text), '') from generate_series(1, 600) g)";
 
 beforeEach(async () => {
-  await direct.query(`
+  await fixture.direct.query(`
     -- a bypass that worked leaves rt2_s a view
     do $$ begin if exists (select from pg_class where relname = 'rt2_s' and relkind = 'v') then drop view rt2_s; end if; end $$;
     drop table if exists customers, payment_methods, victims, rt2_s cascade;
@@ -102,7 +87,7 @@ beforeEach(async () => {
 });
 
 async function session(role: string): Promise<Wire> {
-  return Wire.open(gw.proxy.port, "barrier", await gw.token(role));
+  return Wire.open(fixture.gw.proxy.port, "barrier", await fixture.gw.token(role));
 }
 
 /** runs each text as a simple Query in one session; the trace of each */
@@ -138,9 +123,9 @@ async function pipelined(role: string, setup: string[], frames: Buffer[], ready:
 }
 
 async function victims(): Promise<string[]> {
-  const exists = (await direct.query("select to_regclass('public.victims') is not null as e")).rows[0].e as boolean;
+  const exists = (await fixture.direct.query("select to_regclass('public.victims') is not null as e")).rows[0].e as boolean;
   if (!exists) return ["<dropped>"];
-  return (await direct.query("select id || ':' || v as r from victims order by id")).rows.map((r: { r: string }) => r.r);
+  return (await fixture.direct.query("select id || ':' || v as r from victims order by id")).rows.map((r: { r: string }) => r.r);
 }
 
 const UNTOUCHED = ["1:row 1", "2:row 2", "3:row 3", "4:row 4", "5:row 5"];
@@ -164,7 +149,7 @@ describe("RT2-5: refused builtins reached through DDL by an identity allowed `cr
     );
     expect(setup[0]).toMatch(/E:42501 statement denied: CREATE AGGREGATE naming set_config\(\) \(sfunc\) is not allowed through the gateway/);
     expect(out).toMatch(/function rt2_set\(unknown, boolean\) does not exist/);
-    expect((await direct.query("select count(*)::int as n from pg_proc where proname = 'rt2_set'")).rows[0].n).toBe(0);
+    expect((await fixture.direct.query("select count(*)::int as n from pg_proc where proname = 'rt2_set'")).rows[0].n).toBe(0);
     expect(await victims()).toEqual(UNTOUCHED);
   });
 
@@ -178,7 +163,7 @@ describe("RT2-5: refused builtins reached through DDL by an identity allowed `cr
     expect(setup[0]).toContain("C:CREATE TABLE");
     expect(setup[1]).toMatch(/E:42501 statement denied: a rule naming pg_settings is not allowed through the gateway/);
     expect(out).toContain("C:UPDATE 0");
-    expect((await direct.query("select relkind from pg_class where relname = 'rt2_s'")).rows).toEqual([{ relkind: "r" }]);
+    expect((await fixture.direct.query("select relkind from pg_class where relname = 'rt2_s'")).rows).toEqual([{ relkind: "r" }]);
     expect(await victims()).toEqual(UNTOUCHED);
   });
 
@@ -223,14 +208,14 @@ describe("RT2-5: the pipeline barrier, for code whose body the facts cannot read
     const asParse = await pipelined("deploy", [FLIP], [Parse("SELECT rt2_flip()"), Bind(), Execute(), Parse(SMUGGLED), Bind(), Execute(), Sync()], 1);
     expect(asParse.out).toMatch(BARRIER);
     expect(await victims()).toEqual(UNTOUCHED);
-    await direct.query("drop function rt2_flip()");
-    const refusals = gw.statements.length;
+    await fixture.direct.query("drop function rt2_flip()");
+    const refusals = fixture.gw.statements.length;
     const behindQuery = await pipelined("deploy", [FLIP], [Query("SELECT rt2_flip()"), Query(SMUGGLED)], 2);
     // the first Query committed the change: the server reports it at its ReadyForQuery, the gateway ends the session
     expect(behindQuery.out).toMatch(/E:55000 the server turned standard_conforming_strings off/);
     expect(behindQuery.closed).toBe(true);
     // the smuggling text had been refused before that (the client may not see it: the session ended first)
-    expect(gw.statements.slice(refusals).some((s) => s.effect === "deny" && /cannot be sent while an earlier statement/.test(s.reason))).toBe(true);
+    expect(fixture.gw.statements.slice(refusals).some((s) => s.effect === "deny" && /cannot be sent while an earlier statement/.test(s.reason))).toBe(true);
     expect(await victims()).toEqual(UNTOUCHED);
   });
 
@@ -254,7 +239,7 @@ describe("RT2-5: the pipeline barrier, for code whose body the facts cannot read
   });
 
   it("lets texts through that read the same under any setting, and sensitive ones once the earlier results are back", async () => {
-    await direct.query("create function rt2_now() returns timestamptz language sql as 'select now()'");
+    await fixture.direct.query("create function rt2_now() returns timestamptz language sql as 'select now()'");
     const w = await session("deploy");
     try {
       // behind code: no backslash, a backslash outside '…' strings, a backslash in a comment
@@ -276,14 +261,14 @@ describe("RT2-5: the pipeline barrier, for code whose body the facts cannot read
   });
 
   it("counts a Bind of the unnamed statement as code when the Parse names a domain parameter type (its CHECK runs at Bind)", async () => {
-    await direct.query(`
+    await fixture.direct.query(`
       drop domain if exists rt3_flipping;
       drop function if exists rt3_flip_check(text);
       create function rt3_flip_check(text) returns boolean language sql as $$ select set_config('standard_conforming_strings', 'off', false) is not null $$;
       create domain rt3_flipping as text check (rt3_flip_check(value));
     `);
     try {
-      const oid = Number((await direct.query("select 'rt3_flipping'::regtype::oid as oid")).rows[0].oid);
+      const oid = Number((await fixture.direct.query("select 'rt3_flipping'::regtype::oid as oid")).rows[0].oid);
       const { out } = await pipelined(
         "deploy",
         [],
@@ -296,7 +281,7 @@ describe("RT2-5: the pipeline barrier, for code whose body the facts cannot read
       const plain = await pipelined("deploy", [], [serialize.parse({ text: "SELECT $1", types: [25] }), serialize.bind({ values: ["x"] }), Execute(), Query("SELECT 'a\\b'"), Sync()], 2);
       expect(plain.out).not.toMatch(/42501/);
     } finally {
-      await direct.query("drop domain rt3_flipping; drop function rt3_flip_check(text)");
+      await fixture.direct.query("drop domain rt3_flipping; drop function rt3_flip_check(text)");
     }
   });
 
@@ -324,14 +309,14 @@ describe("RT2-5: the pipeline barrier, for code whose body the facts cannot read
 
 describe("RT2-3: TOAST relations", () => {
   async function toastOf(table: string): Promise<string> {
-    return (await direct.query("select reltoastrelid::regclass::text as t from pg_class where relname = $1", [table])).rows[0].t as string;
+    return (await fixture.direct.query("select reltoastrelid::regclass::text as t from pg_class where relname = $1", [table])).rows[0].t as string;
   }
 
   it("refuses reading a denied table's values from its TOAST relation", async () => {
     const toast = await toastOf("payment_methods");
     expect(toast).toMatch(/^pg_toast\.pg_toast_\d+$/);
     // the values are there to read
-    expect((await direct.query(`select count(*)::int as n from ${toast}`)).rows[0].n).toBeGreaterThan(0);
+    expect((await fixture.direct.query(`select count(*)::int as n from ${toast}`)).rows[0].n).toBeGreaterThan(0);
     const [denied, name, chunks] = await run(
       "app",
       "SELECT notes FROM payment_methods",
