@@ -5,7 +5,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SCALAR_BUILTINS, SET_RETURNING_BUILTINS } from "../runtime/facts/sql/set-returning.js";
-import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { gatewayFixture, PG } from "./support/pg-gateway.js";
 import { Bind, Execute, Parse, Query, Sync, trace, Wire } from "./support/pg-wire.js";
 
 const DB = "hoopgate_fixsql_bypasses";
@@ -79,29 +79,22 @@ policy insert-only {
 }
 `;
 
-let gw: Gateway;
-let direct: pg.Client;
-
-beforeAll(async () => {
-  await freshDatabase(DB);
-  direct = new pg.Client({ ...PG, database: DB });
-  await direct.connect();
-  await direct.query(`do $$ begin if not exists (select from pg_roles where rolname = 'hoopgate_fixsql_billing') then create role hoopgate_fixsql_billing; end if; end $$`);
-  gw = await startGateway({ policy, targets: { fixdb: { ...PG, database: DB } } });
-});
-
+// registered before the fixture, so it runs after the fixture's afterAll: the role goes once the database granting to it is dropped
 afterAll(async () => {
-  await gw?.close();
-  await direct?.end();
-  await dropDatabase(DB);
   const admin = new pg.Client({ ...PG, database: "postgres" });
   await admin.connect();
   await admin.query("drop role if exists hoopgate_fixsql_billing");
   await admin.end();
 });
 
+const fixture = gatewayFixture(DB, "fixdb", policy);
+
+beforeAll(async () => {
+  await fixture.direct.query(`do $$ begin if not exists (select from pg_roles where rolname = 'hoopgate_fixsql_billing') then create role hoopgate_fixsql_billing; end if; end $$`);
+});
+
 beforeEach(async () => {
-  await direct.query(`
+  await fixture.direct.query(`
     drop table if exists customers, payment_methods, victims cascade;
     drop schema if exists hoopgate_fixsql_billing cascade;
     create table customers (id int primary key, name text);
@@ -120,7 +113,7 @@ beforeEach(async () => {
 });
 
 async function session(role: string): Promise<Wire> {
-  return Wire.open(gw.proxy.port, "fixdb", await gw.token(role));
+  return Wire.open(fixture.gw.proxy.port, "fixdb", await fixture.gw.token(role));
 }
 
 /** runs each text as a simple Query in one session; the trace of each */
@@ -152,9 +145,9 @@ async function pipelined(role: string, first: string): Promise<string> {
 }
 
 async function victims(): Promise<string[]> {
-  const exists = (await direct.query("select to_regclass('public.victims') is not null as e")).rows[0].e as boolean;
+  const exists = (await fixture.direct.query("select to_regclass('public.victims') is not null as e")).rows[0].e as boolean;
   if (!exists) return ["<dropped>"];
-  return (await direct.query("select id || ':' || v as r from victims order by id")).rows.map((r: { r: string }) => r.r);
+  return (await fixture.direct.query("select id || ':' || v as r from victims order by id")).rows.map((r: { r: string }) => r.r);
 }
 
 const UNTOUCHED = ["1:row 1", "2:row 2", "3:row 3", "4:row 4", "5:row 5"];
@@ -234,7 +227,7 @@ describe("reads the facts could not see", () => {
 
 describe("writes stored in rules and SQL-standard function bodies", () => {
   it("are judged when stored: an identity allowed to create, not to delete, cannot store a DELETE for later", async () => {
-    await direct.query("drop function if exists rt4_wipe(); drop table if exists rt4_ping");
+    await fixture.direct.query("drop function if exists rt4_wipe(); drop table if exists rt4_ping");
     const [table, fn, rule, harmless] = await run(
       "builder",
       "CREATE TABLE rt4_ping (x int)",
@@ -245,15 +238,15 @@ describe("writes stored in rules and SQL-standard function bodies", () => {
     expect(table).toContain("C:CREATE TABLE");
     for (const refused of [fn, rule]) expect(refused).toMatch(/E:42501 statement denied/);
     expect(harmless).toContain("C:CREATE FUNCTION");
-    const made = await direct.query("select (select count(*) from pg_proc where proname = 'rt4_wipe')::int as fns, (select count(*) from pg_rules where rulename = 'rt4_purge')::int as rules");
+    const made = await fixture.direct.query("select (select count(*) from pg_proc where proname = 'rt4_wipe')::int as fns, (select count(*) from pg_rules where rulename = 'rt4_purge')::int as rules");
     expect(made.rows[0]).toEqual({ fns: 0, rules: 0 });
-    await direct.query("drop function if exists rt4_two(); drop table if exists rt4_ping");
+    await fixture.direct.query("drop function if exists rt4_two(); drop table if exists rt4_ping");
   });
 });
 
 describe("functions bound by DDL", () => {
   it("denies CREATE OPERATOR and CREATE AGGREGATE binding a denied function, so no later statement reads the file", async () => {
-    await direct.query("drop operator if exists !!! (none, text); drop operator if exists !#! (none, int4); drop operator if exists ### (oid, text); drop aggregate if exists rt4_rf(text)");
+    await fixture.direct.query("drop operator if exists !!! (none, text); drop operator if exists !#! (none, int4); drop operator if exists ### (oid, text); drop aggregate if exists rt4_rf(text)");
     const [allowed, allowedUse, operator, use, aggregate, aggregateUse, quoted, loExport] = await run(
       "builder",
       "CREATE OPERATOR !#! (RIGHTARG = int4, FUNCTION = int4abs)",
@@ -274,9 +267,9 @@ describe("functions bound by DDL", () => {
       expect(failed).toMatch(/E:42883/);
       expect(failed).not.toContain("root:");
     }
-    const made = await direct.query("select (select count(*) from pg_operator where oprname in ('!!!', '###'))::int as ops, (select count(*) from pg_proc where proname = 'rt4_rf')::int as aggs");
+    const made = await fixture.direct.query("select (select count(*) from pg_operator where oprname in ('!!!', '###'))::int as ops, (select count(*) from pg_proc where proname = 'rt4_rf')::int as aggs");
     expect(made.rows[0]).toEqual({ ops: 0, aggs: 0 });
-    await direct.query("drop operator if exists !#! (none, int4)");
+    await fixture.direct.query("drop operator if exists !#! (none, int4)");
   });
 });
 
@@ -371,10 +364,10 @@ describe("writes to every row that passed as restricted", () => {
 
 describe("the set-returning and scalar builtin lists against the server's catalog", () => {
   it("lists every set-returning function of pg_catalog and information_schema, and no scalar builtin that has a set-returning form", async () => {
-    const srf = (await direct.query("select distinct proname from pg_proc where proretset and pronamespace in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)")).rows.map((r: { proname: string }) => r.proname);
+    const srf = (await fixture.direct.query("select distinct proname from pg_proc where proretset and pronamespace in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)")).rows.map((r: { proname: string }) => r.proname);
     expect(srf.filter((n: string) => !SET_RETURNING_BUILTINS.has(n))).toEqual([]);
-    const builtin = new Set((await direct.query("select distinct proname from pg_proc where pronamespace = 'pg_catalog'::regnamespace")).rows.map((r: { proname: string }) => r.proname));
-    const returnsSets = new Set((await direct.query("select distinct proname from pg_proc where proretset")).rows.map((r: { proname: string }) => r.proname));
+    const builtin = new Set((await fixture.direct.query("select distinct proname from pg_proc where pronamespace = 'pg_catalog'::regnamespace")).rows.map((r: { proname: string }) => r.proname));
+    const returnsSets = new Set((await fixture.direct.query("select distinct proname from pg_proc where proretset")).rows.map((r: { proname: string }) => r.proname));
     expect([...SCALAR_BUILTINS].filter((n) => !builtin.has(n) || returnsSets.has(n))).toEqual([]);
   });
 });
