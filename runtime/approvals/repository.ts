@@ -7,6 +7,9 @@ import { ApprovalError, type ApprovalRequest, type ApprovalState, type ReviewRul
 
 export const APPROVALS_CHANNEL = "hoopgate_approvals";
 
+/** the live (pending or approved) request for an identity, connection and statement digest: at most one */
+const LIVE_REQUEST = `select * from approval_requests where issuer = $1 and subject = $2 and connection = $3 and statement_sha256 = $4 and state in ('pending', 'approved')`;
+
 type RequestRow = {
   id: string; created_at: Date | string; expires_at: Date | string; state: ApprovalState;
   issuer: string; subject: string; connection: string; session_id: string | null;
@@ -45,11 +48,10 @@ export class ApprovalRepository {
            and state in ('pending', 'approved') and expires_at <= $5`,
         [...key, request.createdAt],
       );
-      const [current] = await tx.query<RequestRow>(
-        `select * from approval_requests where issuer = $1 and subject = $2 and connection = $3 and statement_sha256 = $4 and state in ('pending', 'approved')`,
-        key,
-      );
-      if (current !== undefined && !sameRules(toRequest(current).rules, request.rules)) {
+      const [current] = await tx.query<RequestRow>(LIVE_REQUEST, key);
+      if (current !== undefined) {
+        const found = toRequest(current);
+        if (sameRules(found.rules, request.rules)) return { request: found, created: false };
         await tx.query(`update approval_requests set state = 'expired' where id = $1`, [current.id]);
         await tx.query(`select pg_notify($1, $2)`, [APPROVALS_CHANNEL, current.id]);
       }
@@ -62,10 +64,8 @@ export class ApprovalRepository {
           request.statement, request.statementSha256, request.reason, JSON.stringify(request.rules)],
       );
       if (inserted[0] !== undefined) return { request: toRequest(inserted[0]), created: true };
-      const [live] = await tx.query<RequestRow>(
-        `select * from approval_requests where issuer = $1 and subject = $2 and connection = $3 and statement_sha256 = $4 and state in ('pending', 'approved')`,
-        key,
-      );
+      // another transaction (a session here or on another replica) created it since the read above
+      const [live] = await tx.query<RequestRow>(LIVE_REQUEST, key);
       if (live === undefined) throw new Error("approval request vanished while attaching to it");
       return { request: toRequest(live), created: false };
     });
