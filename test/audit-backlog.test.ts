@@ -26,7 +26,7 @@ import { getSession } from "../runtime/audit/index.js";
 import { MAX_REFUSED_TEXT_BYTES } from "../runtime/audit/bounds.js";
 import { openStore } from "../runtime/store/index.js";
 import { startApprovalGateway, startIdentities } from "./support/approval-gateway.js";
-import { selectOnlyGatewayConfig } from "./support/select-only-bundle.js";
+import { selectOnlyGatewayConfig, selectOnlyPolicy } from "./support/select-only-bundle.js";
 import { freshDatabase, PG } from "./support/pg-gateway.js";
 import { errorFields, RawSession, serialize } from "./support/pg-raw-session.js";
 
@@ -215,17 +215,7 @@ describe("the red team's probe, in small", () => {
 
   beforeAll(async () => {
     await freshDatabase(DB);
-    ids = await startIdentities((issuer) => `
-connection testdb { kind = postgres }
-group readers {
-  issuer = "${issuer}"
-  when   = claims.role == "reader"
-}
-policy read {
-  subjects    = [group.readers]
-  connections = [connection.testdb]
-  allow when sql.command == select
-}`);
+    ids = await startIdentities((issuer) => selectOnlyPolicy(issuer, "testdb", "reader"));
     gw = await startApprovalGateway(ids, { kind: "memory" }, { testdb: { ...PG, database: DB } });
   });
 

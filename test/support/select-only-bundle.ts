@@ -1,5 +1,6 @@
 // A bundle file for tests that start the whole gateway from a config: connection `orders`,
-// where identities with the claim role = bot may run SELECT; and such a config.
+// where identities with the claim role = bot may run SELECT; and such a config. The policy text
+// itself, for other connections and roles, is `selectOnlyPolicy`.
 
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -9,19 +10,27 @@ import type { GatewayConfig, StoreConfig } from "../../runtime/config/types.js";
 import type { DevIssuer } from "../../runtime/identity/index.js";
 import { PG } from "./pg-gateway.js";
 
-/** writes `bundle.json` into `dir` for tokens of `issuer`; returns its path */
-export async function writeSelectOnlyBundle(dir: string, issuer: string): Promise<string> {
-  const compiled = compileSources([{ path: "t.hoop", text: `
-connection orders { kind = postgres }
-group bots {
+/**
+ * The select-only policy text: connection `connection`, where identities of `issuer` with the
+ * claim role = `role` (group `<role>s`) may run SELECT.
+ */
+export function selectOnlyPolicy(issuer: string, connection = "orders", role = "bot"): string {
+  return `
+connection ${connection} { kind = postgres }
+group ${role}s {
   issuer = "${issuer}"
-  when   = claims.role == "bot"
+  when   = claims.role == "${role}"
 }
 policy read {
-  subjects    = [group.bots]
-  connections = [connection.orders]
+  subjects    = [group.${role}s]
+  connections = [connection.${connection}]
   allow when sql.command == select
-}` }]);
+}`;
+}
+
+/** writes `bundle.json` into `dir` for tokens of `issuer`; returns its path */
+export async function writeSelectOnlyBundle(dir: string, issuer: string): Promise<string> {
+  const compiled = compileSources([{ path: "t.hoop", text: selectOnlyPolicy(issuer) }]);
   if (compiled.bundle === undefined) throw new Error(compiled.diagnostics.map((d) => d.message).join("; "));
   const path = join(dir, "bundle.json");
   await writeFile(path, canonicalJson(compiled.bundle));
