@@ -3,40 +3,18 @@
 // refused. Through the real gateway against the machine's PostgreSQL: the session that passes a
 // bound ends with FATAL 54000, another session goes on.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_NAME_LENGTH, MAX_NAMES, MAX_PREPARED } from "../runtime/postgres/name-limits.js";
-import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { gatewayFixture } from "./support/pg-gateway.js";
 import { errorFields, RawSession, serialize, type Message } from "./support/pg-raw-session.js";
+import { selectOnlyPolicy } from "./support/select-only-bundle.js";
 
 const DB = "hoopgate_name_limits";
 
-const policy = (issuer: string): string => `
-connection names { kind = postgres }
-group bots {
-  issuer = "${issuer}"
-  when   = claims.role == "bot"
-}
-policy read {
-  subjects    = [group.bots]
-  connections = [connection.names]
-  allow when sql.command == select
-}
-`;
-
-let gw: Gateway;
-
-beforeAll(async () => {
-  await freshDatabase(DB);
-  gw = await startGateway({ policy, targets: { names: { ...PG, database: DB } } });
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await dropDatabase(DB);
-});
+const fixture = gatewayFixture(DB, "names", (issuer) => selectOnlyPolicy(issuer, "names"));
 
 async function session(): Promise<RawSession> {
-  return RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "bot", database: "names", password: await gw.token("bot") });
+  return fixture.session("bot");
 }
 
 /** the messages up to the session's end */
@@ -114,23 +92,23 @@ describe("names a session may make the gateway remember", () => {
         await raw.sendAll(frames);
         await raw.untilReady();
       }
-      const from = gw.statements.length;
+      const from = fixture.gw.statements.length;
       // the newest first: running a statement the gateway does not know makes it forget every name
       for (const name of [`s${MAX_PREPARED + batch - 1}`, "s0"]) {
         const ran = await raw.run(serialize.bind({ statement: name }), serialize.execute({}), serialize.sync());
         expect(ran.some((m) => m.type === "D")).toBe(true);
       }
       // the oldest is unknown now (its record says so, masks would be the strongest); the newest is known
-      expect(gw.statements.slice(from).map((r) => r.text)).toEqual([`SELECT ${MAX_PREPARED + batch - 1} AS n`, '-- portal "": statement unknown to the gateway']);
+      expect(fixture.gw.statements.slice(from).map((r) => r.text)).toEqual([`SELECT ${MAX_PREPARED + batch - 1} AS n`, '-- portal "": statement unknown to the gateway']);
 
       const text = `SELECT 1 /* ${"x".repeat(1024 * 1024 - 64)} */`;
       const big: Buffer[] = [];
       for (let i = 0; i < 33; i++) big.push(serialize.parse({ name: `big${i}`, text }), serialize.sync());
       await raw.sendAll(big);
       await raw.untilReady(33);
-      const later = gw.statements.length;
+      const later = fixture.gw.statements.length;
       for (const name of ["big32", "big0"]) await raw.run(serialize.bind({ statement: name }), serialize.execute({}), serialize.sync());
-      expect(gw.statements.slice(later).map((r) => r.text.slice(0, 20))).toEqual(["SELECT 1 /* xxxxxxxx", '-- portal "": statem']);
+      expect(fixture.gw.statements.slice(later).map((r) => r.text.slice(0, 20))).toEqual(["SELECT 1 /* xxxxxxxx", '-- portal "": statem']);
     } finally {
       raw.close();
     }
