@@ -44,7 +44,7 @@
 import type { A_Expr, BoolExpr, BooleanTest, CaseExpr, ColumnRef, DeleteStmt, InsertStmt, MergeStmt, Node, RangeVar, SelectStmt, SubLink, UpdateStmt } from "libpg-query";
 import { isObject, kindOf, nameParts, nodeAs, type JsonObject } from "./ast.js";
 import type { Write } from "./collect.js";
-import { SCALAR_BUILTINS, SET_RETURNING_BUILTINS } from "./set-returning.js";
+import { SCALAR_BUILTINS } from "./set-returning.js";
 
 /** Columns every row has, whose values do not choose rows by the data: never a restriction. */
 const SYSTEM_COLUMNS = new Set(["tableoid", "ctid", "xmin", "xmax", "cmin", "cmax"]);
@@ -180,8 +180,8 @@ function callsSetReturning(value: unknown): boolean {
     const parts = nameParts(nodeAs(value, "FuncCall")?.funcname) ?? [];
     const name = parts.at(-1);
     const schema = parts.at(-2);
-    if (name === undefined || SET_RETURNING_BUILTINS.has(name)) return true;
-    if (!SCALAR_BUILTINS.has(name) || (schema !== undefined && schema !== "pg_catalog")) return true;
+    // no SET_RETURNING_BUILTINS name is a scalar builtin: every call but a known scalar one may return a set
+    if (name === undefined || !SCALAR_BUILTINS.has(name) || (schema !== undefined && schema !== "pg_catalog")) return true;
   }
   return Object.values(value).some(callsSetReturning);
 }
