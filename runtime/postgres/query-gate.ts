@@ -63,7 +63,8 @@ export class QueryGate {
    * Named portals bound through the protocol, with how many Syncs and Queries were sent before
    * their Bind: SQL FETCH and MOVE share their namespace, and would run a portal's statement with
    * only the FETCH recorded. A portal lives until the server confirms the client's Close of it
-   * (portalClosed: a Close after an error is skipped) or its transaction ends (transactionEnded). Past MAX_NAMES no more are told apart: every FETCH and MOVE is refused.
+   * (portalClosed: a Close after an error is skipped) or its transaction ends (transactionEnded).
+   * Past MAX_NAMES no more are told apart: every FETCH and MOVE is refused.
    */
   private readonly boundPortals = new Map<string, { since: number; bind: number }>();
   /** Binds of named portals sent: a CloseComplete frees a name only if no Bind made it anew since the Close */
@@ -195,8 +196,9 @@ export class QueryGate {
   }
 
   private parse(frame: Buffer): GateOutcome {
-    checkName(readCString(frame, 5).value);
-    const start = skipCString(frame, 5);
+    const name = readCString(frame, 5);
+    checkName(name.value);
+    const start = name.next;
     const end = skipCString(frame, start);
     const text = frame.toString("utf8", start, end - 1);
     const barred = this.barrier(frame, start, end, text);
@@ -330,7 +332,7 @@ export class QueryGate {
     }
     // EXECUTE of a name whose latest Parse was refused runs an older statement; of one an approval released, runs it unasked
     if (info.decision.effect !== "deny") {
-      for (const name of executedNames(decision)) {
+      for (const name of statementNames(decision, "executes")) {
         const why = this.grants.executeRefusal(name);
         if (why === undefined) continue;
         info.decision = { ...decision, effect: "deny", reason: why };
@@ -339,7 +341,7 @@ export class QueryGate {
     }
     if (info.decision.effect !== "deny" && this.boundPortals.size > 0) {
       const overflow = this.boundPortals.size > MAX_NAMES;
-      const name = fetchedNames(decision).find((n) => overflow || this.boundPortals.has(n));
+      const name = statementNames(decision, "fetches").find((n) => overflow || this.boundPortals.has(n));
       if (name !== undefined) {
         const why = overflow ? `this session bound more than ${MAX_NAMES} named portals through the protocol, and cursor "${name}" may be one` : `cursor "${name}" is a portal bound through the protocol`;
         info.decision = { ...decision, effect: "deny", reason: `${why}: run it with Execute, not SQL FETCH or MOVE (the gateway records a portal's statement at its Execute)` };
@@ -398,20 +400,6 @@ export class QueryGate {
     }
     return errorResponse({ severity: "ERROR", code: "42501", message: `statement denied: ${decision.reason}`, detail: rules });
   }
-}
-
-/** the prepared statements the query's EXECUTEs run */
-function executedNames(decision: Decision): readonly string[] {
-  const { statements } = decision;
-  if (statements.length === 1) return statements[0]!.executes ?? [];
-  return statements.flatMap((s) => s.executes ?? []);
-}
-
-/** the cursors the query's FETCHes and MOVEs read */
-function fetchedNames(decision: Decision): readonly string[] {
-  const { statements } = decision;
-  if (statements.length === 1) return statements[0]!.fetches ?? [];
-  return statements.flatMap((s) => s.fetches ?? []);
 }
 
 /** PREPARE: the statement stores a named prepared statement (DEALLOCATE names one too; `*`: DO, CALL, DISCARD ALL) */

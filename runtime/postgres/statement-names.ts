@@ -2,15 +2,18 @@
 
 import type { Decision } from "../engine/types.js";
 
+const NONE: readonly string[] = [];
+
 /**
- * The relations the statement text touches, or the functions it calls, as the engine saw them.
- * A single statement's list is the facts' own (shared by every run of the same statement), which
- * lets the row plan cache recognise a repeated shape by reference.
+ * The relations the statement text touches, the functions it calls, the prepared statements its
+ * EXECUTEs run or the cursors its FETCHes and MOVEs read, as the engine saw them. A single
+ * statement's list is the facts' own (shared by every run of the same statement), which lets the
+ * row plan cache recognise a repeated shape by reference.
  */
-export function statementNames(decision: Decision, kind: "tables" | "functions"): readonly string[] {
+export function statementNames(decision: Decision, kind: "tables" | "functions" | "executes" | "fetches"): readonly string[] {
   const { statements } = decision;
-  if (statements.length === 1) return statements[0]![kind];
-  return [...new Set(statements.flatMap((s) => s[kind]))];
+  if (statements.length === 1) return statements[0]![kind] ?? NONE;
+  return [...new Set(statements.flatMap((s) => s[kind] ?? NONE))];
 }
 
 /** `public.users` → `users`, lowercased: how masks name tables */
