@@ -167,7 +167,7 @@ export class ExpectationQueue {
       this.items.splice(i, 1);
       this.syncsTakenIgnored = true;
     }
-    if (reports) this.reportAtNext();
+    if (reports) this.reportAtNext(this.head + 1);
     if (this.copyEnds === sent) this.copyIn = true;
   }
 
@@ -206,9 +206,9 @@ export class ExpectationQueue {
     this.copyDataSent = false;
   }
 
-  /** the next query or sync in the queue reports code that ran, or the next one pushed */
-  private reportAtNext(): void {
-    for (let i = this.head + 1; i < this.items.length; i++) {
+  /** the first query or sync in the queue from index `from` reports code that ran, or the next one pushed */
+  private reportAtNext(from: number): void {
+    for (let i = from; i < this.items.length; i++) {
       const item = this.items[i]!;
       if (item.kind !== "query" && item.kind !== "sync") continue;
       if (item.reportsCode !== true) {
@@ -231,14 +231,8 @@ export class ExpectationQueue {
       if (item.kind === "query" && item.reportsCode === true) reports = true;
       dropped.push(this.shift()!);
     }
-    if (reports) {
-      const sync = this.peek();
-      if (sync === undefined) this.codeOpen = true;
-      else if (sync.kind === "sync" && sync.reportsCode !== true) {
-        sync.reportsCode = true;
-        this.reportsDue += 1;
-      }
-    }
+    // the head is now the Sync, if one was sent
+    if (reports) this.reportAtNext(this.head);
     // no Sync sent yet: what the client sends until one is skipped too
     if (this.peek() === undefined) this.skipping = true;
     return dropped;
