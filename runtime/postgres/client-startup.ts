@@ -131,7 +131,7 @@ export async function acceptClient(raw: Socket, ctx: ProxyContext, options: Star
 
 /** What a client is told when its startup fails; undefined: nothing (its connection is cut). */
 function answer(err: unknown): Buffer | undefined {
-  if (err instanceof StartupRefused) return refusal(err);
+  if (err instanceof StartupRefused) return errorResponse(err.fields);
   if (err instanceof FramingError) return errorResponse({ severity: "FATAL", code: "08P01", message: `invalid startup: ${err.message}` });
   return undefined;
 }
@@ -208,10 +208,6 @@ async function authenticate(
 
 function refuse(code: string, message: string, logDetail?: string): StartupRefused {
   return new StartupRefused({ severity: "FATAL", code, message }, logDetail);
-}
-
-export function refusal(err: StartupRefused): Buffer {
-  return errorResponse(err.fields);
 }
 
 class StartupTimedOut extends FramingError {

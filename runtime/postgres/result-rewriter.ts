@@ -642,7 +642,6 @@ function limit(message: string): SessionEnd {
   return new SessionEnd({ severity: "FATAL", code: "54000", message: `${message}: session closed` });
 }
 
-/** `name` is no longer known; the unnamed one's entry stays in place (null), as every round reuses it */
 /**
  * Prepared statements by name, as the server confirmed them, newest last. Drivers that never
  * close theirs (porsager's `postgres`, node-postgres' named queries) would grow it without end:
@@ -679,6 +678,7 @@ class PreparedStatements extends Map<string, StatementInfo | null> {
   }
 }
 
+/** `name` is no longer known; the unnamed one's entry stays in place (null), as every round reuses it */
 function forget(names: Map<string, StatementInfo | null>, name: string): void {
   if (name === "") {
     if (names.get("") != null) names.set("", null);

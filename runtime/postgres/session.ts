@@ -177,9 +177,9 @@ export async function runSession(client: AcceptedClient, deps: SessionDeps): Pro
   let waitingBytes = 0;
   /** set while the client is not read for the audit log's backlog: what the framer holds waits */
   let auditWait: Promise<void> | undefined;
-  /** reads the client again, unless a held statement or the audit log's backlog still stops it */
   /** set while the client is not read because it has too many messages unanswered */
   let pipelineFull = false;
+  /** reads the client again, unless a held statement, the audit log's backlog, the unanswered messages or the session's end still stop it */
   const resumeClient = (): void => {
     if (!holding && auditWait === undefined && !pipelineFull && endWhenAnswered === undefined && !ended) socket.resume();
   };
