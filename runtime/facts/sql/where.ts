@@ -454,11 +454,17 @@ function nullTestCounts(arg: Node | undefined, f: Frame): boolean {
 
 /** A column reference (casts allowed) that is not a whole row. */
 function plainColumn(expr: Node, f: Frame): boolean {
-  let inner: Node | undefined = expr;
-  for (let cast = nodeAs(inner, "TypeCast"); cast; cast = nodeAs(inner, "TypeCast")) inner = cast.arg;
+  const inner = uncast(expr);
   if (inner === undefined || nodeAs(inner, "ColumnRef") === undefined) return false;
   const r = refs(inner, f);
   return !r.target.has("*") && !r.copy.has("*");
+}
+
+/** `expr` without the casts around it. */
+function uncast(expr: Node | undefined): Node | undefined {
+  let inner = expr;
+  for (let cast = nodeAs(inner, "TypeCast"); cast; cast = nodeAs(inner, "TypeCast")) inner = cast.arg;
+  return inner;
 }
 
 function aexprCounts(e: A_Expr, positive: boolean, f: Frame): boolean {
@@ -539,8 +545,7 @@ function leafCounts(sides: readonly Node[], f: Frame, emptyFails?: Node): boolea
  * function call may be one), HAVING and a grouping set (`mayYieldRegardless`).
  */
 function correlated(side: Node, f: Frame, emptyFails: boolean): boolean {
-  let node: Node | undefined = side;
-  for (let cast = nodeAs(node, "TypeCast"); cast; cast = nodeAs(node, "TypeCast")) node = cast.arg;
+  let node = uncast(side);
   const link = nodeAs(node, "SubLink");
   if (link?.subLinkType === "EXPR_SUBLINK") node = link.subselect;
   else if (!emptyFails) return false;
