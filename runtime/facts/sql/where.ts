@@ -500,11 +500,7 @@ function aexprCounts(e: A_Expr, positive: boolean, f: Frame): boolean {
  * WHERE t2.id = t.id)` hold for every row. `x IN (SELECT …)` and the like are comparisons.
  */
 function sublinkCounts(link: SubLink, positive: boolean, f: Frame): boolean {
-  if (link.subLinkType === "EXISTS_SUBLINK") {
-    const select = nodeAs(link.subselect, "SelectStmt");
-    if (select === undefined || isSetOperation(select) || select.valuesLists !== undefined || mayYieldRegardless(select, f.scope)) return false;
-    return counts(select.whereClause, positive, innerFrame(select, f));
-  }
+  if (link.subLinkType === "EXISTS_SUBLINK") return ownWhereCounts(nodeAs(link.subselect, "SelectStmt"), positive, f);
   // no row makes `x IN (SELECT …)` false and a scalar subquery null, but `x op ALL (SELECT …)` and `x NOT IN (SELECT …)` true
   const emptyFails = link.subLinkType === "ANY_SUBLINK" ? positive : link.subLinkType === "ALL_SUBLINK" ? !positive : true;
   return leafCounts([link.testexpr, link.subselect].filter((s): s is Node => s !== undefined), f, emptyFails ? link.subselect : undefined);
@@ -550,9 +546,17 @@ function correlated(side: Node, f: Frame, emptyFails: boolean): boolean {
   if (link?.subLinkType === "EXPR_SUBLINK") node = link.subselect;
   else if (!emptyFails) return false;
   else if (link?.subLinkType === "ARRAY_SUBLINK") node = link.subselect;
-  const select = nodeAs(node, "SelectStmt");
+  return ownWhereCounts(nodeAs(node, "SelectStmt"), true, f);
+}
+
+/**
+ * A subquery's own WHERE, read with `positive` polarity, restricts the target (with the
+ * subquery's relations in scope), and the subquery yields no row where it keeps none: not a set
+ * operation, VALUES (no WHERE) or a query that may yield a row regardless (`mayYieldRegardless`).
+ */
+function ownWhereCounts(select: SelectStmt | undefined, positive: boolean, f: Frame): boolean {
   if (select === undefined || select.whereClause === undefined || isSetOperation(select) || mayYieldRegardless(select, f.scope)) return false;
-  return counts(select.whereClause, true, innerFrame(select, f));
+  return counts(select.whereClause, positive, innerFrame(select, f));
 }
 
 /**
