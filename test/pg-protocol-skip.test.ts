@@ -3,9 +3,8 @@
 // ReadyForQuery with that Query put every later result one statement behind, masked with the
 // previous statement's facts (a red-team finding: masked columns came back in clear).
 
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { gatewayFixture } from "./support/pg-gateway.js";
 import { errorFields, RawSession, rowsOf, serialize } from "./support/pg-raw-session.js";
 
 const DB = "hoopgate_pgprotoskip";
@@ -25,25 +24,15 @@ policy masked-work {
 const CLEAR = /123-45-6789|alice@example|ALICE@EXAMPLE/;
 const MASKED_QUERY = "select ssn || '' as s, upper(email) as e from people";
 
-let gw: Gateway;
+const fixture = gatewayFixture(DB, "db", policy);
 
 beforeAll(async () => {
-  await freshDatabase(DB);
-  const direct = new pg.Client({ ...PG, database: DB });
-  await direct.connect();
-  await direct.query("create table people (id int primary key, name text, email text, ssn text); insert into people values (1, 'Ann', 'alice@example.com', '123-45-6789')");
-  await direct.end();
-  gw = await startGateway({ policy, targets: { db: { ...PG, database: DB } } });
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await dropDatabase(DB);
+  await fixture.direct.query("create table people (id int primary key, name text, email text, ssn text); insert into people values (1, 'Ann', 'alice@example.com', '123-45-6789')");
 });
 
 describe("messages the server skips after an extended-protocol error", () => {
   it("a Query sent before the Sync gets no answer, and later results stay paired with their own statements", async () => {
-    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "db", password: await gw.token("masked") });
+    const raw = await RawSession.open({ host: "127.0.0.1", port: fixture.gw.proxy.port, user: "ci", database: "db", password: await fixture.gw.token("masked") });
     try {
       raw.send(serialize.parse({ name: "", text: "select * from no_such_table" }), serialize.flush());
       const error = await raw.next();
@@ -66,9 +55,9 @@ describe("messages the server skips after an extended-protocol error", () => {
   });
 
   it("records what ran, whether the skipped Executes were sent before or after the error came back", async () => {
-    const raw = await RawSession.open({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "db", password: await gw.token("masked") });
+    const raw = await RawSession.open({ host: "127.0.0.1", port: fixture.gw.proxy.port, user: "ci", database: "db", password: await fixture.gw.token("masked") });
     try {
-      const from = gw.statements.length;
+      const from = fixture.gw.statements.length;
       // the Execute that fails is recorded; those the server skipped after it are not, in one write or after the error
       await raw.run(serialize.parse({ text: "select 1/(id - 1) from people" }), serialize.bind({}), serialize.execute({}), serialize.bind({}), serialize.execute({}), serialize.sync());
       raw.send(serialize.parse({ text: "select 2/(id - 1) from people" }), serialize.bind({}), serialize.execute({}), serialize.flush());
@@ -81,7 +70,7 @@ describe("messages the server skips after an extended-protocol error", () => {
       raw.send(serialize.parse({ name: "b", text: "select 4/0" }), serialize.bind({ statement: "b" }), serialize.flush());
       expect([(await raw.next()).type, (await raw.next()).type]).toEqual(["1", "E"]);
       await raw.run(serialize.execute({}), serialize.sync());
-      expect(gw.statements.slice(from).map((r) => [r.text, r.error])).toEqual([
+      expect(fixture.gw.statements.slice(from).map((r) => [r.text, r.error])).toEqual([
         ["select 1/(id - 1) from people", "division by zero"],
         ["select 2/(id - 1) from people", "division by zero"],
         ["select 3/0", "division by zero"],
