@@ -5,9 +5,8 @@
 // a mask of its own may borrow (docs/masking.md). Through the gateway against the machine's real
 // PostgreSQL, each compared with the same statement run directly (which must show the values).
 
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, dropDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { gatewayFixture } from "./support/pg-gateway.js";
 import { maskingProbe } from "./support/pg-masking.js";
 
 const DB = "hoopgate_pgmaskcatalog";
@@ -34,15 +33,11 @@ policy readers-masked {
 /** every masked value in clear */
 const CLEAR = /123-45-6789|987-65-4321|ada@example|bob@example|PIN-4821/;
 
-let gw: Gateway;
-let direct: pg.Client;
-const { withClient, expectMasked, expectClear } = maskingProbe(() => gw, () => direct, CLEAR, "catdb");
+const fixture = gatewayFixture(DB, "catdb", policy);
+const { withClient, expectMasked, expectClear } = maskingProbe(() => fixture.gw, () => fixture.direct, CLEAR, "catdb");
 
 beforeAll(async () => {
-  await freshDatabase(DB);
-  direct = new pg.Client({ ...PG, database: DB });
-  await direct.connect();
-  await direct.query(`
+  await fixture.direct.query(`
     create table people (id int primary key, name text, email text, ssn text);
     insert into people values (1, 'Ada', 'ada@example.com', '123-45-6789'), (2, 'Bob', 'bob@example.org', '987-65-4321');
     create view "PeopleView" as select id, name, email, ssn from people;
@@ -75,13 +70,6 @@ beforeAll(async () => {
     create function set_zone(t text) returns text language plpgsql as $$ begin perform set_config('TimeZone', '<' || t || '>0', false); return 'ok'; end $$;
     create sequence zone_seq;
   `);
-  gw = await startGateway({ policy, targets: { catdb: { ...PG, database: DB } } });
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await direct?.end();
-  await dropDatabase(DB);
 });
 
 describe("views whose names need quotes", () => {
@@ -124,7 +112,7 @@ describe("partitions and inheritance children are one table with their parents",
 describe("a column without a mask of its own never borrows partial or hash", () => {
   it("partial(4) on an expression would show whatever the client puts last", async () => {
     const sql = "select repeat('#', 20) || substr(email, i, 4) from people, generate_series(1, 13, 4) i where id = 1 order by i";
-    const { rows: clear } = await direct.query({ text: sql, rowMode: "array" });
+    const { rows: clear } = await fixture.direct.query({ text: sql, rowMode: "array" });
     expect(clear.flat().map((v) => String(v).slice(20)).join("")).toBe("ada@example.com");
     await withClient("reader", async (c) => {
       const { rows } = await c.query({ text: sql, rowMode: "array" });
@@ -157,12 +145,12 @@ describe("what the catalog cannot see takes the strongest mask", () => {
   it("a column added since the catalog answered for its table", async () => {
     await withClient("reader", async (c) => {
       await c.query("select id from people");
-      await direct.query("alter table people add column extra text default 'extra-value'");
+      await fixture.direct.query("alter table people add column extra text default 'extra-value'");
       try {
         const { rows } = await c.query({ text: "select extra from people order by id", rowMode: "array" });
         expect(rows).toEqual([["[REDACTED]"], ["[REDACTED]"]]);
       } finally {
-        await direct.query("alter table people drop column extra");
+        await fixture.direct.query("alter table people drop column extra");
       }
     });
   });
@@ -189,7 +177,7 @@ describe("schema changes to a table with masked columns are refused", () => {
       await expect(c.query(sql)).rejects.toMatchObject({ code: "42501", message: expect.stringMatching(reason) });
       expect((await c.query("select 1 as ok")).rows).toEqual([{ ok: 1 }]);
     });
-    const { rows } = await direct.query("select attname from pg_attribute where attrelid = 'people'::regclass and attnum > 0 and not attisdropped order by attnum");
+    const { rows } = await fixture.direct.query("select attname from pg_attribute where attrelid = 'people'::regclass and attnum > 0 and not attisdropped order by attnum");
     expect(rows.map((r) => r.attname)).toEqual(["id", "name", "email", "ssn"]);
   });
 
@@ -244,7 +232,7 @@ describe("code called without a call in the text", () => {
 
 describe("builtins that read files or large objects are opaque", () => {
   it("a table's own data file, read as a superuser upstream may", async () => {
-    await direct.query("checkpoint");
+    await fixture.direct.query("checkpoint");
     await withClient("reader", (c) => expectMasked(c, "select encode(pg_read_binary_file(pg_relation_filepath('people')), 'escape')"));
   });
 });

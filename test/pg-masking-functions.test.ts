@@ -3,9 +3,8 @@
 // session (docs/masking.md). Through the gateway against the machine's real PostgreSQL, with pg
 // over the simple and the extended protocol.
 
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { gatewayFixture } from "./support/pg-gateway.js";
 import { maskingProbe } from "./support/pg-masking.js";
 
 const DB = "hoopgate_pgmaskfn";
@@ -41,14 +40,10 @@ policy makers-masked {
 /** everything a masked column holds in clear, in any case */
 const CLEAR = /ada@example|bob@example|123-45-6789|987-65-4321|vault-secret-/i;
 
-let gw: Gateway;
-let direct: pg.Client;
+const fixture = gatewayFixture(DB, "fndb", policy);
 
 beforeAll(async () => {
-  await freshDatabase(DB);
-  direct = new pg.Client({ ...PG, database: DB });
-  await direct.connect();
-  await direct.query(`
+  await fixture.direct.query(`
     create table people (id int primary key, name text, email text, ssn text);
     insert into people values (1, 'Ada', 'ada@example.com', '123-45-6789'), (2, 'Bob', 'bob@example.org', '987-65-4321');
     create table vault (id int primary key, secret text);
@@ -78,19 +73,9 @@ beforeAll(async () => {
     create view items_xml_v as select id, query_to_xml('select ssn from people', true, false, '') as x from items;
     create view items_plain_v as select id, lower(name) as lname, length(name) as len from items;
   `);
-  gw = await startGateway({ policy, targets: { fndb: { ...PG, database: DB } } });
 });
 
-afterAll(async () => {
-  await gw?.close();
-  await direct?.end();
-  const admin = new pg.Client({ ...PG, database: "postgres" });
-  await admin.connect();
-  await admin.query(`drop database if exists ${DB} with (force)`);
-  await admin.end();
-});
-
-const { withClient, bothProtocols, expectMasked, expectClear } = maskingProbe(() => gw, () => direct, CLEAR, "fndb");
+const { withClient, bothProtocols, expectMasked, expectClear } = maskingProbe(() => fixture.gw, () => fixture.direct, CLEAR, "fndb");
 
 describe("user-defined functions called on an unmasked table", () => {
   it("masks a SQL and a plpgsql function's result with the session's strongest mask", async () => {
