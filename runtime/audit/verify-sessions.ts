@@ -64,7 +64,12 @@ function started(seq: number, entry: ParsedEntry): Expected {
   };
 }
 
-function end(expected: Expected, entry: ParsedEntry): void {
+/** a statement or session_ended record of a started session, counted into what its row should say */
+function count(expected: Expected, entry: ParsedEntry): void {
+  if (entry.type === "statement") {
+    expected.statements += 1;
+    return;
+  }
   const d = (entry.data ?? {}) as Data;
   expected.ended_at = Date.parse(String(entry.time));
   expected.rows_out = Number(d.rows ?? 0);
@@ -116,12 +121,10 @@ export class SessionsCheck {
     }
     if (held === undefined) {
       this.orphans.add(session);
-    } else if (type === "statement") {
-      held.statements += 1;
-    } else {
-      end(held, entry);
-      this.ended.add(session);
+      return;
     }
+    count(held, entry);
+    if (type === "session_ended") this.ended.add(session);
   }
 
   /** compares the sessions that ended, and the orphans' */
@@ -165,8 +168,7 @@ export class SessionsCheck {
       if (entry.type === "session_started") {
         if (held === undefined) rebuilt.set(id, started(Number(row.seq), entry));
       } else if (held !== undefined) {
-        if (entry.type === "statement") held.statements += 1;
-        else end(held, entry);
+        count(held, entry);
       }
     }
     return [...rebuilt];
