@@ -30,8 +30,6 @@ export interface Collected {
   casts: Set<string>;
   /** names `t.f` may call as `f(t)` */
   attributes: Set<string>;
-  /** EXECUTE, FETCH or MOVE */
-  stored: boolean;
   writes: Write[];
   store: StoreFindings;
   /** the statement has a WITH clause */
@@ -39,9 +37,9 @@ export interface Collected {
   /** prepared statements and cursors it may create, replace or drop (`*`: every one) */
   statementNames: Set<string>;
   portalNames: Set<string>;
-  /** prepared statements EXECUTE runs */
+  /** prepared statements EXECUTE runs (the grammar requires the name: empty only without EXECUTE) */
   executes: Set<string>;
-  /** cursors FETCH and MOVE read */
+  /** cursors FETCH and MOVE read (the grammar requires the name: empty only without FETCH or MOVE) */
   fetches: Set<string>;
 }
 
@@ -68,15 +66,12 @@ const RELATION_OBJECTS: ReadonlySet<ObjectType> = new Set<ObjectType>([
  */
 const DEFERRED = new Set(["ViewStmt"]);
 
-/** Statements whose rows come from a statement prepared or a cursor declared earlier. */
-const STORED = new Set(["ExecuteStmt", "FetchStmt"]);
-
 /** Fields that hold FROM items, where an unqualified name may be a CTE. */
 const FROM_FIELDS = new Set(["fromClause", "usingClause", "sourceRelation"]);
 
 export function collect(stmt: Node): Collected {
   const out: Collected = {
-    tables: new Set(), functions: new Set(), operators: new Set(), casts: new Set(), attributes: new Set(), stored: false, writes: [], store: emptyFindings(), hasCte: false,
+    tables: new Set(), functions: new Set(), operators: new Set(), casts: new Set(), attributes: new Set(), writes: [], store: emptyFindings(), hasCte: false,
     statementNames: new Set(), portalNames: new Set(), executes: new Set(), fetches: new Set(),
   };
   visit(stmt, { ctes: new Set(), executed: true, store: TOP_SCOPE }, false, out);
@@ -120,7 +115,6 @@ function visitBody(body: JsonObject, kind: string | undefined, ctx: Context, inF
     if (syntax !== undefined) out.functions.add(syntax);
     // DDL binding a function for the server to call later (CREATE OPERATOR … FUNCTION = f): reported as a call of it
     for (const parts of boundFunctions(kind, body)) for (const name of qualifiedNames(parts)) out.functions.add(name);
-    if (STORED.has(kind)) out.stored = true;
     addSessionNames(kind, body, out);
   }
   if (kind === "DropStmt") addObjectRelations(body as DropStmt, out);

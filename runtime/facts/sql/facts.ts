@@ -46,7 +46,9 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
   const outer = commandOf(stmt);
   const command = strongest(outer, found.writes);
   const copy = nodeAs(stmt, "CopyStmt");
-  const indirect = found.operators.size > 0 || found.casts.size > 0 || found.attributes.size > 0 || found.stored;
+  // EXECUTE, FETCH or MOVE: the rows come from a statement prepared or a cursor declared earlier
+  const stored = found.executes.size > 0 || found.fetches.size > 0;
+  const indirect = found.operators.size > 0 || found.casts.size > 0 || found.attributes.size > 0 || stored;
   const stores = storesOf(found.store, found.hasCte);
   return {
     command,
@@ -55,7 +57,7 @@ export function statementFacts(stmt: Node, text: string): SqlStatementFacts {
     hasWhere: writesAreRestricted(found.writes, stmt),
     ...(copy ? { copy: copyKind(copy) } : {}),
     ...(indirect
-      ? { indirect: { operators: [...found.operators].sort(), casts: [...found.casts].sort(), attributes: [...found.attributes].sort(), stored: found.stored } }
+      ? { indirect: { operators: [...found.operators].sort(), casts: [...found.casts].sort(), attributes: [...found.attributes].sort(), stored } }
       : {}),
     ...(stores ? { stores } : {}),
     ...(REBINDING.has(kindOf(stmt) ?? "") ? { rebinds: true as const } : {}),
