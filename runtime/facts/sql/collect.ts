@@ -46,7 +46,7 @@ export interface Collected {
 interface Context {
   /** CTE names a FROM item may refer to here */
   ctes: ReadonlySet<string>;
-  /** false inside a statement only stored for later whose running the facts do not see (CREATE FUNCTION/RULE/VIEW) */
+  /** false inside a statement only stored for later whose writes are not counted (DEFERRED: CREATE VIEW; plain EXPLAIN) */
   executed: boolean;
   store: StoreScope;
 }
