@@ -10,7 +10,7 @@ import { extractSqlFacts, loadSqlParser } from "../runtime/facts/sql/index.js";
 import { Catalog } from "../runtime/postgres/masks/catalog.js";
 import type { StatementInfo } from "../runtime/postgres/expectations.js";
 import { ColumnMasks } from "../runtime/postgres/masks/mask-columns.js";
-import { freshDatabase, dropDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { gatewayFixture, PG } from "./support/pg-gateway.js";
 
 const DB = "hoopgate_pgmaskstores";
 const SSN = "123-45-6789";
@@ -30,15 +30,11 @@ policy agents-masked {
 }
 `;
 
-let gw: Gateway;
-let direct: pg.Client;
+const fixture = gatewayFixture(DB, "storedb", policy);
 let agent: pg.Client;
 
 beforeAll(async () => {
-  await freshDatabase(DB);
-  direct = new pg.Client({ ...PG, database: DB });
-  await direct.connect();
-  await direct.query(`
+  await fixture.direct.query(`
     create table people (id int primary key, name text, email text, ssn text);
     insert into people values (1, 'Ann', 'ann@example.com', '${SSN}'), (2, 'Bob', 'bob@example.com', '987-65-4321');
     create table notes (id serial primary key, body text);
@@ -47,25 +43,22 @@ beforeAll(async () => {
     create view people_v as select * from people;
     create function leak() returns text language sql stable as $$ select ssn from people limit 1 $$;
   `);
-  gw = await startGateway({ policy, targets: { storedb: { ...PG, database: DB } } });
-  agent = new pg.Client({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "storedb", password: await gw.token("agent") });
+  agent = new pg.Client({ host: "127.0.0.1", port: fixture.gw.proxy.port, user: "ci", database: "storedb", password: await fixture.gw.token("agent") });
   await agent.connect();
 });
 
+// runs before the fixture's afterAll (after hooks run in reverse): the agent's session ends before the gateway
 afterAll(async () => {
   await agent?.end();
-  await gw?.close();
-  await direct?.end();
-  await dropDatabase(DB);
 });
 
 /** nothing of people.ssn or people.email outside people, on the server itself */
 async function expectNoCopies(): Promise<void> {
-  const { rows } = await direct.query<{ body: string }>("select body from notes");
+  const { rows } = await fixture.direct.query<{ body: string }>("select body from notes");
   expect(JSON.stringify(rows)).not.toMatch(/123-45|987-65|@example/);
-  const tables = await direct.query("select relname from pg_class where relname in ('tt', 't2', 'copied')");
+  const tables = await fixture.direct.query("select relname from pg_class where relname in ('tt', 't2', 'copied')");
   expect(tables.rows).toEqual([]);
-  const objects = await direct.query("select count(*)::int as n from pg_largeobject_metadata");
+  const objects = await fixture.direct.query("select count(*)::int as n from pg_largeobject_metadata");
   expect(objects.rows[0].n).toBe(0);
 }
 
@@ -112,7 +105,7 @@ describe("statements copying masked columns are refused, and nothing is stored",
     const state = await agent.query("select current_setting('my.d', true) as d, current_setting('my.r', true) as r, current_setting('my.m', true) as m, (select count(*)::int from pg_locks l join pg_database d on d.oid = l.database where l.locktype = 'advisory' and d.datname = current_database()) as locks");
     expect(JSON.stringify(state.rows)).not.toMatch(/123-45|987-65/);
     expect(state.rows[0].locks).toBe(0);
-    expect((await direct.query("select last_value, is_called from notes_id_seq")).rows[0].is_called).toBe(false);
+    expect((await fixture.direct.query("select last_value, is_called from notes_id_seq")).rows[0].is_called).toBe(false);
   });
 
   it("COPY to or from a server file or program is refused in a session with column masks", async () => {
@@ -153,9 +146,9 @@ describe("writes that copy no masked value run", () => {
     await agent.query(`update tickets set status = 'closed' where person_id in (select id from people where ssn = '${SSN}')`);
     await agent.query("insert into notes (body) select status from tickets where id = 10");
     await agent.query("select set_config('my.label', 'literal', false)");
-    const { rows } = await direct.query("select (select string_agg(body, ',' order by id) from notes) as notes, (select status from tickets where id = 10) as status, (select name from people where id = 1) as name");
+    const { rows } = await fixture.direct.query("select (select string_agg(body, ',' order by id) from notes) as notes, (select status from tickets where id = 10) as status, (select name from people where id = 1) as name");
     expect(rows).toEqual([{ notes: "called the customer,closed", status: "closed", name: "Ann Lee" }]);
-    await direct.query("update people set ssn = '987-65-4321' where id = 2");
+    await fixture.direct.query("update people set ssn = '987-65-4321' where id = 2");
   });
 
   it("RETURNING of the write itself comes back masked", async () => {
