@@ -5,9 +5,9 @@
 // position in the client's own statement stays.
 
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { StatementAudit } from "../runtime/postgres/context.js";
-import { dropDatabase, freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { gatewayFixture } from "./support/pg-gateway.js";
 
 const DB = "hoopgate_pgmsgnum";
 /** the masked values, also as the numbers a statement makes of them */
@@ -28,7 +28,7 @@ policy readers-masked {
 }
 `;
 
-let gw: Gateway;
+const fixture = gatewayFixture(DB, "numdb", policy);
 
 interface Outcome {
   error: (Record<string, unknown> & { message: string }) | undefined;
@@ -38,11 +38,11 @@ interface Outcome {
 
 /** runs `query` as a reader and gathers what the client and the audit saw */
 async function run(query: string | pg.QueryConfig): Promise<Outcome> {
-  const client = new pg.Client({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "numdb", password: await gw.token("reader") });
+  const client = new pg.Client({ host: "127.0.0.1", port: fixture.gw.proxy.port, user: "ci", database: "numdb", password: await fixture.gw.token("reader") });
   const notices: Outcome["notices"] = [];
   client.on("notice", (n) => notices.push({ ...n, message: n.message }));
   await client.connect();
-  const before = gw.statements.length;
+  const before = fixture.gw.statements.length;
   try {
     const error = await client.query(query).then(
       () => undefined,
@@ -51,7 +51,7 @@ async function run(query: string | pg.QueryConfig): Promise<Outcome> {
     // the session goes on; once it answered, the statement before it is audited
     expect((await client.query("select 1 as ok")).rows).toEqual([{ ok: 1 }]);
     const text = typeof query === "string" ? query : query.text;
-    return { error, notices, audit: gw.statements.slice(before).filter((a) => a.text === text) };
+    return { error, notices, audit: fixture.gw.statements.slice(before).filter((a) => a.text === text) };
   } finally {
     await client.end();
   }
@@ -63,20 +63,10 @@ function expectNoClearValue(outcome: Outcome): void {
 }
 
 beforeAll(async () => {
-  await freshDatabase(DB);
-  const direct = new pg.Client({ ...PG, database: DB });
-  await direct.connect();
-  await direct.query(`
+  await fixture.direct.query(`
     create table people (id int primary key, name text, email text, ssn text);
     insert into people values (1, 'Ada', 'ada@example.com', '123-45-6789'), (2, 'Bob', 'bob@example.org', '987-65-4321');
   `);
-  await direct.end();
-  gw = await startGateway({ policy, targets: { numdb: { ...PG, database: DB } } });
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await dropDatabase(DB);
 });
 
 describe("a masked value turned into a number in a name-class message", () => {

@@ -3,10 +3,10 @@
 // the audit through the upstream's ErrorResponse/NoticeResponse; harmless errors keep their text.
 
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { StatementAudit } from "../runtime/postgres/context.js";
 import { FUNCTION_OUTPUT, NOTIFICATION_PAYLOAD, REDACTED_FIELD } from "../runtime/postgres/masks/message-scrub.js";
-import { freshDatabase, PG, startGateway, type Gateway } from "./support/pg-gateway.js";
+import { gatewayFixture, PG } from "./support/pg-gateway.js";
 
 const DB = "hoopgate_pgmsgscrub";
 const CLEAR = ["123-45-6789", "234-56-7890", "alice@example.com", "bob@example.org", "swordfish", "marlin"];
@@ -48,7 +48,7 @@ policy plain-work {
 }
 `;
 
-let gw: Gateway;
+const fixture = gatewayFixture(DB, "testdb", policy);
 
 interface Outcome {
   /** the error the client received, every field pg exposes */
@@ -61,18 +61,18 @@ interface Outcome {
 
 /** Runs `query` in a session of `role` and gathers what the client and the audit saw. */
 async function run(role: string, query: string | pg.QueryConfig): Promise<Outcome> {
-  const client = new pg.Client({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: await gw.token(role) });
+  const client = new pg.Client({ host: "127.0.0.1", port: fixture.gw.proxy.port, user: "ci", database: "testdb", password: await fixture.gw.token(role) });
   const notices: Record<string, unknown>[] = [];
   client.on("notice", (n) => notices.push({ ...n, message: n.message }));
   await client.connect();
-  const before = gw.statements.length;
+  const before = fixture.gw.statements.length;
   try {
     const result = await client.query(query).then((r) => ({ rows: r.rows, error: undefined }), (e: unknown) => ({ rows: [], error: e as Record<string, unknown> }));
     const error = result.error === undefined ? undefined : { ...result.error, message: (result.error as unknown as Error).message };
     // the session goes on after the error; once it answered, the statement before it is audited
     expect((await client.query("select 1 as ok")).rows).toEqual([{ ok: 1 }]);
     const text = typeof query === "string" ? query : query.text;
-    return { error, notices, rows: result.rows, audit: gw.statements.slice(before).filter((a) => a.text === text) };
+    return { error, notices, rows: result.rows, audit: fixture.gw.statements.slice(before).filter((a) => a.text === text) };
   } finally {
     await client.end();
   }
@@ -85,10 +85,7 @@ function expectNoClearValue(outcome: Outcome): void {
 }
 
 beforeAll(async () => {
-  await freshDatabase(DB);
-  const direct = new pg.Client({ ...PG, database: DB });
-  await direct.connect();
-  await direct.query(`
+  await fixture.direct.query(`
     create table people (id int primary key, name text, email text unique, ssn text, secret text);
     insert into people values (1, 'Ada', 'alice@example.com', '123-45-6789', 'swordfish'),
                               (2, 'Bob', 'bob@example.org', '234-56-7890', 'marlin');
@@ -101,16 +98,6 @@ beforeAll(async () => {
     create function dynzero(t text) returns int language plpgsql as $$
       declare r int; begin execute 'select length(' || quote_literal(t) || ') / 0' into r; return r; end $$;
   `);
-  await direct.end();
-  gw = await startGateway({ policy, targets: { testdb: { ...PG, database: DB } } });
-});
-
-afterAll(async () => {
-  await gw?.close();
-  const admin = new pg.Client({ ...PG, database: "postgres" });
-  await admin.connect();
-  await admin.query(`drop database if exists ${DB} with (force)`);
-  await admin.end();
 });
 
 describe("a session with column masks", () => {
@@ -208,7 +195,7 @@ describe("a session with detectors only", () => {
 
 /** the payloads a session of `role` listening on a channel receives when another session notifies it with each SSN */
 async function notified(role: string): Promise<string[]> {
-  const client = new pg.Client({ host: "127.0.0.1", port: gw.proxy.port, user: "ci", database: "testdb", password: await gw.token(role) });
+  const client = new pg.Client({ host: "127.0.0.1", port: fixture.gw.proxy.port, user: "ci", database: "testdb", password: await fixture.gw.token(role) });
   const payloads: string[] = [];
   await client.connect();
   const sender = new pg.Client({ ...PG, database: DB });
