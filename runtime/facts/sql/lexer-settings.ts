@@ -114,30 +114,29 @@ export function setConfigProblem(call: FuncCall): string | undefined {
  * Judged by the relation's name, whatever schema qualifies it: the catalog's are found first.
  */
 export function settingsWriteProblem(relation: RangeVar | undefined): string | undefined {
-  const name = relation?.relname;
-  if (name === undefined || !Object.hasOwn(SETTINGS_RELATIONS, name)) return undefined;
+  const name = settingsRelation(relation);
+  if (name === undefined) return undefined;
   return `writing to ${name} is not allowed through the gateway: ${SETTINGS_RELATIONS[name]}, which changes settings unseen (use SET)`;
 }
 
 /**
- * A view reading `pg_settings` or `pg_db_role_setting`: PostgreSQL makes a simple one updatable,
- * and its UPDATE goes through pg_settings' rule (or writes pg_db_role_setting's rows).
+ * `pg_settings` or `pg_db_role_setting` named in the query of a view, or anywhere in a rule.
+ * PostgreSQL makes a simple view updatable, and its UPDATE goes through pg_settings' rule (or
+ * writes pg_db_role_setting's rows). A rule (any event) can make such a view: `CREATE TABLE t
+ * (LIKE pg_settings)` then `CREATE RULE "_RETURN" AS ON SELECT TO t DO INSTEAD SELECT * FROM
+ * pg_settings` turns t into a view over pg_settings (PostgreSQL 15 still converts a table so),
+ * whose UPDATE runs set_config; a rule on pg_settings itself changes what its UPDATE does.
  */
-export function settingsViewProblem(relation: RangeVar): string | undefined {
-  const name = relation.relname;
-  if (name === undefined || !Object.hasOwn(SETTINGS_RELATIONS, name)) return undefined;
-  return `a view over ${name} is not allowed through the gateway: an UPDATE of it would write ${name} (${SETTINGS_RELATIONS[name]}), changing settings unseen`;
+export function settingsViewProblem(relation: RangeVar, within: "view" | "rule"): string | undefined {
+  const name = settingsRelation(relation);
+  if (name === undefined) return undefined;
+  return within === "view"
+    ? `a view over ${name} is not allowed through the gateway: an UPDATE of it would write ${name} (${SETTINGS_RELATIONS[name]}), changing settings unseen`
+    : `a rule naming ${name} is not allowed through the gateway: it can make a view over it (an ON SELECT rule turns a table into one) whose UPDATE writes ${name} (${SETTINGS_RELATIONS[name]}), changing settings unseen`;
 }
 
-/**
- * A rule (any event) whose target, condition or actions name `pg_settings` or
- * `pg_db_role_setting`. `CREATE TABLE t (LIKE pg_settings)` then `CREATE RULE "_RETURN" AS ON
- * SELECT TO t DO INSTEAD SELECT * FROM pg_settings` turns t into a view over pg_settings
- * (PostgreSQL 15 still converts a table so), whose UPDATE runs set_config; a rule on
- * pg_settings itself changes what its UPDATE does.
- */
-export function settingsRuleProblem(relation: RangeVar): string | undefined {
-  const name = relation.relname;
-  if (name === undefined || !Object.hasOwn(SETTINGS_RELATIONS, name)) return undefined;
-  return `a rule naming ${name} is not allowed through the gateway: it can make a view over it (an ON SELECT rule turns a table into one) whose UPDATE writes ${name} (${SETTINGS_RELATIONS[name]}), changing settings unseen`;
+/** The relation's name when its rows are settings (SETTINGS_RELATIONS), else undefined. */
+function settingsRelation(relation: RangeVar | undefined): string | undefined {
+  const name = relation?.relname;
+  return name !== undefined && Object.hasOwn(SETTINGS_RELATIONS, name) ? name : undefined;
 }

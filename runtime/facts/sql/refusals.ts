@@ -9,7 +9,7 @@
 import type { CallStmt, CopyStmt, FuncCall, Node, RangeVar } from "libpg-query";
 import { isObject, kindOf, type JsonObject } from "./ast.js";
 import { hiddenQueryProblem } from "./hidden-queries.js";
-import { setConfigProblem, settingsRuleProblem, settingStatementProblem, settingsViewProblem, settingsWriteProblem } from "./lexer-settings.js";
+import { setConfigProblem, settingStatementProblem, settingsViewProblem, settingsWriteProblem } from "./lexer-settings.js";
 import { namedFunctionProblem } from "./named-functions.js";
 import { toastRelationProblem } from "./toast.js";
 
@@ -51,7 +51,7 @@ function nodeProblem(kind: string | undefined, body: JsonObject, within: Within)
   if (kind === "RangeVar" || (kind === undefined && typeof body.relname === "string")) {
     const relation = body as RangeVar;
     return toastRelationProblem(relation)
-      ?? (within === "view" ? settingsViewProblem(relation) : within === "rule" ? settingsRuleProblem(relation) : undefined);
+      ?? (within === undefined ? undefined : settingsViewProblem(relation, within));
   }
   // CALL holds its FuncCall bare
   const call = kind === "FuncCall" ? (body as FuncCall) : kind === "CallStmt" ? (body as CallStmt).funccall : undefined;
