@@ -12,7 +12,7 @@ export interface Message {
 }
 
 export class RawSession {
-  private buffered = Buffer.alloc(0);
+  private buffered: Buffer = Buffer.alloc(0);
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
 
